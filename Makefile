@@ -1,0 +1,38 @@
+# Two entry points: `make demo` (the main job on built-in data) and `make test`.
+# Both build .venv from scratch on a fresh machine (python3 + pip only).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Single-threaded Eigen was faster for small recurrent matmuls on 2 cores (bench/cells.py).
+export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.base
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.base
+	$(BIN)/rnnlab train --out runs/demo --minutes 3 --seed 0
+	$(BIN)/rnnlab sample runs/demo --length 600 --temperature 0.8 --seed 0
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/cells.py
+
+clean:
+	rm -rf $(VENV) runs

@@ -1,0 +1,54 @@
+"""rnnlab: recurrent neural networks from the single neuron to the LSTM family.
+
+Public names are re-exported here; the sub-packages ``rnnlab.neuron``,
+``rnnlab.spikes``, ``rnnlab.data`` and ``rnnlab.charlm`` load on first use.
+"""
+
+import importlib
+
+from rnnlab.cells import (
+    CELLS,
+    CIFGLSTMCell,
+    ElmanCell,
+    GRUCell,
+    JordanCell,
+    LSTM1997Cell,
+    LSTMCell,
+    MTRNNCell,
+    PeepholeLSTMCell,
+    make_cell,
+)
+from rnnlab.errors import UserError
+from rnnlab.interop import from_torch, to_torch
+from rnnlab.layers import RNN
+from rnnlab.unroll import grad_norms_through_time, unroll
+
+__version__ = "0.1.0"
+
+_SUBPACKAGES = ("neuron", "spikes", "data", "charlm")
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"rnnlab.{name}")
+    raise AttributeError(f"module 'rnnlab' has no attribute {name!r}")
+
+
+__all__ = [
+    "CELLS",
+    "CIFGLSTMCell",
+    "ElmanCell",
+    "GRUCell",
+    "JordanCell",
+    "LSTM1997Cell",
+    "LSTMCell",
+    "MTRNNCell",
+    "PeepholeLSTMCell",
+    "RNN",
+    "UserError",
+    "from_torch",
+    "grad_norms_through_time",
+    "make_cell",
+    "to_torch",
+    "unroll",
+]

@@ -1,0 +1,41 @@
+"""Recurrent cells: each does one time step for one sample; ``rnnlab.unroll`` owns time."""
+
+from rnnlab.cells.elman import ElmanCell, JordanCell
+from rnnlab.cells.gru import GRUCell
+from rnnlab.cells.lstm import CIFGLSTMCell, LSTM1997Cell, LSTMCell, PeepholeLSTMCell
+from rnnlab.cells.mtrnn import MTRNNCell
+from rnnlab.errors import UserError
+
+CELLS = {
+    "elman": ElmanCell,
+    "jordan": JordanCell,
+    "lstm": LSTMCell,
+    "lstm1997": LSTM1997Cell,
+    "peephole": PeepholeLSTMCell,
+    "cifg": CIFGLSTMCell,
+    "gru": GRUCell,
+    "mtrnn": MTRNNCell,
+}
+
+
+def make_cell(name: str, input_size: int, hidden_size: int, *, key, **kwargs):
+    """The cell called ``name`` (a key of :data:`CELLS`) with the given sizes."""
+    try:
+        cls = CELLS[name]
+    except KeyError:
+        raise UserError(f"unknown cell {name!r}; choose one of {', '.join(CELLS)}") from None
+    return cls(input_size, hidden_size, key=key, **kwargs)
+
+
+__all__ = [
+    "CELLS",
+    "CIFGLSTMCell",
+    "ElmanCell",
+    "GRUCell",
+    "JordanCell",
+    "LSTM1997Cell",
+    "LSTMCell",
+    "MTRNNCell",
+    "PeepholeLSTMCell",
+    "make_cell",
+]

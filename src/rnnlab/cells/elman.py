@@ -1,0 +1,126 @@
+"""Simple recurrent networks: Elman (1990) and Jordan (1986)."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from rnnlab.cells._base import GatedCell, activation, init_affine, uniform
+
+
+class ElmanCell(GatedCell):
+    r"""Elman's simple recurrent network, one step (Elman 1990, "Finding structure in time").
+
+    .. math::  h_t = \mathrm{act}(W x_t + b_{ih} + U h_{t-1} + b_{hh})
+
+    ``act`` is tanh (default), relu or sigmoid. With tanh or relu this is exactly
+    the cell of ``torch.nn.RNN`` (same parameter names and shapes).
+
+    State: ``h`` (H,). Output: ``h``.
+
+    >>> import jax, rnnlab
+    >>> cell = rnnlab.ElmanCell(3, 5, key=jax.random.key(0))
+    >>> h, y = cell(cell.init_state(), jax.numpy.ones(3))
+    >>> y.shape
+    (5,)
+    """
+
+    nonlinearity: str = eqx.field(static=True)
+
+    def __init__(self, input_size, hidden_size, *, nonlinearity="tanh", use_bias=True, key):
+        activation(nonlinearity)  # fail early on an unknown name
+        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
+            key, 1, input_size, hidden_size, use_bias
+        )
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.nonlinearity = nonlinearity
+
+    def init_state(self):
+        return jnp.zeros(self.hidden_size)
+
+    def hidden(self, state):
+        return state
+
+    def output(self, state):
+        return state
+
+    def step(self, h, xp):
+        act = activation(self.nonlinearity)
+        h = act(xp + self.hidden_proj(h))
+        return h, h, {"h": h}
+
+
+class JordanCell(eqx.Module):
+    r"""Jordan's network, one step (Jordan 1986): the context is the previous *output*.
+
+    .. math::
+        h_t &= \mathrm{act}(W x_t + b_{ih} + U y_{t-1} + b_{hh}) \\
+        y_t &= \mathrm{out}(V h_t + b_y)
+
+    State: the previous output ``y`` (O,). Output: ``y``. ``output_size`` defaults
+    to ``hidden_size``; ``act`` and ``out`` default to tanh.
+    """
+
+    weight_ih: jax.Array  # (H, D)
+    weight_hh: jax.Array  # (H, O) -- from the previous output, not the hidden state
+    bias_ih: jax.Array | None
+    bias_hh: jax.Array | None
+    weight_out: jax.Array  # (O, H)
+    bias_out: jax.Array | None
+    input_size: int = eqx.field(static=True)
+    hidden_size: int = eqx.field(static=True)
+    output_size: int = eqx.field(static=True)
+    nonlinearity: str = eqx.field(static=True)
+    output_nonlinearity: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        *,
+        output_size=None,
+        nonlinearity="tanh",
+        output_nonlinearity="tanh",
+        use_bias=True,
+        key,
+    ):
+        activation(nonlinearity), activation(output_nonlinearity)
+        O = hidden_size if output_size is None else output_size
+        k1, k2, k3, k4, k5, k6 = jax.random.split(key, 6)
+        H = hidden_size
+        self.weight_ih = uniform(k1, (H, input_size), H)
+        self.weight_hh = uniform(k2, (H, O), H)
+        self.bias_ih = uniform(k3, (H,), H) if use_bias else None
+        self.bias_hh = uniform(k4, (H,), H) if use_bias else None
+        self.weight_out = uniform(k5, (O, H), H)
+        self.bias_out = uniform(k6, (O,), H) if use_bias else None
+        self.input_size, self.hidden_size, self.output_size = input_size, H, O
+        self.nonlinearity, self.output_nonlinearity = nonlinearity, output_nonlinearity
+
+    def init_state(self):
+        return jnp.zeros(self.output_size)
+
+    def hidden(self, state):
+        return state
+
+    def output(self, state):
+        return state
+
+    def input_proj(self, x):
+        xp = x @ self.weight_ih.T  # (..., H)
+        return xp if self.bias_ih is None else xp + self.bias_ih
+
+    def step(self, y_prev, xp):
+        act, out = activation(self.nonlinearity), activation(self.output_nonlinearity)
+        context = y_prev @ self.weight_hh.T
+        if self.bias_hh is not None:
+            context = context + self.bias_hh
+        h = act(xp + context)
+        v = h @ self.weight_out.T
+        y = out(v if self.bias_out is None else v + self.bias_out)
+        return y, y, {"h": h, "y": y}
+
+    def __call__(self, state, x):
+        state, y, _ = self.step(state, self.input_proj(x))
+        return state, y

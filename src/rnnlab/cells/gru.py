@@ -1,0 +1,70 @@
+"""Gated recurrent unit (Cho et al. 2014)."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from rnnlab.cells._base import GatedCell, init_affine
+
+sigmoid = jax.nn.sigmoid
+
+
+class GRUCell(GatedCell):
+    r"""Gated recurrent unit, one step (Cho et al. 2014).
+
+    Default form, identical to ``torch.nn.GRUCell`` (reset applied *after* the
+    hidden matmul):
+
+    .. math::
+        r &= \sigma(W_r x + b_{ir} + U_r h + b_{hr}) \quad
+        z = \sigma(W_z x + b_{iz} + U_z h + b_{hz}) \\
+        n &= \tanh(W_n x + b_{in} + r \odot (U_n h + b_{hn})) \qquad
+        h' = (1 - z) \odot n + z \odot h
+
+    With ``reset_after=False``, the paper's form: the reset gate scales ``h``
+    *before* the matmul, ``n = tanh(W_n x + b_in + U_n (r * h) + b_hn)``.
+
+    Gate order in the weights: r, z, n (as torch). State and output: ``h`` (H,).
+    """
+
+    reset_after: bool = eqx.field(static=True)
+
+    def __init__(self, input_size, hidden_size, *, reset_after=True, use_bias=True, key):
+        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
+            key, 3, input_size, hidden_size, use_bias
+        )
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.reset_after = reset_after
+
+    def init_state(self):
+        return jnp.zeros(self.hidden_size)
+
+    def hidden(self, state):
+        return state
+
+    def output(self, state):
+        return state
+
+    def step(self, h, xp):
+        H = self.hidden_size
+        x_r, x_z, x_n = jnp.split(xp, 3, axis=-1)
+        if self.reset_after:
+            hp = self.hidden_proj(h)  # (3H,)
+            h_r, h_z, h_n = jnp.split(hp, 3, axis=-1)
+            r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
+            n = jnp.tanh(x_n + r * h_n)
+        else:
+            # r and z need U h first; n needs U_n (r * h), a second, smaller matmul.
+            hp = h @ self.weight_hh[: 2 * H].T  # (2H,)
+            if self.bias_hh is not None:
+                hp = hp + self.bias_hh[: 2 * H]
+            h_r, h_z = jnp.split(hp, 2, axis=-1)
+            r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
+            h_n = (r * h) @ self.weight_hh[2 * H :].T
+            if self.bias_hh is not None:
+                h_n = h_n + self.bias_hh[2 * H :]
+            n = jnp.tanh(x_n + h_n)
+        h = (1 - z) * n + z * h
+        return h, h, {"h": h, "r": r, "z": z, "n": n}

@@ -1,0 +1,164 @@
+"""The LSTM family: 1997 original, forget gate, peepholes, coupled input-forget gate.
+
+All share the torch layout: ``weight_ih`` (G*H, D), ``weight_hh`` (G*H, H) and
+biases (G*H,), gate blocks stacked in the order given in each docstring. The state
+is ``(h, c)``, each (H,); the output is ``h``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from rnnlab.cells._base import GatedCell, init_affine, uniform
+
+sigmoid = jax.nn.sigmoid
+
+
+class _LSTMBase(GatedCell):
+    """Pieces common to every LSTM: zero ``(h, c)`` state, ``hidden`` is ``h``."""
+
+    def init_state(self):
+        return (jnp.zeros(self.hidden_size), jnp.zeros(self.hidden_size))
+
+    def hidden(self, state):
+        return state[0]
+
+    def output(self, state):
+        return state[0]
+
+
+class LSTMCell(_LSTMBase):
+    r"""LSTM with forget gate (Gers, Schmidhuber & Cummins 2000); torch's ``nn.LSTMCell``.
+
+    .. math::
+        i &= \sigma(W_i x + U_i h + b_i) \quad
+        f = \sigma(W_f x + U_f h + b_f) \quad
+        g = \tanh(W_g x + U_g h + b_g) \quad
+        o = \sigma(W_o x + U_o h + b_o) \\
+        c &= f \odot c + i \odot g \qquad h = o \odot \tanh(c)
+
+    Gate order in the weights: i, f, g, o (as torch).
+
+    >>> import jax, rnnlab
+    >>> cell = rnnlab.LSTMCell(3, 4, key=jax.random.key(0))
+    >>> (h, c), y = cell(cell.init_state(), jax.numpy.ones(3))
+    """
+
+    def __init__(self, input_size, hidden_size, *, use_bias=True, key):
+        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
+            key, 4, input_size, hidden_size, use_bias
+        )
+        self.input_size, self.hidden_size = input_size, hidden_size
+
+    def step(self, state, xp):
+        h, c = state
+        a = xp + self.hidden_proj(h)  # (4H,)
+        a_i, a_f, a_g, a_o = jnp.split(a, 4, axis=-1)
+        i, f, g, o = sigmoid(a_i), sigmoid(a_f), jnp.tanh(a_g), sigmoid(a_o)
+        c = f * c + i * g
+        h = o * jnp.tanh(c)
+        return (h, c), h, {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
+
+
+class LSTM1997Cell(_LSTMBase):
+    r"""The original LSTM (Hochreiter & Schmidhuber 1997): no forget gate.
+
+    .. math::
+        i &= \sigma(W_i x + U_i h + b_i) \quad
+        g = \tanh(W_g x + U_g h + b_g) \quad
+        o = \sigma(W_o x + U_o h + b_o) \\
+        c &= c + i \odot g \qquad h = o \odot \tanh(c)
+
+    The cell state is the "constant error carousel": its self-connection is fixed
+    at 1, so the error flowing back along ``c`` never decays (and ``c`` may grow
+    without bound on long streams, the problem the forget gate later fixed).
+    Gate order in the weights: i, g, o.
+    """
+
+    def __init__(self, input_size, hidden_size, *, use_bias=True, key):
+        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
+            key, 3, input_size, hidden_size, use_bias
+        )
+        self.input_size, self.hidden_size = input_size, hidden_size
+
+    def step(self, state, xp):
+        h, c = state
+        a = xp + self.hidden_proj(h)  # (3H,)
+        a_i, a_g, a_o = jnp.split(a, 3, axis=-1)
+        i, g, o = sigmoid(a_i), jnp.tanh(a_g), sigmoid(a_o)
+        c = c + i * g
+        h = o * jnp.tanh(c)
+        return (h, c), h, {"h": h, "c": c, "i": i, "g": g, "o": o}
+
+
+class PeepholeLSTMCell(_LSTMBase):
+    r"""LSTM with peephole connections (Gers & Schmidhuber 2000).
+
+    The gates look at the cell state through diagonal weights ``p``: the input and
+    forget gates see the previous cell state, the output gate the new one.
+
+    .. math::
+        i &= \sigma(W_i x + U_i h + p_i \odot c_{t-1} + b_i) \quad
+        f = \sigma(W_f x + U_f h + p_f \odot c_{t-1} + b_f) \\
+        g &= \tanh(W_g x + U_g h + b_g) \qquad c_t = f \odot c_{t-1} + i \odot g \\
+        o &= \sigma(W_o x + U_o h + p_o \odot c_t + b_o) \qquad h = o \odot \tanh(c_t)
+
+    Gate order in the weights: i, f, g, o. With ``p = 0`` this is :class:`LSTMCell`.
+    """
+
+    peephole_i: jax.Array  # (H,)
+    peephole_f: jax.Array  # (H,)
+    peephole_o: jax.Array  # (H,)
+
+    def __init__(self, input_size, hidden_size, *, use_bias=True, key):
+        k_w, k_i, k_f, k_o = jax.random.split(key, 4)
+        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
+            k_w, 4, input_size, hidden_size, use_bias
+        )
+        self.peephole_i = uniform(k_i, (hidden_size,), hidden_size)
+        self.peephole_f = uniform(k_f, (hidden_size,), hidden_size)
+        self.peephole_o = uniform(k_o, (hidden_size,), hidden_size)
+        self.input_size, self.hidden_size = input_size, hidden_size
+
+    def step(self, state, xp):
+        h, c_prev = state
+        a = xp + self.hidden_proj(h)  # (4H,)
+        a_i, a_f, a_g, a_o = jnp.split(a, 4, axis=-1)
+        i = sigmoid(a_i + self.peephole_i * c_prev)
+        f = sigmoid(a_f + self.peephole_f * c_prev)
+        g = jnp.tanh(a_g)
+        c = f * c_prev + i * g
+        o = sigmoid(a_o + self.peephole_o * c)
+        h = o * jnp.tanh(c)
+        return (h, c), h, {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
+
+
+class CIFGLSTMCell(_LSTMBase):
+    r"""Coupled input-forget gate LSTM (Greff et al. 2017, "LSTM: A search space odyssey").
+
+    One gate decides both what to forget and what to write: ``i = 1 - f``.
+
+    .. math::
+        f &= \sigma(W_f x + U_f h + b_f) \quad
+        g = \tanh(W_g x + U_g h + b_g) \quad
+        o = \sigma(W_o x + U_o h + b_o) \\
+        c &= f \odot c + (1 - f) \odot g \qquad h = o \odot \tanh(c)
+
+    Gate order in the weights: f, g, o.
+    """
+
+    def __init__(self, input_size, hidden_size, *, use_bias=True, key):
+        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
+            key, 3, input_size, hidden_size, use_bias
+        )
+        self.input_size, self.hidden_size = input_size, hidden_size
+
+    def step(self, state, xp):
+        h, c = state
+        a = xp + self.hidden_proj(h)  # (3H,)
+        a_f, a_g, a_o = jnp.split(a, 3, axis=-1)
+        f, g, o = sigmoid(a_f), jnp.tanh(a_g), sigmoid(a_o)
+        c = f * c + (1 - f) * g
+        h = o * jnp.tanh(c)
+        return (h, c), h, {"h": h, "c": c, "f": f, "g": g, "o": o}

@@ -1,0 +1,132 @@
+"""Multiple-timescale recurrent network (Yamashita & Tani 2008)."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rnnlab.cells._base import uniform
+from rnnlab.errors import UserError
+
+# Yamashita & Tani 2008, PLoS Comput Biol 4(11): e1000220: time constants of the
+# input-output, fast context and slow context units, and the 60 fast / 20 slow units.
+PAPER_TAU = {"io": 2.0, "fast": 5.0, "slow": 70.0}
+PAPER_SIZES = {"fast": 60, "slow": 20}
+
+
+class MTRNNCell(eqx.Module):
+    r"""Multiple-timescale RNN, one step: leaky integrators with a time constant per unit.
+
+    .. math::
+        u_t = \left(1 - \tfrac{1}{\tau}\right) u_{t-1}
+              + \tfrac{1}{\tau}\left(W x_t + U h_{t-1} + b\right), \qquad h_t = \tanh(u_t)
+
+    The hidden units form three groups, in this order: input-output units
+    (tau 2), fast context units (tau 5) and slow context units (tau 70), the
+    paper's values. As in the paper, the external input reaches only the io and
+    fast units, and the slow units talk only to the fast ones (and themselves):
+    the masked entries of ``W`` and ``U`` are zero and get no gradient. ``tau`` can
+    also be given per unit, an array of length ``hidden_size``; ``tau`` and the masks
+    are fixed data, not trained.
+
+    Sizes: by default ``io_size = input_size``, 60 fast and 20 slow units. Given
+    ``hidden_size`` instead, ``io_size`` defaults to 0 and the rest is split 3:1 into
+    fast and slow units, the paper's ratio.
+
+    State: ``u`` (H,). Output: ``h = tanh(u)`` (H,), every group.
+
+    >>> import jax, rnnlab
+    >>> cell = rnnlab.MTRNNCell(4, key=jax.random.key(0))
+    >>> cell.hidden_size, cell.tau[0], cell.tau[-1]
+    (84, Array(2., dtype=float32), Array(70., dtype=float32))
+    """
+
+    weight_ih: jax.Array  # (H, D)
+    weight_hh: jax.Array  # (H, H)
+    bias: jax.Array  # (H,)
+    tau: jax.Array  # (H,)
+    mask_ih: jax.Array  # (H, D), 1 where a connection exists
+    mask_hh: jax.Array  # (H, H)
+    input_size: int = eqx.field(static=True)
+    hidden_size: int = eqx.field(static=True)
+    groups: tuple[int, int, int] = eqx.field(static=True)  # (io, fast, slow) sizes
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size=None,
+        *,
+        io_size=None,
+        fast_size=None,
+        slow_size=None,
+        tau_io=PAPER_TAU["io"],
+        tau_fast=PAPER_TAU["fast"],
+        tau_slow=PAPER_TAU["slow"],
+        tau=None,
+        key,
+    ):
+        if hidden_size is None:
+            n_io = input_size if io_size is None else io_size
+            n_fast = PAPER_SIZES["fast"] if fast_size is None else fast_size
+            n_slow = PAPER_SIZES["slow"] if slow_size is None else slow_size
+        else:
+            n_io = 0 if io_size is None else io_size
+            rest = hidden_size - n_io
+            n_fast = round(0.75 * rest) if fast_size is None else fast_size
+            n_slow = rest - n_fast if slow_size is None else slow_size
+            if n_io + n_fast + n_slow != hidden_size or min(n_io, n_fast, n_slow) < 0:
+                raise UserError(
+                    f"MTRNN groups io={n_io}, fast={n_fast}, slow={n_slow} do not add up "
+                    f"to hidden_size={hidden_size}"
+                )
+        H = n_io + n_fast + n_slow
+        group = np.repeat([0, 1, 2], [n_io, n_fast, n_slow])  # 0 io, 1 fast, 2 slow
+        if tau is None:
+            tau = np.array([tau_io, tau_fast, tau_slow])[group]
+        tau = np.broadcast_to(np.asarray(tau, dtype=np.float32), (H,))
+        if np.any(tau < 1):
+            raise UserError(f"MTRNN time constants must be >= 1, got min {tau.min()}")
+        # Slow units never see the input, and slow <-> io connections do not exist.
+        mask_ih = np.broadcast_to((group != 2)[:, None], (H, input_size))
+        mask_hh = ~(((group[:, None] == 2) & (group[None, :] == 0))
+                    | ((group[:, None] == 0) & (group[None, :] == 2)))
+        k1, k2, k3 = jax.random.split(key, 3)
+        self.mask_ih = jnp.asarray(mask_ih, dtype=jnp.float32)
+        self.mask_hh = jnp.asarray(mask_hh, dtype=jnp.float32)
+        self.weight_ih = uniform(k1, (H, input_size), H) * self.mask_ih
+        self.weight_hh = uniform(k2, (H, H), H) * self.mask_hh
+        self.bias = uniform(k3, (H,), H)
+        self.tau = jnp.asarray(tau)
+        self.input_size, self.hidden_size = input_size, H
+        self.groups = (int(n_io), int(n_fast), int(n_slow))
+
+    @property
+    def output_size(self) -> int:
+        return self.hidden_size
+
+    def init_state(self):
+        return jnp.zeros(self.hidden_size)
+
+    def hidden(self, state):
+        return state
+
+    def output(self, state):
+        return jnp.tanh(state)
+
+    def input_proj(self, x):
+        W = self.weight_ih * jax.lax.stop_gradient(self.mask_ih)
+        return x @ W.T + self.bias  # (..., H)
+
+    def step(self, u, xp):
+        U = self.weight_hh * jax.lax.stop_gradient(self.mask_hh)
+        inv_tau = 1.0 / jax.lax.stop_gradient(self.tau)
+        h_prev = jnp.tanh(u)
+        u = (1 - inv_tau) * u + inv_tau * (xp + h_prev @ U.T)
+        h = jnp.tanh(u)
+        return u, h, {"u": u, "h": h}
+
+    def __call__(self, state, x):
+        state, y, _ = self.step(state, self.input_proj(x))
+        return state, y

@@ -1,0 +1,48 @@
+"""The ``rnnlab`` command line: one Typer app, sub-commands in sibling modules.
+
+A :class:`rnnlab.errors.UserError` anywhere below becomes one line on stderr and
+exit status 2.
+"""
+
+import sys
+
+import typer
+
+from rnnlab.errors import UserError
+
+app = typer.Typer(
+    help="rnnlab: recurrent neural networks from the neuron to the LSTM family.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported here so that `import rnnlab` never pays for the CLI.
+    from rnnlab.cli import charlm, spikes
+
+    charlm.register(app)
+    app.add_typer(spikes.app, name="spikes")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``rnnlab`` script."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserError as err:
+        print(f"rnnlab: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        print("rnnlab: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as err:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(2)
+        if isinstance(err, click.exceptions.Exit):
+            sys.exit(err.exit_code)
+        raise

@@ -1,0 +1,133 @@
+"""Batched, stacked, optionally bidirectional layers of any cell: ``torch.nn.LSTM`` for all."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from rnnlab.cells import make_cell
+from rnnlab.errors import UserError
+from rnnlab.unroll import unroll
+
+
+class RNN(eqx.Module):
+    """A stack of recurrent layers over a batch: what ``torch.nn.LSTM`` is, for every cell.
+
+    ``cells[l][d]`` is the cell of layer ``l`` and direction ``d`` (0 forward,
+    1 backward). Layer ``l + 1`` reads the outputs of layer ``l``, both directions
+    concatenated, with dropout in between while training.
+
+    Call: ``ys, states = rnn(xs, states=None, *, lengths=None, key=None)`` with ``xs``
+    (B, T, D) (or (T, B, D) when ``batch_first=False``); ``ys`` is (B, T, dirs*O) and
+    ``states`` a list of the final cell states, one per (layer, direction) in
+    PyTorch's order (layer 0 forward, layer 0 backward, layer 1 forward, ...), each
+    batched along its first axis. Pass ``key`` to apply dropout (training);
+    ``truncate`` and ``remat`` go to :func:`rnnlab.unroll`.
+
+    >>> import jax, jax.numpy as jnp, rnnlab
+    >>> rnn = rnnlab.RNN("gru", 8, 16, num_layers=2, bidirectional=True, key=jax.random.key(0))
+    >>> ys, states = rnn(jnp.ones((4, 10, 8)))
+    >>> ys.shape, len(states)
+    ((4, 10, 32), 4)
+    """
+
+    cells: tuple
+    dropout: float = eqx.field(static=True)
+    batch_first: bool = eqx.field(static=True)
+
+    def __init__(
+        self,
+        cell,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        *,
+        bidirectional=False,
+        dropout=0.0,
+        batch_first=True,
+        key=None,
+        cells=None,
+        **cell_kwargs,
+    ):
+        if cells is None:
+            if key is None:
+                raise UserError("RNN needs a PRNG key: RNN(..., key=jax.random.key(seed))")
+            if num_layers < 1:
+                raise UserError(f"num_layers must be >= 1, got {num_layers}")
+            dirs = 2 if bidirectional else 1
+            keys = jax.random.split(key, num_layers * dirs).reshape(num_layers, dirs)
+            stack, size = [], input_size
+            for layer in range(num_layers):
+                made = tuple(
+                    cell(size, hidden_size, key=keys[layer, d], **cell_kwargs)
+                    if callable(cell)
+                    else make_cell(cell, size, hidden_size, key=keys[layer, d], **cell_kwargs)
+                    for d in range(dirs)
+                )
+                stack.append(made)
+                size = dirs * made[0].output_size
+            cells = tuple(stack)
+        if not 0.0 <= dropout < 1.0:
+            raise UserError(f"dropout must be in [0, 1), got {dropout}")
+        self.cells = tuple(tuple(c) for c in cells)
+        self.dropout = float(dropout)
+        self.batch_first = batch_first
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.cells)
+
+    @property
+    def bidirectional(self) -> bool:
+        return len(self.cells[0]) == 2
+
+    @property
+    def input_size(self) -> int:
+        return self.cells[0][0].input_size
+
+    @property
+    def output_size(self) -> int:
+        return len(self.cells[-1]) * self.cells[-1][0].output_size
+
+    def init_state(self, batch_size: int):
+        """Zero states, one per (layer, direction), each batched to ``batch_size``."""
+        return [
+            jax.tree_util.tree_map(
+                lambda s: jnp.broadcast_to(s, (batch_size,) + s.shape), c.init_state()
+            )
+            for layer in self.cells
+            for c in layer
+        ]
+
+    def __call__(self, xs, states=None, *, lengths=None, key=None, truncate=None, remat=False):
+        if not self.batch_first:
+            xs = jnp.swapaxes(xs, 0, 1)
+        if xs.ndim != 3 or xs.shape[-1] != self.input_size:
+            raise UserError(
+                f"RNN expects inputs of shape (B, T, {self.input_size}), got {tuple(xs.shape)}"
+            )
+        B = xs.shape[0]
+        if states is None:
+            states = self.init_state(B)
+        run = lambda cell, x, s, n, rev: unroll(
+            cell, x, s, lengths=n, reverse=rev, truncate=truncate, remat=remat
+        )
+        lengths_axis = None if lengths is None else 0
+        finals, k = [], 0
+        for layer, cells in enumerate(self.cells):
+            if layer > 0 and self.dropout > 0 and key is not None:
+                key, sub = jax.random.split(key)
+                keep = jax.random.bernoulli(sub, 1 - self.dropout, xs.shape)
+                xs = jnp.where(keep, xs / (1 - self.dropout), 0)
+            outs = []
+            for d, cell in enumerate(cells):
+                batched = jax.vmap(run, in_axes=(None, 0, 0, lengths_axis, None))
+                ys, state = batched(cell, xs, states[k], lengths, d == 1)
+                outs.append(ys)  # (B, T, O)
+                finals.append(state)
+                k += 1
+            xs = outs[0] if len(outs) == 1 else jnp.concatenate(outs, axis=-1)
+        if not self.batch_first:
+            xs = jnp.swapaxes(xs, 0, 1)
+        return xs, finals
