@@ -74,7 +74,9 @@ def _scan(cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=N
         t, xp, delta = inp
         if truncate is not None:
             n = (n_valid - 1 - t) if reverse else t  # position in processing order
-            cut = (n % truncate == 0) & (n > 0)
+            # Padding steps are not processed: never cut there, or the final state
+            # (carried through the padding) would lose its gradient.
+            cut = (n % truncate == 0) & (n > 0) & (t < n_valid)
             state = tree_map(lambda s: jnp.where(cut, jax.lax.stop_gradient(s), s), state)
         new_state, y, internals = cell.step(state, xp)
         if delta is not None:

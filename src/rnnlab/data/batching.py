@@ -133,6 +133,6 @@ def eval_batches(
     >>> [x.tolist() for x, _ in eval_batches(np.arange(8), 2, 1)]
     [[[0], [4]], [[1], [5]], [[2], [6]]]
     """
+    # Built here, not inside a generator, so a too-short split fails at the call.
     batches = StreamBatches(ids, batch_size, seq_len)
-    for step in range(len(batches)):
-        yield batches.get(step)
+    return (batches.get(step) for step in range(len(batches)))

