@@ -27,19 +27,17 @@ class Spec:
     name: str
     kwargs: dict
 
-    def make(self, input_size, hidden_size, key, *, dtype=jnp.float32, randomize=True):
+    def make(self, input_size, hidden_size, seed, *, dtype=jnp.float32, randomize=True):
         """The cell; with ``randomize``, every trainable array is redrawn from N(0, 0.5^2)
-        (non-zero biases and peepholes, dense MTRNN weights that the cell must mask)."""
-        k_make, k_rand = jax.random.split(key)
-        cell = rnnlab.make_cell(self.name, input_size, hidden_size, key=k_make, **self.kwargs)
+        (non-zero biases and peepholes, dense MTRNN weights that the cell must mask).
+        Test data comes from NumPy: jax.random would compile for every new shape."""
+        # Built in float32 even under x64 (then cast): one random-init compile per shape.
+        with jax.enable_x64(False):
+            cell = rnnlab.make_cell(
+                self.name, input_size, hidden_size, key=jax.random.key(seed), **self.kwargs
+            )
         if randomize:
-            names = trainable_names(cell)
-            keys = jax.random.split(k_rand, len(names))
-            values = [
-                0.5 * jax.random.normal(k, getattr(cell, n).shape)
-                for k, n in zip(keys, names, strict=True)
-            ]
-            cell = eqx.tree_at(lambda c: [getattr(c, n) for n in names], cell, values)
+            cell = self.replace(cell, _random_like(self.params(cell), seed))
         return jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), cell)
 
     @staticmethod
@@ -118,18 +116,17 @@ def close():
     return _assert_close
 
 
-def _random_like(tree, key, scale=0.5):
-    leaves, treedef = jax.tree_util.tree_flatten(tree)
-    keys = jax.random.split(key, len(leaves))
-    return jax.tree_util.tree_unflatten(
-        treedef,
-        [scale * jax.random.normal(k, x.shape, x.dtype) for k, x in zip(keys, leaves, strict=True)],
+def _random_like(tree, seed, scale=0.5):
+    rng = np.random.default_rng(seed)
+    return jax.tree_util.tree_map(
+        lambda x: jnp.asarray(scale * rng.standard_normal(np.shape(x)), jnp.asarray(x).dtype),
+        tree,
     )
 
 
 @pytest.fixture
 def random_like():
-    """``random_like(tree, key, scale=0.5)``: a pytree of N(0, scale^2) arrays shaped like ``tree``."""
+    """``random_like(tree, seed, scale=0.5)``: N(0, scale^2) arrays shaped like ``tree``."""
     return _random_like
 
 

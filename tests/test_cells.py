@@ -143,13 +143,25 @@ def to_np(tree):
     return jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64), tree)
 
 
-def make_case(spec, random_like, key=0, dtype=jnp.float32, steps=T):
+def make_case(spec, random_like, seed=0, dtype=jnp.float32, steps=T):
     """A randomized cell, a random sequence (steps, D) and a random initial state."""
-    k_cell, k_x, k_s = jax.random.split(jax.random.key(key), 3)
-    cell = spec.make(D, H, k_cell, dtype=dtype)
-    xs = jax.random.normal(k_x, (steps, D), dtype)
-    state = random_like(cell.init_state(), k_s)
+    cell = spec.make(D, H, seed, dtype=dtype)
+    xs = random_like(jnp.zeros((steps, D), dtype), seed + 100, 1.0)
+    state = random_like(cell.init_state(), seed + 200)
     return cell, xs, state
+
+
+# One compiled function per (cell structure, shapes, options), shared by every test.
+unroll = eqx.filter_jit(rnnlab.unroll)
+
+
+@eqx.filter_jit
+def step_by_hand(cell, xs, state):
+    ys = []
+    for x in xs:  # a Python loop over time, traced once: cell(state, x) step after step
+        state, y = cell(state, x)
+        ys.append(y)
+    return jnp.stack(ys), state
 
 
 def test_catalogue_covers_every_cell(all_specs):
@@ -159,7 +171,7 @@ def test_catalogue_covers_every_cell(all_specs):
 
 def test_unroll_and_trace_equal_numpy_equations(spec, x64, random_like, close):
     cell, xs, state = make_case(spec, random_like, dtype=jnp.float64)
-    ys, final, internals = rnnlab.unroll(cell, xs, state, trace=True)
+    ys, final, internals = unroll(cell, xs, state, trace=True)
 
     P = to_np(spec.params(cell))
     s, ys_ref, trace_ref = to_np(state), [], []
@@ -175,21 +187,17 @@ def test_unroll_and_trace_equal_numpy_equations(spec, x64, random_like, close):
 
 
 def test_hand_stepping_equals_unroll(spec, random_like, close):
-    cell, xs, state = make_case(spec, random_like, key=1)
-    ys, final = rnnlab.unroll(cell, xs, state)
-    s, ys_hand = state, []
-    for x in xs:
-        s, y = cell(s, x)
-        ys_hand.append(y)
-    close(ys, jnp.stack(ys_hand), rtol=1e-5)
-    close(final, s, rtol=1e-5)
+    cell, xs, state = make_case(spec, random_like, seed=1)
+    ys, final = unroll(cell, xs, state)
+    ys_hand, final_hand = step_by_hand(cell, xs, state)
+    close(ys, ys_hand, rtol=1e-5)
+    close(final, final_hand, rtol=1e-5)
 
 
 def test_float64_gradients_match_finite_differences(spec, x64, random_like, weighted_sum, close):
-    cell, xs, state = make_case(spec, random_like, key=2, dtype=jnp.float64, steps=4)
-    ys0, final0 = rnnlab.unroll(cell, xs, state)
-    k_r, k_s = jax.random.split(jax.random.key(3))
-    R, S = random_like(ys0, k_r, 1.0), random_like(final0, k_s, 1.0)
+    cell, xs, state = make_case(spec, random_like, seed=2, dtype=jnp.float64, steps=4)
+    ys0, final0 = unroll(cell, xs, state)
+    R, S = random_like(ys0, 3, 1.0), random_like(final0, 4, 1.0)
     flat, unravel = ravel_pytree((spec.params(cell), xs, state))
 
     def loss(v):
@@ -197,17 +205,23 @@ def test_float64_gradients_match_finite_differences(spec, x64, random_like, weig
         ys, final = rnnlab.unroll(spec.replace(cell, params), xs, state)
         return weighted_sum(ys, R) + weighted_sum(final, S)
 
-    grad = jax.grad(loss)(flat)
     eps = 1e-6
-    steps = eps * jnp.eye(flat.size)
-    fd = (jax.vmap(loss)(flat + steps) - jax.vmap(loss)(flat - steps)) / (2 * eps)
+
+    @jax.jit
+    def grad_and_fd(flat):
+        steps = eps * jnp.eye(flat.size)
+        plus, minus = jnp.split(jax.vmap(loss)(flat + jnp.concatenate([steps, -steps])), 2)
+        fd = (plus - minus) / (2 * eps)
+        return jax.grad(loss)(flat), fd
+
+    grad, fd = grad_and_fd(flat)
     assert np.max(np.abs(fd)) > 1e-2
     close(grad, fd, rtol=1e-7)
 
 
 def test_peephole_with_zero_peepholes_is_lstm(random_like, close, all_specs):
     specs = {s.id: s for s in all_specs}
-    peep, xs, state = make_case(specs["peephole"], random_like, key=4)
+    peep, xs, state = make_case(specs["peephole"], random_like, seed=4)
     lstm = rnnlab.LSTMCell(D, H, key=jax.random.key(5))
     lstm = specs["lstm"].replace(
         lstm, {n: getattr(peep, n) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
@@ -215,32 +229,33 @@ def test_peephole_with_zero_peepholes_is_lstm(random_like, close, all_specs):
     zero = specs["peephole"].replace(
         peep, {n: jnp.zeros(H) for n in ("peephole_i", "peephole_f", "peephole_o")}
     )
-    ys, final, inside = rnnlab.unroll(zero, xs, state, trace=True)
-    ys_l, final_l, inside_l = rnnlab.unroll(lstm, xs, state, trace=True)
+    ys, final, inside = unroll(zero, xs, state, trace=True)
+    ys_l, final_l, inside_l = unroll(lstm, xs, state, trace=True)
     close((ys, final, inside), (ys_l, final_l, inside_l), rtol=1e-6)
     # ... and the peepholes drawn at random do change the result.
-    assert np.max(np.abs(rnnlab.unroll(peep, xs, state)[0] - ys_l)) > 1e-3
+    assert np.max(np.abs(unroll(peep, xs, state)[0] - ys_l)) > 1e-3
 
 
 def test_mtrnn_with_unit_time_constants_is_elman(random_like, close):
-    k_cell, k_w, k_x, k_s = jax.random.split(jax.random.key(6), 4)
-    mtrnn = rnnlab.MTRNNCell(D, 7, io_size=2, fast_size=3, slow_size=2, tau=1.0, key=k_cell)
+    mtrnn = rnnlab.MTRNNCell(
+        D, 7, io_size=2, fast_size=3, slow_size=2, tau=1.0, key=jax.random.key(6)
+    )
     # Dense weights: the cell must apply its masks itself.
-    k1, k2, k3 = jax.random.split(k_w, 3)
-    W, U = jax.random.normal(k1, (7, D)), jax.random.normal(k2, (7, 7))
-    b = jax.random.normal(k3, (7,))
+    W, U, b, xs, u0 = random_like(
+        [jnp.zeros((7, D)), jnp.zeros((7, 7)), jnp.zeros(7), jnp.zeros((T, D)), jnp.zeros(7)],
+        6,
+        1.0,
+    )
     mtrnn = eqx.tree_at(lambda c: (c.weight_ih, c.weight_hh, c.bias), mtrnn, (W, U, b))
     mask_ih, mask_hh, _ = mtrnn_masks_and_tau((2, 3, 2), D)
-    elman = rnnlab.ElmanCell(D, 7, key=k_cell)
+    elman = rnnlab.ElmanCell(D, 7, key=jax.random.key(6))
     elman = eqx.tree_at(
         lambda c: (c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh),
         elman,
         (W * mask_ih, U * mask_hh, b, jnp.zeros(7)),
     )
-    xs = jax.random.normal(k_x, (T, D))
-    u0 = jax.random.normal(k_s, (7,))
-    ys, u = rnnlab.unroll(mtrnn, xs, u0)
-    ys_e, h = rnnlab.unroll(elman, xs, jnp.tanh(u0))
+    ys, u = unroll(mtrnn, xs, u0)
+    ys_e, h = unroll(elman, xs, jnp.tanh(u0))
     close(ys, ys_e, rtol=1e-6)
     close(jnp.tanh(u), h, rtol=1e-6)
 
@@ -265,20 +280,19 @@ def test_mtrnn_defaults_follow_the_paper():
 
 
 def test_mtrnn_masked_connections_get_no_gradient(random_like):
-    k_cell, k_w, k_x = jax.random.split(jax.random.key(8), 3)
-    cell = rnnlab.MTRNNCell(D, 7, io_size=2, fast_size=3, slow_size=2, key=k_cell)
-    xs = jax.random.normal(k_x, (T, D))
-    masked_ys = rnnlab.unroll(cell, xs)[0]
+    cell = rnnlab.MTRNNCell(D, 7, io_size=2, fast_size=3, slow_size=2, key=jax.random.key(8))
+    W_other, U_other, xs, R = random_like(
+        [jnp.zeros((7, D)), jnp.zeros((7, 7)), jnp.zeros((T, D)), jnp.zeros((T, 7))], 8, 1.0
+    )
+    masked_ys = unroll(cell, xs)[0]
     # Dense weights that agree with the cell's on the allowed connections: same outputs.
-    k1, k2 = jax.random.split(k_w)
     mask_ih, mask_hh, _ = mtrnn_masks_and_tau(cell.groups, D)
-    W = jnp.where(mask_ih == 1, cell.weight_ih, jax.random.normal(k1, (7, D)))
-    U = jnp.where(mask_hh == 1, cell.weight_hh, jax.random.normal(k2, (7, 7)))
+    W = jnp.where(mask_ih == 1, cell.weight_ih, W_other)
+    U = jnp.where(mask_hh == 1, cell.weight_hh, U_other)
     dense = eqx.tree_at(lambda c: (c.weight_ih, c.weight_hh), cell, (W, U))
-    np.testing.assert_array_equal(rnnlab.unroll(dense, xs)[0], masked_ys)
+    np.testing.assert_array_equal(unroll(dense, xs)[0], masked_ys)
 
-    R = random_like(masked_ys, jax.random.key(9), 1.0)
-    grads = jax.grad(lambda c: jnp.sum(rnnlab.unroll(c, xs)[0] * R))(dense)
+    grads = jax.jit(jax.grad(lambda c: jnp.sum(rnnlab.unroll(c, xs)[0] * R)))(dense)
     g_ih, g_hh = np.asarray(grads.weight_ih), np.asarray(grads.weight_hh)
     assert np.all(g_ih[mask_ih == 0] == 0) and np.all(g_ih[mask_ih == 1] != 0)
     assert np.all(g_hh[mask_hh == 0] == 0) and np.all(g_hh[mask_hh == 1] != 0)

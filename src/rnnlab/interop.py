@@ -43,8 +43,9 @@ def from_torch(module) -> RNN:
     import jax
 
     dirs = 2 if module.bidirectional else 1
-    params = {n: jnp.asarray(p.detach().cpu().numpy(), jnp.float32)
-              for n, p in module.named_parameters()}
+    params = {
+        n: jnp.asarray(p.detach().cpu().numpy(), jnp.float32) for n, p in module.named_parameters()
+    }
     stack, size, key = [], module.input_size, jax.random.key(0)
     for layer in range(module.num_layers):
         cells = []
@@ -60,8 +61,12 @@ def from_torch(module) -> RNN:
         stack.append(tuple(cells))
         size = dirs * module.hidden_size
     return RNN(
-        None, module.input_size, module.hidden_size, cells=tuple(stack),
-        dropout=module.dropout, batch_first=module.batch_first,
+        None,
+        module.input_size,
+        module.hidden_size,
+        cells=tuple(stack),
+        dropout=module.dropout,
+        batch_first=module.batch_first,
     )
 
 

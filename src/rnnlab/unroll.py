@@ -50,8 +50,14 @@ def unroll(
     ((10, 3), (3,))
     """
     return _scan(
-        cell, xs, state, lengths=lengths, reverse=reverse, trace=trace,
-        truncate=truncate, remat=remat,
+        cell,
+        xs,
+        state,
+        lengths=lengths,
+        reverse=reverse,
+        trace=trace,
+        truncate=truncate,
+        remat=remat,
     )
 
 
@@ -59,9 +65,7 @@ def _scan(cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=N
     """:func:`unroll`, plus ``deltas``: perturbations added to the state after each
     step, whose gradient is dL/ds(t) (see :func:`rnnlab.grad_norms_through_time`)."""
     if xs.ndim != 2 or xs.shape[-1] != cell.input_size:
-        raise UserError(
-            f"unroll expects xs of shape (T, {cell.input_size}), got {tuple(xs.shape)}"
-        )
+        raise UserError(f"unroll expects xs of shape (T, {cell.input_size}), got {tuple(xs.shape)}")
     if truncate is not None and (int(truncate) != truncate or truncate < 1):
         raise UserError(f"truncate must be a positive integer, got {truncate!r}")
     T = xs.shape[0]
@@ -123,8 +127,15 @@ def grad_norms_through_time(cell, xs, loss_fn=None, *, state=None, truncate=None
 
     def loss(deltas):
         ys, _ = _scan(
-            cell, xs, state, lengths=None, reverse=False, trace=False,
-            truncate=truncate, remat=False, deltas=deltas,
+            cell,
+            xs,
+            state,
+            lengths=None,
+            reverse=False,
+            trace=False,
+            truncate=truncate,
+            remat=False,
+            deltas=deltas,
         )
         return loss_fn(ys)
 

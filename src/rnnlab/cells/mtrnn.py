@@ -90,8 +90,10 @@ class MTRNNCell(eqx.Module):
             raise UserError(f"MTRNN time constants must be >= 1, got min {tau.min()}")
         # Slow units never see the input, and slow <-> io connections do not exist.
         mask_ih = np.broadcast_to((group != 2)[:, None], (H, input_size))
-        mask_hh = ~(((group[:, None] == 2) & (group[None, :] == 0))
-                    | ((group[:, None] == 0) & (group[None, :] == 2)))
+        mask_hh = ~(
+            ((group[:, None] == 2) & (group[None, :] == 0))
+            | ((group[:, None] == 0) & (group[None, :] == 2))
+        )
         k1, k2, k3 = jax.random.split(key, 3)
         self.mask_ih = jnp.asarray(mask_ih, dtype=jnp.float32)
         self.mask_hh = jnp.asarray(mask_hh, dtype=jnp.float32)

@@ -85,6 +85,7 @@ def load_run(run_dir: str | os.PathLike, which: str = BEST) -> tuple[RunConfig, 
 def read_progress(run_dir: Path) -> dict:
     path = Path(run_dir) / PROGRESS
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise UserError(f"{path} is missing or corrupt ({err}); cannot resume") from None
+        progress = json.loads(path.read_text(encoding="utf-8"))
+        return {"step": int(progress["step"]), "best_val": float(progress["best_val"])}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise UserError(f"{path} is missing or corrupt ({err!r}); cannot resume") from None

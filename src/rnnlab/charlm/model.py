@@ -28,8 +28,12 @@ class CharLM(eqx.Module):
         k_e, k_r, k_o = jax.random.split(key, 3)
         self.embedding = jax.random.normal(k_e, (vocab_size, config.embed)) * 0.1
         self.rnn = RNN(
-            config.cell, config.embed, config.hidden, config.layers,
-            dropout=config.dropout, key=k_r,
+            config.cell,
+            config.embed,
+            config.hidden,
+            config.layers,
+            dropout=config.dropout,
+            key=k_r,
         )
         O = self.rnn.output_size
         bound = 1.0 / jnp.sqrt(O)

@@ -87,10 +87,15 @@ def evaluate(model: CharLM, ids: np.ndarray, *, batch_size: int = 32, seq_len: i
     total = 0.0
     for start in range(0, L - L % T, T):
         nll, states = _eval_chunk(
-            model, states, jnp.asarray(xs[:, start : start + T]), jnp.asarray(ys[:, start : start + T])
+            model,
+            states,
+            jnp.asarray(xs[:, start : start + T]),
+            jnp.asarray(ys[:, start : start + T]),
         )
         total += float(nll)
     if L % T:  # the tail, as one shorter chunk
-        nll, _ = _eval_chunk(model, states, jnp.asarray(xs[:, L - L % T :]), jnp.asarray(ys[:, L - L % T :]))
+        nll, _ = _eval_chunk(
+            model, states, jnp.asarray(xs[:, L - L % T :]), jnp.asarray(ys[:, L - L % T :])
+        )
         total += float(nll)
     return total / (B * L)

@@ -64,9 +64,11 @@ def _make_step(optimizer, truncate):
     return step
 
 
-def prepare_run(run_dir: Path, config: RunConfig | None, resume: bool) -> RunConfig:
-    """Create (or check, for ``resume``) the run directory; return the run's config."""
-    run_dir = Path(run_dir)
+def _check_run_dir(run_dir: Path, config: RunConfig | None, resume: bool) -> RunConfig:
+    """The run's config: the saved one (``resume``) or ``config`` for a new directory.
+
+    Touches nothing on disk: every check happens before the first write.
+    """
     if resume:
         saved = RunConfig.load(run_dir)
         if config is None:
@@ -77,14 +79,12 @@ def prepare_run(run_dir: Path, config: RunConfig | None, resume: bool) -> RunCon
                 "drop those flags or train into a new --out"
             )
         config.vocab = saved.vocab
-        ckpt.write_text(run_dir / ckpt.CONFIG, config.to_json())
         return config
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
         what = "a run" if (run_dir / ckpt.CONFIG).exists() else "other files"
         raise UserError(
             f"{run_dir} already holds {what}; use --resume to continue it or pick a new --out"
         )
-    run_dir.mkdir(parents=True, exist_ok=True)
     return config
 
 
@@ -101,26 +101,26 @@ def train(
     ``{"event": "start"|"step"|"eval"|"stop", ...}``.
     """
     run_dir = Path(run_dir)
-    if not resume:
-        config.model.check()
-        config.train.check()
-    corpus = load_corpus((config or RunConfig.load(run_dir)).train.corpus)
-    config = prepare_run(run_dir, config, resume)
+    config = _check_run_dir(run_dir, config, resume)
+    config.model.check()
+    config.train.check()
     cfg = config.train
-    if resume:
-        vocab = Vocab.from_json(config.vocab)
-        if Vocab.from_text(corpus.text) != vocab:
-            raise UserError(
-                f"the corpus {cfg.corpus!r} no longer has the vocabulary of {run_dir}; "
-                "resume with the same corpus or train a new run"
-            )
-    else:
-        vocab = Vocab.from_text(corpus.text)
-        config.vocab = vocab.to_json()
-        ckpt.write_text(run_dir / ckpt.CONFIG, config.to_json())
+    corpus = load_corpus(cfg.corpus)
+    vocab = Vocab.from_text(corpus.text)
+    if resume and vocab != Vocab.from_json(config.vocab):
+        raise UserError(
+            f"the corpus {cfg.corpus!r} no longer has the vocabulary of {run_dir}; "
+            "resume with the same corpus or train a new run"
+        )
+    config.vocab = vocab.to_json()
     splits = split_ids(vocab.encode(corpus.text))
     batches = StreamBatches(splits["train"], cfg.batch_size, cfg.seq_len)
     val_ids = splits["val"][: cfg.eval_chars]
+    if len(val_ids) < 2:
+        raise UserError(
+            f"corpus {cfg.corpus!r} ({len(corpus.text)} chars) is too short to hold out a "
+            "validation split; give a longer text"
+        )
 
     optimizer = make_optimizer(cfg)
     model = ckpt.new_model(config)
@@ -132,10 +132,20 @@ def train(
         start, best = progress["step"], progress["best_val"]
         model, opt_state, carry = ckpt.load_tree(run_dir / ckpt.LAST, (model, opt_state, carry))
         metrics_lines = _read_metrics(run_dir / ckpt.METRICS, upto=start)
+    run_dir.mkdir(parents=True, exist_ok=True)  # all checks passed: now write
+    ckpt.write_text(run_dir / ckpt.CONFIG, config.to_json())
     step_fn = _make_step(optimizer, cfg.truncate)
     base_key = jax.random.key(cfg.seed + 1)  # distinct from the initialisation key
-    report({"event": "start", "step": start, "steps": cfg.steps, "chars": len(corpus.text),
-            "vocab": vocab.size, "corpus": corpus.name})
+    report(
+        {
+            "event": "start",
+            "step": start,
+            "steps": cfg.steps,
+            "chars": len(corpus.text),
+            "vocab": vocab.size,
+            "corpus": corpus.name,
+        }
+    )
 
     def save_state(step):
         ckpt.save_tree(run_dir / ckpt.LAST, (model, opt_state, carry))
@@ -165,8 +175,15 @@ def train(
                 mean = float(jnp.mean(jnp.stack(losses)))
                 cps = chars_since / (now - t_log)
                 t_log, chars_since, losses = now, 0, []
-                log({"step": step, "loss": mean, "chars_per_s": round(cps, 1),
-                     "epoch": batches.epoch(step - 1), "time": round(now - t_start, 2)})
+                log(
+                    {
+                        "step": step,
+                        "loss": mean,
+                        "chars_per_s": round(cps, 1),
+                        "epoch": batches.epoch(step - 1),
+                        "time": round(now - t_start, 2),
+                    }
+                )
                 report({"event": "step", "step": step, "loss": mean, "chars_per_s": cps})
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 best = _evaluate(run_dir, config, model, vocab, val_ids, step, best, log, report)
@@ -211,8 +228,9 @@ class _StopFlag:
 def _evaluate(run_dir, config, model, vocab, val_ids, step, best, log, report):
     cfg = config.train
     val = evaluate(model, val_ids, batch_size=cfg.batch_size, seq_len=cfg.seq_len)
-    text = "".join(sample(model, vocab, length=cfg.sample_chars,
-                          key=jax.random.key(cfg.seed), temperature=0.8))
+    text = "".join(
+        sample(model, vocab, length=cfg.sample_chars, key=jax.random.key(cfg.seed), temperature=0.8)
+    )
     if val < best:
         best = val
         ckpt.save_tree(run_dir / ckpt.BEST, model)

@@ -18,12 +18,18 @@ app = typer.Typer(
 )
 
 
+_registered = []
+
+
 def _register() -> None:
     # Imported here so that `import rnnlab` never pays for the CLI.
+    if _registered:
+        return
     from rnnlab.cli import charlm, spikes
 
     charlm.register(app)
     app.add_typer(spikes.app, name="spikes")
+    _registered.append(True)
 
 
 def main(argv: list[str] | None = None) -> None:

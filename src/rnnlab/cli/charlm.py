@@ -15,7 +15,9 @@ Opt = typer.Option
 
 
 def train(
-    out: Annotated[Path, Opt("--out", help="Run directory (created; must be new unless --resume).")],
+    out: Annotated[
+        Path, Opt("--out", help="Run directory (created; must be new unless --resume).")
+    ],
     corpus: Annotated[str, Opt(help="shakespeare | python | PATH to a UTF-8 text file.")] = None,
     cell: Annotated[
         str, Opt(help="lstm | gru | elman | jordan | peephole | cifg | lstm1997 | mtrnn")
@@ -76,8 +78,15 @@ def sample(
 
     _, model, vocab = load_run(run_dir)
     sys.stdout.write(prime)
-    for ch in sample_chars(model, vocab, length=length, key=jax.random.key(seed),
-                           temperature=temperature, prime=prime, argmax=argmax):
+    for ch in sample_chars(
+        model,
+        vocab,
+        length=length,
+        key=jax.random.key(seed),
+        temperature=temperature,
+        prime=prime,
+        argmax=argmax,
+    ):
         sys.stdout.write(ch)
         sys.stdout.flush()
     sys.stdout.write("\n")
@@ -100,8 +109,9 @@ def evaluate(
         if split not in ("val", "test"):
             raise UserError(f"--split must be val or test, got {split!r}")
         ids, name = split_ids(vocab.encode(load_corpus(config.train.corpus).text))[split], split
-    nats = nats_per_char(model, ids, batch_size=config.train.batch_size,
-                         seq_len=config.train.seq_len)
+    nats = nats_per_char(
+        model, ids, batch_size=config.train.batch_size, seq_len=config.train.seq_len
+    )
     typer.echo(f"{name}: {nats:.3f} nats/char, {nats / math.log(2):.3f} bits/char")
 
 
@@ -139,8 +149,12 @@ class _Progress:
                 f"corpus {event['corpus']}: {event['chars']:,} chars, vocabulary {event['vocab']}"
             )
         elif kind == "step":
-            self.bar.update(self.task, completed=event["step"], loss=f"{event['loss']:.3f}",
-                            cps=f"{event['chars_per_s']:,.0f}")
+            self.bar.update(
+                self.task,
+                completed=event["step"],
+                loss=f"{event['loss']:.3f}",
+                cps=f"{event['chars_per_s']:,.0f}",
+            )
         elif kind == "eval":
             self.console.print(
                 f"step {event['step']}: val {event['val_loss']:.4f} nats/char "

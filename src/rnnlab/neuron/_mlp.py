@@ -12,7 +12,6 @@ layer by layer from the output back to the input, delta^(l-1) = W^(l)T delta^(l)
 """
 
 from dataclasses import dataclass
-from functools import partial
 
 import equinox as eqx
 import jax
@@ -83,22 +82,27 @@ def predict(model: MLP, X) -> np.ndarray:
     return (z[:, 0] > 0).astype(np.int32) if z.shape[1] == 1 else z.argmax(1).astype(np.int32)
 
 
+_OPTIMIZERS = ("adam", "momentum", "sgd")
+
+
+def _optimizer(name: str, learning_rate, momentum) -> optax.GradientTransformation:
+    if name == "momentum":
+        return optax.sgd(learning_rate, momentum=momentum)
+    return optax.adam(learning_rate) if name == "adam" else optax.sgd(learning_rate)
+
+
 def make_optimizer(
     name: str, learning_rate: float, momentum: float = 0.9
 ) -> optax.GradientTransformation:
     """``"sgd"``: w -= alpha g. ``"momentum"``: heavy ball (Polyak 1964) in Goh's form,
     z = beta z + g, w -= alpha z (``beta = momentum``). ``"adam"``: Kingma & Ba 2015."""
+    if name not in _OPTIMIZERS:
+        raise UserError(f"unknown optimizer {name!r}; expected one of: {', '.join(_OPTIMIZERS)}")
     if not learning_rate > 0:
         raise UserError(f"learning_rate must be > 0, got {learning_rate!r}")
-    if name == "sgd":
-        return optax.sgd(learning_rate)
-    if name == "momentum":
-        if not 0 <= momentum < 1:
-            raise UserError(f"momentum must be in [0, 1), got {momentum!r}")
-        return optax.sgd(learning_rate, momentum=momentum)
-    if name == "adam":
-        return optax.adam(learning_rate)
-    raise UserError(f"unknown optimizer {name!r}; expected one of: adam, momentum, sgd")
+    if not 0 <= momentum < 1:
+        raise UserError(f"momentum must be in [0, 1), got {momentum!r}")
+    return _optimizer(name, learning_rate, momentum)
 
 
 @dataclass(frozen=True)
@@ -154,23 +158,35 @@ def train_mlp(
     B = N if batch_size is None else batch_size
     if not isinstance(B, int) or not 1 <= B <= N:
         raise UserError(f"batch_size must be an integer in [1, {N}], got {batch_size!r}")
-    opt = make_optimizer(optimizer, learning_rate, momentum)
+    make_optimizer(optimizer, learning_rate, momentum)  # check the settings
+    hyper = jnp.asarray([learning_rate, momentum], dtype=jnp.float32)  # traced: no recompile
+    model, (loss, accuracy) = _fit(model, X, y, jr.split(key, epochs), hyper, optimizer, B)
+    return model, TrainHistory(np.asarray(loss), np.asarray(accuracy))
+
+
+@eqx.filter_jit
+def _fit(model: MLP, X, y, keys, hyper, optimizer: str, B: int):
+    """All epochs in one compiled loop: keys (epochs,) in, losses and accuracies (epochs,) out.
+
+    Compiled once per (architecture, data shape, epochs, optimizer, batch size).
+    """
+    N = X.shape[0]
+    opt = _optimizer(optimizer, hyper[0], hyper[1])
     params, static = eqx.partition(model, eqx.is_array)
 
-    def run_epoch(X, y, carry, k):
-        def step(carry, idx):  # one gradient step on the minibatch X[idx], idx (B,)
-            params, opt_state = carry
-            grads = jax.grad(
-                lambda p: _loss_and_accuracy(eqx.combine(p, static), X[idx], y[idx])[0]
-            )(params)
-            updates, opt_state = opt.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), None
+    def loss_fn(params, X, y):
+        return _loss_and_accuracy(eqx.combine(params, static), X, y)[0]
 
+    def step(carry, idx):  # one gradient step on the minibatch X[idx], idx (B,)
+        params, opt_state = carry
+        grads = jax.grad(loss_fn)(params, X[idx], y[idx])  # back-propagation
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), None
+
+    def epoch(carry, k):
         batches = jr.permutation(k, N)[: (N // B) * B].reshape(N // B, B)  # (N/B, B)
         (params, opt_state), _ = jax.lax.scan(step, carry, batches)
         return (params, opt_state), _loss_and_accuracy(eqx.combine(params, static), X, y)
 
-    # All epochs in one compiled loop: (epochs,) keys in, (epochs,) losses and accuracies out.
-    run = jax.jit(lambda X, y, carry, keys: jax.lax.scan(partial(run_epoch, X, y), carry, keys))
-    (params, _), (loss, accuracy) = run(X, y, (params, opt.init(params)), jr.split(key, epochs))
-    return eqx.combine(params, static), TrainHistory(np.asarray(loss), np.asarray(accuracy))
+    (params, _), history = jax.lax.scan(epoch, (params, opt.init(params)), keys)
+    return eqx.combine(params, static), history

@@ -106,7 +106,8 @@ def n_whole_bins(duration: float, width: float, tol: float = 1e-8) -> int:
         n += 1
     if n < 1:
         raise UserError(
-            f"bin width {width:g} s is longer than the window ({duration:g} s); choose a smaller one"
+            f"bin width {width:g} s is longer than the window ({duration:g} s); "
+            "choose a smaller one"
         )
     return n
 
@@ -121,6 +122,6 @@ def rng_of(rng) -> np.random.Generator:
     """A :class:`numpy.random.Generator` from a Generator or an integer seed."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool) and rng >= 0:
         return np.random.default_rng(int(rng))
-    raise UserError(f"rng must be a numpy Generator or an integer seed, got {rng!r}")
+    raise UserError(f"rng must be a numpy Generator or an integer seed >= 0, got {rng!r}")

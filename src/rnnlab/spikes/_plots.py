@@ -44,10 +44,21 @@ def plot_rate_estimates(seed: int = 0, n_trials: int = 30, t_stop: float = 2.0) 
     for t_prev, t_next in zip(first[:-1], first[1:], strict=True):
         arrow = dict(arrowstyle="<->", lw=0.8, color="tab:blue", shrinkA=0, shrinkB=0)
         ax_a.annotate("", (t_prev, 0.45), (t_next, 0.45), arrowprops=arrow)
-        ax_a.text((t_prev + t_next) / 2, 0.55, f"{1e3 * (t_next - t_prev):.0f}", ha="center",
-                  fontsize=7, color="tab:blue")
-    ax_a.set(xlim=(0, 0.6), ylim=(0, 1.1), yticks=[], xlabel="time (s)",
-             title="(a) a spike train and its inter-spike intervals (ms)")
+        ax_a.text(
+            (t_prev + t_next) / 2,
+            0.55,
+            f"{1e3 * (t_next - t_prev):.0f}",
+            ha="center",
+            fontsize=7,
+            color="tab:blue",
+        )
+    ax_a.set(
+        xlim=(0, 0.6),
+        ylim=(0, 1.1),
+        yticks=[],
+        xlabel="time (s)",
+        title="(a) a spike train and its inter-spike intervals (ms)",
+    )
 
     # (b) raster: one row per trial
     ax_b.eventplot(trains, colors="k", linelengths=0.8, linewidths=0.8)
@@ -58,8 +69,11 @@ def plot_rate_estimates(seed: int = 0, n_trials: int = 30, t_stop: float = 2.0) 
     times, rate = time_histogram(trains, delta, 0.0, t_stop, output="rate")
     ax_c.stairs(rate, np.r_[times, times[-1] + delta], fill=True, color="0.7", label="histogram")
     ax_c.plot(t_fine, demo_rate(t_fine), color=_TRUE, label="true rate")
-    ax_c.set(xlim=(0, t_stop), ylabel="rate (1/s)",
-             title=f"(c) time histogram, optimal bin {1e3 * delta:.0f} ms")
+    ax_c.set(
+        xlim=(0, t_stop),
+        ylabel="rate (1/s)",
+        title=f"(c) time histogram, optimal bin {1e3 * delta:.0f} ms",
+    )
     ax_c.legend(loc="upper right", fontsize=8)
 
     # (d) Gaussian kernel with the Shimazaki-Shinomoto (2010) bandwidth
@@ -67,8 +81,12 @@ def plot_rate_estimates(seed: int = 0, n_trials: int = 30, t_stop: float = 2.0) 
     times, rate = instantaneous_rate(trains, 0.001, sigma=sigma, t_stop=t_stop)
     ax_d.plot(times, rate, color="k", label="Gaussian kernel")
     ax_d.plot(t_fine, demo_rate(t_fine), color=_TRUE, label="true rate")
-    ax_d.set(xlim=(0, t_stop), xlabel="time (s)", ylabel="rate (1/s)",
-             title=f"(d) kernel estimate, optimal sigma {1e3 * sigma:.0f} ms")
+    ax_d.set(
+        xlim=(0, t_stop),
+        xlabel="time (s)",
+        ylabel="rate (1/s)",
+        title=f"(d) kernel estimate, optimal sigma {1e3 * sigma:.0f} ms",
+    )
     ax_d.legend(loc="upper right", fontsize=8)
     return fig
 
@@ -100,8 +118,11 @@ def plot_lif_fi(neuron: LIF | None = None, i_max: float = 1e-8) -> Figure:
     ax_u.plot(1e3 * trace.t, 1e3 * trace.u, color="k", lw=1)
     ax_u.vlines(1e3 * trace.spikes, 1e3 * neuron.theta, 1e3 * neuron.theta * 2, color="k", lw=1)
     ax_u.axhline(1e3 * neuron.theta, ls="--", color="tab:blue", label="threshold theta")
-    ax_u.set(xlabel="time (ms)", ylabel="u (mV above rest)",
-             title=f"LIF neuron, I = {1e9 * i_demo:.2f} nA")
+    ax_u.set(
+        xlabel="time (ms)",
+        ylabel="u (mV above rest)",
+        title=f"LIF neuron, I = {1e9 * i_demo:.2f} nA",
+    )
     ax_u.legend(loc="lower right", fontsize=8)
 
     currents = np.linspace(0.0, i_max, 41)
@@ -109,10 +130,19 @@ def plot_lif_fi(neuron: LIF | None = None, i_max: float = 1e-8) -> Figure:
     fine = np.linspace(0.0, i_max, 1001)
     r_max, i_half, width = fit_sigmoid(currents, simulated)
     ax_f.plot(1e9 * currents, simulated, "o", ms=4, color="k", label="LIF, simulated")
-    ax_f.plot(1e9 * fine, fi_curve_theory(neuron, fine), color="tab:blue",
-              label="LIF, 1 / (t_ref + tau ln(RI / (RI - theta)))")
-    ax_f.plot(1e9 * fine, _sigmoid(fine, r_max, i_half, width), "--", color=_TRUE,
-              label=f"sigmoid rate neuron, r_max = {r_max:.0f}/s")
+    ax_f.plot(
+        1e9 * fine,
+        fi_curve_theory(neuron, fine),
+        color="tab:blue",
+        label="LIF, 1 / (t_ref + tau ln(RI / (RI - theta)))",
+    )
+    ax_f.plot(
+        1e9 * fine,
+        _sigmoid(fine, r_max, i_half, width),
+        "--",
+        color=_TRUE,
+        label=f"sigmoid rate neuron, r_max = {r_max:.0f}/s",
+    )
     ax_f.set(xlabel="input current I (nA)", ylabel="firing rate (1/s)", title="f-I curve")
     ax_f.legend(loc="upper left", fontsize=8)
     return fig
@@ -126,12 +156,20 @@ def plot_grasshopper(recording: int = 1) -> Figure:
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax_s, ax_r = fig.subplots(2, 1, sharex=True, height_ratios=(1, 4))
     ax_s.vlines(rec.spike_times, 0, 1, color="k", lw=0.5)
-    ax_s.set(yticks=[], title=f"grasshopper auditory receptor, recording {recording} "
-             f"({rec.spike_times.size} spikes; Rokem et al. 2006, via nitime)")
+    ax_s.set(
+        yticks=[],
+        title=f"grasshopper auditory receptor, recording {recording} "
+        f"({rec.spike_times.size} spikes; Rokem et al. 2006, via nitime)",
+    )
     delta = optimal_bin_size(trains, rec.t_start, rec.t_stop)
     times, rate = time_histogram(trains, delta, rec.t_start, rec.t_stop, output="rate")
-    ax_r.stairs(rate, np.r_[times, times[-1] + delta], fill=True, color="0.75",
-                label=f"histogram, bin {1e3 * delta:.0f} ms")
+    ax_r.stairs(
+        rate,
+        np.r_[times, times[-1] + delta],
+        fill=True,
+        color="0.75",
+        label=f"histogram, bin {1e3 * delta:.0f} ms",
+    )
     sigma = optimal_kernel_bandwidth(trains)
     times, rate = instantaneous_rate(trains, 0.001, sigma=sigma, t_stop=rec.t_stop)
     ax_r.plot(times, rate, color="k", lw=1, label=f"Gaussian kernel, sigma {1e3 * sigma:.1f} ms")

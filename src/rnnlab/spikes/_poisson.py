@@ -76,9 +76,7 @@ def inhomogeneous_poisson(
     if not callable(rate):
         raise UserError(f"rate must be a function of time t -> lambda(t), got {type(rate)}")
     gen = rng_of(rng)
-    candidates = homogeneous_poisson(
-        lam_max, t_stop, rng=gen, t_start=t_start, n_trains=n_trains
-    )
+    candidates = homogeneous_poisson(lam_max, t_stop, rng=gen, t_start=t_start, n_trains=n_trains)
     trains = []
     for t in candidates:
         lam = np.broadcast_to(np.asarray(rate(t), dtype=np.float64), t.shape)  # (S,)
