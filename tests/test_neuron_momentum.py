@@ -101,13 +101,17 @@ def test_momentum_needs_about_sqrt_kappa_times_fewer_steps():
 
 
 def test_momentum_figure_draws_both_runs():
-    fig = plot_momentum((1.0, 10.0, 100.0), steps=120)
+    steps = 300
+    fig = plot_momentum((1.0, 10.0, 100.0), steps=steps)
     assert isinstance(fig, Figure)
     lines = fig.axes[0].get_lines()
     assert len(lines) == 4  # measured and predicted, for each method
     gd = optimal_gd(1.0, 100.0)
     A = np.diag([1.0, 10.0, 100.0])
     ref = [np.ones(3)]
-    for _ in range(120):
+    for _ in range(steps):
         ref.append(ref[-1] - gd.alpha * A @ ref[-1])
     np.testing.assert_allclose(lines[0].get_ydata(), np.linalg.norm(ref, axis=1), rtol=1e-4)
+    # Momentum's error reaches ~1e-24 here: it must still be drawn, not underflow to 0.
+    err_hb = lines[2].get_ydata()
+    assert np.all(err_hb > 0) and err_hb[-1] < 1e-20

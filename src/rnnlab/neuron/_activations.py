@@ -27,7 +27,7 @@ __all__ = ["ACTIVATIONS", "get_activation", "relu", "sigmoid", "tanh", "threshol
 
 def _as_float(a: jax.Array) -> jax.Array:
     a = jnp.asarray(a)
-    return a if jnp.issubdtype(a.dtype, jnp.floating) else a.astype(jnp.float32)
+    return a if jnp.issubdtype(a.dtype, jnp.floating) else a.astype(jnp.result_type(float))
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(1,))

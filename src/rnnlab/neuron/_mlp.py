@@ -42,8 +42,9 @@ class MLP(eqx.Module):
 
     def __init__(self, sizes, activation: str = "tanh", *, key: jax.Array):
         sizes = tuple(sizes)
-        if len(sizes) < 2 or not all(isinstance(s, int) and s > 0 for s in sizes):
+        if len(sizes) < 2 or not all(isinstance(s, int | np.integer) and s > 0 for s in sizes):
             raise UserError(f"sizes must be >= 2 positive integers (D, ..., K), got {sizes!r}")
+        sizes = tuple(int(s) for s in sizes)
         get_activation(activation)  # fail early on an unknown name
         keys = jr.split(key, len(sizes) - 1)
         # eqx.nn.Linear draws W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as torch.nn.Linear.

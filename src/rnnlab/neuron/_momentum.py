@@ -102,6 +102,8 @@ def quadratic(eigenvalues, *, key: jax.Array | None = None) -> np.ndarray:
 def heavy_ball(A, w0, *, alpha: float, beta: float, steps: int) -> np.ndarray:
     """Iterates of momentum on f(w) = 1/2 w^T A w: an array (steps + 1, n), row 0 = w0.
 
+    Computed in JAX's default float (float32 unless x64 is on), returned as float64.
+
     z^{k+1} = beta z^k + A w^k,  w^{k+1} = w^k - alpha z^{k+1},  z^0 = 0 (Goh 2017).
     Distance to the optimum w* = 0 per step: ``np.linalg.norm(ws, axis=1)``.
     """
@@ -114,7 +116,9 @@ def heavy_ball(A, w0, *, alpha: float, beta: float, steps: int) -> np.ndarray:
         raise UserError(f"steps must be a positive integer, got {steps!r}")
     if not (alpha > 0 and 0 <= beta < 1):
         raise UserError(f"need alpha > 0 and 0 <= beta < 1, got alpha={alpha}, beta={beta}")
-    return np.asarray(_run(A, w0, alpha, beta, steps))
+    # Returned as float64: the iterates reach 1e-25 and beyond, and a norm taken in float32
+    # would square them below the smallest float32 (1e-38) and report exact zeros.
+    return np.asarray(_run(A, w0, alpha, beta, steps), dtype=np.float64)
 
 
 def gradient_descent(A, w0, *, alpha: float, steps: int) -> np.ndarray:

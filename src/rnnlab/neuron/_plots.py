@@ -7,7 +7,7 @@ window): save it with ``fig.savefig(path)``, which renders through Agg.
 import jax
 import jax.numpy as jnp
 import numpy as np
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 from matplotlib.figure import Figure
 
 from rnnlab.errors import UserError
@@ -57,10 +57,11 @@ def plot_decision_boundary(model, X, y, *, resolution: int = 200, title: str | N
     fig = Figure(figsize=(5, 5))
     ax = fig.subplots()
     n_classes = max(p.shape[1], 2, int(y.max()) + 1)
-    cmap = ListedColormap(_COLOURS[:n_classes])
+    cmap = ListedColormap([_COLOURS[c % len(_COLOURS)] for c in range(n_classes)])
     if p.shape[1] == 1:
         # Shade by p(y=1), and draw the boundary p = 1/2.
-        ax.contourf(g0, g1, p[:, 0].reshape(g0.shape), levels=20, cmap="RdBu", alpha=0.5)
+        shade = LinearSegmentedColormap.from_list("p", [_COLOURS[0], "white", _COLOURS[1]])
+        ax.contourf(g0, g1, p[:, 0].reshape(g0.shape), levels=20, cmap=shade, alpha=0.5)
         ax.contour(g0, g1, p[:, 0].reshape(g0.shape), levels=[0.5], colors="k", linewidths=1)
     else:
         label = p.argmax(1).reshape(g0.shape)

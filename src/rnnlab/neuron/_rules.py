@@ -64,12 +64,12 @@ def oja_update(w, x, eta):
     return w + eta * y * (x - y * w)
 
 
-def _check_data(X, epochs, eta) -> jax.Array:
+def _check_data(X, epochs, eta, epochs_name: str = "epochs") -> jax.Array:
     X = jnp.asarray(X, dtype=jnp.result_type(float))
     if X.ndim != 2 or X.shape[0] == 0:
         raise UserError(f"X must have shape (N, D) with N >= 1, got {X.shape}")
     if not isinstance(epochs, int) or epochs < 1:
-        raise UserError(f"epochs must be a positive integer, got {epochs!r}")
+        raise UserError(f"{epochs_name} must be a positive integer, got {epochs!r}")
     if not eta > 0:
         raise UserError(f"learning rate eta must be > 0, got {eta!r}")
     return X
@@ -150,7 +150,7 @@ def train_perceptron(X, t, *, eta: float = 1.0, max_epochs: int = 100, key: jax.
     Starts from w = 0, b = 0. Returns ``(neuron, mistakes)``: a threshold
     :class:`Neuron` and the number of mistakes in each epoch (NumPy, int).
     """
-    X = _check_data(X, max_epochs, eta)
+    X = _check_data(X, max_epochs, eta, "max_epochs")
     t = jnp.asarray(t)
     if t.shape != (X.shape[0],):
         raise UserError(f"targets t must have shape ({X.shape[0]},) to match X, got {t.shape}")

@@ -51,7 +51,7 @@ def load_grasshopper(recording: int = 1) -> SpikeRecording:
 
     >>> rec = load_grasshopper(1)
     >>> rec.spike_times.size, rec.t_stop
-    (930, 10.0)
+    (929, 10.0)
     """
     if recording not in (1, 2):
         raise UserError(f"recording must be 1 or 2, got {recording!r}")

@@ -42,16 +42,11 @@ def plot_rate_estimates(seed: int = 0, n_trials: int = 30, t_stop: float = 2.0) 
     first = trains[0][trains[0] < 0.6]
     ax_a.vlines(first, 0, 1, color="k")
     for t_prev, t_next in zip(first[:-1], first[1:], strict=True):
-        arrow = dict(arrowstyle="<->", lw=0.8, color="tab:blue", shrinkA=0, shrinkB=0)
+        arrow = dict(arrowstyle="<->", lw=0.8, color="C0", shrinkA=0, shrinkB=0)
         ax_a.annotate("", (t_prev, 0.45), (t_next, 0.45), arrowprops=arrow)
-        ax_a.text(
-            (t_prev + t_next) / 2,
-            0.55,
-            f"{1e3 * (t_next - t_prev):.0f}",
-            ha="center",
-            fontsize=7,
-            color="tab:blue",
-        )
+        if t_next - t_prev >= 0.02:  # label the intervals with room for the text
+            isi_ms = f"{1e3 * (t_next - t_prev):.0f}"
+            ax_a.text((t_prev + t_next) / 2, 0.55, isi_ms, ha="center", fontsize=7, color="C0")
     ax_a.set(
         xlim=(0, 0.6),
         ylim=(0, 1.1),
@@ -71,6 +66,7 @@ def plot_rate_estimates(seed: int = 0, n_trials: int = 30, t_stop: float = 2.0) 
     ax_c.plot(t_fine, demo_rate(t_fine), color=_TRUE, label="true rate")
     ax_c.set(
         xlim=(0, t_stop),
+        ylim=(0, None),
         ylabel="rate (1/s)",
         title=f"(c) time histogram, optimal bin {1e3 * delta:.0f} ms",
     )
@@ -83,6 +79,7 @@ def plot_rate_estimates(seed: int = 0, n_trials: int = 30, t_stop: float = 2.0) 
     ax_d.plot(t_fine, demo_rate(t_fine), color=_TRUE, label="true rate")
     ax_d.set(
         xlim=(0, t_stop),
+        ylim=(0, None),
         xlabel="time (s)",
         ylabel="rate (1/s)",
         title=f"(d) kernel estimate, optimal sigma {1e3 * sigma:.0f} ms",
@@ -171,8 +168,12 @@ def plot_grasshopper(recording: int = 1) -> Figure:
         label=f"histogram, bin {1e3 * delta:.0f} ms",
     )
     sigma = optimal_kernel_bandwidth(trains)
-    times, rate = instantaneous_rate(trains, 0.001, sigma=sigma, t_stop=rec.t_stop)
-    ax_r.plot(times, rate, color="k", lw=1, label=f"Gaussian kernel, sigma {1e3 * sigma:.1f} ms")
+    # One trial that starts and ends with the recording: correct the kernel's borders.
+    times, rate = instantaneous_rate(
+        trains, 0.001, sigma=sigma, t_stop=rec.t_stop, border_correction=True
+    )
+    label = f"Gaussian kernel, sigma {1e3 * sigma:.0f} ms (border-corrected)"
+    ax_r.plot(times, rate, color="k", lw=1, label=label)
     ax_r.set(xlim=(rec.t_start, rec.t_stop), xlabel="time (s)", ylabel="rate (1/s)")
     ax_r.legend(loc="upper right", fontsize=8)
     return fig
