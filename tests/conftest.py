@@ -66,9 +66,15 @@ SPECS = [
 ]
 
 
+SPEC_BY_ID = {s.id: s for s in SPECS}
+
+
 @pytest.fixture(params=SPECS, ids=[s.id for s in SPECS])
 def spec(request):
-    return request.param
+    """Every cell variant; a test narrows it to some with
+    ``@pytest.mark.parametrize("spec", ["elman", "lstm"], indirect=True)``."""
+    p = request.param
+    return SPEC_BY_ID[p] if isinstance(p, str) else p
 
 
 @pytest.fixture

@@ -50,12 +50,12 @@ def test_fi_curve_exact_integration_matches_closed_form(neuron):
 
 def test_fi_curve_euler_within_its_time_step_error():
     expected = fi_curve_theory(NEURON, ABOVE)
-    err_coarse = np.max(
-        np.abs(fi_curve(NEURON, ABOVE, duration=0.5, method="euler") / expected - 1)
-    )
-    err_fine = np.max(
-        np.abs(fi_curve(NEURON, ABOVE, duration=0.5, dt=2.5e-5, method="euler") / expected - 1)
-    )
+
+    def error(dt):
+        rates = fi_curve(NEURON, ABOVE, duration=0.5, dt=dt, method="euler")
+        return np.max(np.abs(rates / expected - 1))
+
+    err_coarse, err_fine = error(1e-4), error(2.5e-5)
     assert err_coarse < 0.01  # dt = 0.1 ms, tau = 10 ms
     assert err_fine < err_coarse / 2.5  # first order: error ~ dt
 

@@ -132,9 +132,8 @@ def test_truncation_equals_stop_gradient_reference(spec, reverse, random_like, w
     ref = with_reference(cell, xs, state)
     for k in ks:
         (_, (ys, final)), g = got[k]
-        # The forward pass is untouched by truncation.
-        np.testing.assert_array_equal(ys, ys_full)
-        close(final, final_full, rtol=0)
+        # The forward pass is untouched by truncation (up to XLA's fusion choices).
+        close((ys, final), (ys_full, final_full), rtol=1e-6)
         if k >= T:  # nothing to cut: exactly full BPTT
             close(g, g_full, rtol=0)
         else:
@@ -216,14 +215,15 @@ def test_grad_norms_through_time(spec, random_like, close):
         return jnp.linalg.norm(g, axis=-1)
 
     @eqx.filter_jit
-    def norms(truncate):
+    def norms(loss_fn, truncate):
         return rnnlab.grad_norms_through_time(cell, xs, loss_fn, truncate=truncate)
 
-    full = norms(None)
-    close(full, reference(), rtol=1e-5)
+    close(norms(loss_fn, None), reference(), rtol=1e-5)
+    # The default loss, sum(ys[-1]), looks at the last step only.
+    full = norms(None, None)
     assert np.all(np.asarray(full) > 0)
     for k, start in ((5, 10), (4, 8)):  # the last chunk starts at 10 (k = 5) or 8 (k = 4)
-        cut = norms(k)
+        cut = norms(None, k)
         np.testing.assert_array_equal(cut[:start], 0)
         close(cut[start:], full[start:], rtol=1e-5)
         assert np.all(np.asarray(cut[start:]) > 0)

@@ -25,16 +25,27 @@ from rnnlab.spikes._data import (
 from rnnlab.spikes._kernels import CAUSAL_KERNELS, KERNELS, kernel_pdf
 from rnnlab.spikes._lif import LIF, LIFTrace, fi_curve, fi_curve_theory, simulate_lif
 from rnnlab.spikes._optimal import bin_size_cost, optimal_bin_size, optimal_kernel_bandwidth
-from rnnlab.spikes._plots import (
-    demo_rate,
-    fit_sigmoid,
-    plot_grasshopper,
-    plot_lif_fi,
-    plot_rate_estimates,
-    save_figure,
-)
 from rnnlab.spikes._poisson import homogeneous_poisson, inhomogeneous_poisson
 from rnnlab.spikes._rates import instantaneous_rate, time_histogram
+
+# The figures need matplotlib (slow to import): load them on first use.
+_PLOTS = (
+    "demo_rate",
+    "fit_sigmoid",
+    "plot_grasshopper",
+    "plot_lif_fi",
+    "plot_rate_estimates",
+    "save_figure",
+)
+
+
+def __getattr__(name):
+    if name in _PLOTS:
+        from rnnlab.spikes import _plots
+
+        return getattr(_plots, name)
+    raise AttributeError(f"module 'rnnlab.spikes' has no attribute {name!r}")
+
 
 __all__ = [
     "CAUSAL_KERNELS",

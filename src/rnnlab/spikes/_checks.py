@@ -71,14 +71,14 @@ def as_trains(spike_trains) -> tuple[list[np.ndarray], bool]:
     return trains, single
 
 
-def positive(value, name: str) -> float:
+def positive(value, name: str, unit: str = "seconds") -> float:
     """``value`` as a finite float > 0, or a :class:`UserError`."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise UserError(f"{name} must be a positive number (seconds), got {value!r}") from None
+        v = math.nan
     if not (math.isfinite(v) and v > 0):
-        raise UserError(f"{name} must be a positive number (seconds), got {value!r}")
+        raise UserError(f"{name} must be a positive number ({unit}), got {value!r}")
     return v
 
 

@@ -18,7 +18,6 @@ Times are seconds, rates 1/s.
 import math
 
 import numpy as np
-from scipy.signal import fftconvolve
 from scipy.special import erf
 
 from rnnlab.errors import UserError
@@ -116,7 +115,8 @@ def instantaneous_rate(
     """Kernel estimate of the firing rate, r(t) = sum_spikes K(t - t_s), in 1/s.
 
     Spikes are counted in bins of ``sampling_period`` (dt) from ``t_start`` (the
-    ``np.histogram`` rule, ``T = floor((t_stop - t_start) / dt)`` bins), and the counts
+    ``np.histogram`` rule, ``T = floor((t_stop - t_start) / dt)`` bins, where a quotient
+    within 1e-8 below a whole number counts as it; Elephant truncates), and the counts
     are convolved with the kernel sampled as in :func:`kernel_samples`, truncated at
     ``cutoff`` standard deviations: one FFT convolution (``scipy.signal.fftconvolve``)
     for all trains at once. ``rate[i]`` belongs to ``times[i] = t_start + i*dt``, the
@@ -155,8 +155,9 @@ def instantaneous_rate(
 
         sigma = optimal_kernel_bandwidth(trains)
     sigma = positive(sigma, "sigma")
-    if not (math.isfinite(float(cutoff)) and cutoff > 0):
-        raise UserError(f"cutoff must be a positive number of sigmas, got {cutoff!r}")
+    cutoff = positive(cutoff, "cutoff", "standard deviations")
+
+    from scipy.signal import fftconvolve  # here: scipy.signal takes ~1 s to import
 
     n_bins = n_whole_bins(t1 - t0, dt)  # T
     k = kernel_samples(kind, sigma, dt, cutoff)  # (L,)
@@ -171,7 +172,7 @@ def instantaneous_rate(
         n_spikes = counts.sum(axis=-1) / (len(trains) if pool and not single else 1)  # () or (N,)
         s = math.sqrt(2.0) * sigma
         rate *= 2.0 / (erf((t1 - times) / s) - erf((t0 - times) / s))
-        mean = rate.mean(axis=-1)
+        mean = np.asarray(rate.mean(axis=-1))  # () or (N,)
         scale = np.divide(n_spikes, mean * (t1 - t0), out=np.ones_like(mean), where=mean > 0)
-        rate *= scale[..., None] if rate.ndim == 2 else scale
+        rate *= scale[..., None]
     return times, rate
