@@ -97,8 +97,10 @@ def max_rel_err(a, b):
     """max|a - b| / max|b| over every leaf of two pytrees (0 when both are zero)."""
     la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
     assert len(la) == len(lb)
-    num = max(float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)),
-                        initial=0.0)) for x, y in zip(la, lb, strict=True))
+    num = max(
+        float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)), initial=0.0))
+        for x, y in zip(la, lb, strict=True)
+    )
     den = max(float(np.max(np.abs(np.asarray(y, np.float64)), initial=0.0)) for y in lb)
     return num / den if den > 0 else num
 

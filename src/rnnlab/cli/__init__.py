@@ -36,19 +36,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``rnnlab`` script."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone mode: usage errors print one line and exit 2, --help exits 0
+        app(args=argv, prog_name="rnnlab", standalone_mode=True)
     except UserError as err:
         print(f"rnnlab: error: {err}", file=sys.stderr)
         sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
-        print("rnnlab: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as err:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            sys.exit(2)
-        if isinstance(err, click.exceptions.Exit):
-            sys.exit(err.exit_code)
-        raise
