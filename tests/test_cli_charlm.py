@@ -55,7 +55,9 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run_dir(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    main(["train", "--corpus", str(corpus), "--out", str(out), *TINY])
+    with pytest.raises(SystemExit) as done:
+        main(["train", "--corpus", str(corpus), "--out", str(out), *TINY])
+    assert done.value.code == 0
     return out
 
 
