@@ -20,9 +20,12 @@ $(VENV)/.test: pyproject.toml $(VENV)/.base
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# The demo's run directory is its own: a new `make demo` starts it afresh.
 demo: $(VENV)/.base
-	$(BIN)/rnnlab train --out runs/demo --minutes 3 --seed 0
-	$(BIN)/rnnlab sample runs/demo --length 600 --temperature 0.8 --seed 0
+	rm -rf runs/demo
+	$(BIN)/rnnlab train --out runs/demo --steps 1200 --minutes 4 --eval-every 200 --seed 0
+	$(BIN)/rnnlab sample runs/demo --length 600 --temperature 0.8 --prime "ROMEO:" --seed 0
+	$(BIN)/rnnlab eval runs/demo --split test
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests bench examples
