@@ -82,6 +82,7 @@ def x64():
     """float64 inside the test only; restored afterwards so other modules stay float32."""
     with jax.enable_x64(True):
         yield
+    assert not jax.config.jax_enable_x64, "float64 leaked out of the test"
 
 
 def trainable_names(cell):

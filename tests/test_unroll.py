@@ -140,7 +140,7 @@ def test_lengths_gradients_equal_each_sequence_alone(spec, reverse, random_like,
 
     @jax.jit
     def grads(cell, xs):
-        out = {}
+        out = []
         for k in (None, 4):
             padded = lambda c, x, k=k: loss(
                 *rnnlab.unroll(c, x, state, lengths=n, truncate=k, reverse=reverse)
@@ -148,13 +148,15 @@ def test_lengths_gradients_equal_each_sequence_alone(spec, reverse, random_like,
             alone = lambda c, x, k=k: loss(
                 *rnnlab.unroll(c, x[:n], state, truncate=k, reverse=reverse)
             )
-            out[k] = (
-                jax.grad(padded, argnums=(0, 1))(cell, xs),
-                jax.grad(alone, argnums=(0, 1))(cell, xs),
+            out.append(
+                (
+                    jax.grad(padded, argnums=(0, 1))(cell, xs),
+                    jax.grad(alone, argnums=(0, 1))(cell, xs),
+                )
             )
         return out
 
-    for (g_cell, g_xs), (g_cell_ref, g_xs_ref) in grads(cell, xs).values():
+    for (g_cell, g_xs), (g_cell_ref, g_xs_ref) in grads(cell, xs):
         close(g_cell, g_cell_ref, rtol=1e-5)
         close(g_xs, g_xs_ref, rtol=1e-5)  # zero on the padding in both
         assert np.max(np.abs(g_xs_ref)) > 1e-3
@@ -318,6 +320,22 @@ def test_dropout_between_layers(random_like):
     # As in torch, dropout acts only between layers: none for a single layer.
     single = rnnlab.RNN("gru", D, H, dropout=0.5, key=jax.random.key(20))
     np.testing.assert_array_equal(call(single, xs, k1), call(single, xs, None))
+
+
+def test_dropout_zeroes_and_rescales_what_the_next_layer_reads(random_like):
+    """A second layer that copies its input (identity cell: U = 0, W = I, no bias) shows
+    what it read: each unit of layer 0's output either dropped (0) or scaled by 1/(1-p)."""
+    p = 0.4
+    first = rnnlab.GRUCell(D, H, key=jax.random.key(22))
+    copy = rnnlab.ElmanCell(H, H, nonlinearity="identity", use_bias=False, key=jax.random.key(0))
+    copy = eqx.tree_at(lambda c: (c.weight_ih, c.weight_hh), copy, (jnp.eye(H), jnp.zeros((H, H))))
+    rnn = rnnlab.RNN(None, D, H, cells=((first,), (copy,)), dropout=p)
+    xs = random_like(jnp.zeros((3, 8, D)), 23, 1.0)
+    layer0 = rnnlab.RNN(None, D, H, cells=((first,),))(xs)[0]
+    read = rnn(xs, key=jax.random.key(3))[0]
+    kept = read != 0
+    np.testing.assert_allclose(read[kept], layer0[kept] / (1 - p), rtol=1e-6)
+    assert 0.25 < 1 - kept.mean() < 0.55  # about p of the 120 units dropped
 
 
 # --- bad input -----------------------------------------------------------------------

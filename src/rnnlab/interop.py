@@ -85,9 +85,22 @@ def to_torch(layer: RNN):
     import torch
 
     first = layer.cells[0][0]
-    kinds = {type(c) for cells in layer.cells for c in cells}
+    # Every cell, not only the first: torch has one nonlinearity/bias/GRU form per module.
+    kinds = {
+        (
+            type(c),
+            getattr(c, "nonlinearity", None),
+            getattr(c, "reset_after", None),
+            getattr(c, "bias_ih", None) is None,
+        )
+        for cells in layer.cells
+        for c in cells
+    }
     if len(kinds) != 1:
-        raise UserError("to_torch needs every layer to use the same cell type")
+        raise UserError(
+            "to_torch needs every layer to use the same cell type and settings "
+            "(nonlinearity, reset_after, use_bias)"
+        )
     kwargs = dict(
         input_size=first.input_size,
         hidden_size=first.hidden_size,
