@@ -6,9 +6,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from rnnlab._fused import fused_scan
 from rnnlab.cells import make_cell
 from rnnlab.errors import UserError
-from rnnlab.unroll import unroll
+from rnnlab.unroll import check_truncate, unroll
 
 
 class RNN(eqx.Module):
@@ -107,6 +108,7 @@ class RNN(eqx.Module):
             raise UserError(
                 f"RNN expects inputs of shape (B, T, {self.input_size}), got {tuple(xs.shape)}"
             )
+        check_truncate(truncate)
         B = xs.shape[0]
         if states is None:
             states = self.init_state(B)
@@ -122,8 +124,11 @@ class RNN(eqx.Module):
                 xs = jnp.where(keep, xs / (1 - self.dropout), 0)
             outs = []
             for d, cell in enumerate(cells):
-                batched = jax.vmap(run, in_axes=(None, 0, 0, lengths_axis, None))
-                ys, state = batched(cell, xs, states[k], lengths, d == 1)
+                if lengths is None and not remat and getattr(cell, "fused", False):
+                    ys, state = _fused_layer(cell, xs, states[k], d == 1, truncate)
+                else:
+                    batched = jax.vmap(run, in_axes=(None, 0, 0, lengths_axis, None))
+                    ys, state = batched(cell, xs, states[k], lengths, d == 1)
                 outs.append(ys)  # (B, T, O)
                 finals.append(state)
                 k += 1
@@ -131,3 +136,14 @@ class RNN(eqx.Module):
         if not self.batch_first:
             xs = jnp.swapaxes(xs, 0, 1)
         return xs, finals
+
+
+def _fused_layer(cell, xs, state, reverse, truncate):
+    """One direction of one layer through :func:`rnnlab._fused.fused_scan`."""
+    xs = jnp.swapaxes(xs, 0, 1)  # (T, B, D): time-major for the scan
+    if reverse:
+        xs = jnp.flip(xs, 0)
+    ys, state = fused_scan(cell, cell.input_proj(xs), state, truncate)  # (T, B, O)
+    if reverse:
+        ys = jnp.flip(ys, 0)
+    return jnp.swapaxes(ys, 0, 1), state

@@ -61,13 +61,18 @@ def unroll(
     )
 
 
+def check_truncate(truncate) -> None:
+    """``truncate`` must be None or a positive integer."""
+    if truncate is not None and (int(truncate) != truncate or truncate < 1):
+        raise UserError(f"truncate must be a positive integer, got {truncate!r}")
+
+
 def _scan(cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=None):
     """:func:`unroll`, plus ``deltas``: perturbations added to the state after each
     step, whose gradient is dL/ds(t) (see :func:`rnnlab.grad_norms_through_time`)."""
     if xs.ndim != 2 or xs.shape[-1] != cell.input_size:
         raise UserError(f"unroll expects xs of shape (T, {cell.input_size}), got {tuple(xs.shape)}")
-    if truncate is not None and (int(truncate) != truncate or truncate < 1):
-        raise UserError(f"truncate must be a positive integer, got {truncate!r}")
+    check_truncate(truncate)
     T = xs.shape[0]
     if state is None:
         state = cell.init_state()

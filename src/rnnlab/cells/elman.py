@@ -45,9 +45,8 @@ class ElmanCell(GatedCell):
     def output(self, state):
         return state
 
-    def step(self, h, xp):
-        act = activation(self.nonlinearity)
-        h = act(xp + self.hidden_proj(h))
+    def pointwise(self, h, xp, hp):
+        h = activation(self.nonlinearity)(xp + hp)
         return h, h, {"h": h}
 
 

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells._base import GatedCell, init_affine
+from rnnlab.cells._base import GatedCell, gate_activations, init_affine
 
 sigmoid = jax.nn.sigmoid
 
@@ -47,15 +47,26 @@ class GRUCell(GatedCell):
     def output(self, state):
         return state
 
+    @property
+    def fused(self) -> bool:
+        # The paper's form multiplies by r before the matmul: U h is not a separate term.
+        return self.reset_after
+
+    def pointwise(self, h, xp, hp):
+        """The torch form, given ``hp = U h + b_hh`` (3H,)."""
+        x_rz, x_n = xp[..., : 2 * self.hidden_size], xp[..., 2 * self.hidden_size :]
+        h_rz, h_n = hp[..., : 2 * self.hidden_size], hp[..., 2 * self.hidden_size :]
+        r, z = gate_activations(x_rz + h_rz, "ss")
+        n = jnp.tanh(x_n + r * h_n)
+        h = (1 - z) * n + z * h
+        return h, h, {"h": h, "r": r, "z": z, "n": n}
+
     def step(self, h, xp):
         H = self.hidden_size
-        x_r, x_z, x_n = jnp.split(xp, 3, axis=-1)
         if self.reset_after:
-            hp = self.hidden_proj(h)  # (3H,)
-            h_r, h_z, h_n = jnp.split(hp, 3, axis=-1)
-            r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
-            n = jnp.tanh(x_n + r * h_n)
+            return self.pointwise(h, xp, self.hidden_proj(h))
         else:
+            x_r, x_z, x_n = jnp.split(xp, 3, axis=-1)
             # r and z need U h first; n needs U_n (r * h), a second, smaller matmul.
             hp = h @ self.weight_hh[: 2 * H].T  # (2H,)
             if self.bias_hh is not None:
@@ -66,5 +77,5 @@ class GRUCell(GatedCell):
             if self.bias_hh is not None:
                 h_n = h_n + self.bias_hh[2 * H :]
             n = jnp.tanh(x_n + h_n)
-        h = (1 - z) * n + z * h
-        return h, h, {"h": h, "r": r, "z": z, "n": n}
+            h = (1 - z) * n + z * h
+            return h, h, {"h": h, "r": r, "z": z, "n": n}

@@ -10,7 +10,12 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells._base import GatedCell, init_affine, uniform
+from rnnlab.cells._base import (
+    GatedCell,
+    gate_activations,
+    init_affine,
+    uniform,
+)
 
 sigmoid = jax.nn.sigmoid
 
@@ -51,11 +56,10 @@ class LSTMCell(_LSTMBase):
         )
         self.input_size, self.hidden_size = input_size, hidden_size
 
-    def step(self, state, xp):
+    def pointwise(self, state, xp, hp):
         h, c = state
-        a = xp + self.hidden_proj(h)  # (4H,)
-        a_i, a_f, a_g, a_o = jnp.split(a, 4, axis=-1)
-        i, f, g, o = sigmoid(a_i), sigmoid(a_f), jnp.tanh(a_g), sigmoid(a_o)
+        a = xp + hp  # (4H,)
+        i, f, g, o = gate_activations(a, "ssts")
         c = f * c + i * g
         h = o * jnp.tanh(c)
         return (h, c), h, {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
@@ -82,11 +86,10 @@ class LSTM1997Cell(_LSTMBase):
         )
         self.input_size, self.hidden_size = input_size, hidden_size
 
-    def step(self, state, xp):
+    def pointwise(self, state, xp, hp):
         h, c = state
-        a = xp + self.hidden_proj(h)  # (3H,)
-        a_i, a_g, a_o = jnp.split(a, 3, axis=-1)
-        i, g, o = sigmoid(a_i), jnp.tanh(a_g), sigmoid(a_o)
+        a = xp + hp  # (3H,)
+        i, g, o = gate_activations(a, "sts")
         c = c + i * g
         h = o * jnp.tanh(c)
         return (h, c), h, {"h": h, "c": c, "i": i, "g": g, "o": o}
@@ -121,9 +124,9 @@ class PeepholeLSTMCell(_LSTMBase):
         self.peephole_o = uniform(k_o, (hidden_size,), hidden_size)
         self.input_size, self.hidden_size = input_size, hidden_size
 
-    def step(self, state, xp):
+    def pointwise(self, state, xp, hp):
         h, c_prev = state
-        a = xp + self.hidden_proj(h)  # (4H,)
+        a = xp + hp  # (4H,)
         a_i, a_f, a_g, a_o = jnp.split(a, 4, axis=-1)
         i = sigmoid(a_i + self.peephole_i * c_prev)
         f = sigmoid(a_f + self.peephole_f * c_prev)
@@ -154,11 +157,10 @@ class CIFGLSTMCell(_LSTMBase):
         )
         self.input_size, self.hidden_size = input_size, hidden_size
 
-    def step(self, state, xp):
+    def pointwise(self, state, xp, hp):
         h, c = state
-        a = xp + self.hidden_proj(h)  # (3H,)
-        a_f, a_g, a_o = jnp.split(a, 3, axis=-1)
-        f, g, o = sigmoid(a_f), jnp.tanh(a_g), sigmoid(a_o)
+        a = xp + hp  # (3H,)
+        f, g, o = gate_activations(a, "sts")
         c = f * c + (1 - f) * g
         h = o * jnp.tanh(c)
         return (h, c), h, {"h": h, "c": c, "f": f, "g": g, "o": o}
