@@ -366,3 +366,21 @@ def test_bad_input_raises_user_error():
         with pytest.raises(rnnlab.UserError):
             make()
             pytest.fail(f"case {i} did not raise")
+
+
+def test_nan_padding_does_not_reach_the_gradients():
+    cell = rnnlab.LSTMCell(D, H, key=jax.random.key(0))
+    xs = jnp.asarray(np.random.default_rng(0).normal(size=(T, D)), jnp.float32)
+    padded = xs.at[3:].set(jnp.nan)
+    grad = lambda x, n: jax.grad(lambda c: rnnlab.unroll(c, x, lengths=n)[0].sum())(cell)
+    for a, b in zip(
+        jax.tree_util.tree_leaves(grad(padded, 3)),
+        jax.tree_util.tree_leaves(jax.grad(lambda c: rnnlab.unroll(c, xs[:3])[0].sum())(cell)),
+        strict=True,
+    ):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+
+
+def test_mtrnn_tau_of_the_wrong_length_is_a_user_error():
+    with pytest.raises(rnnlab.UserError, match="tau"):
+        rnnlab.MTRNNCell(D, key=jax.random.key(0), tau=[2.0, 5.0])

@@ -76,6 +76,10 @@ def _scan(cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=N
     T = xs.shape[0]
     if state is None:
         state = cell.init_state()
+    if lengths is not None:
+        # Padding never reaches the cell: garbage there (even NaN) cannot leak into
+        # the gradients through the masked branch.
+        xs = jnp.where((jnp.arange(T) < lengths)[:, None], xs, 0)
     xps = cell.input_proj(xs)  # (T, G*H): one matmul for all steps, outside the loop
     n_valid = T if lengths is None else lengths
 
@@ -114,8 +118,9 @@ def grad_norms_through_time(cell, xs, loss_fn=None, *, state=None, truncate=None
     ``sum(ys[-1])``, a loss at the last step only, so that the norms show how far
     back its error reaches. ``h(t)`` is the state after step t (for an LSTM its
     ``h`` part, for an MTRNN the potentials ``u``); the gradient is the total one,
-    through every later step. With ``truncate=k`` the norms further back than the
-    last chunk are exactly zero. Returns an array (T,).
+    through every later step. With ``truncate=k`` and the default loss (last step
+    only), the norms further back than the last chunk are exactly zero; a loss on
+    every step gives each chunk its own gradient. Returns an array (T,).
 
     >>> import jax, jax.numpy as jnp, rnnlab
     >>> cell = rnnlab.ElmanCell(1, 8, key=jax.random.key(0))

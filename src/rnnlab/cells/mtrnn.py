@@ -85,7 +85,10 @@ class MTRNNCell(eqx.Module):
         group = np.repeat([0, 1, 2], [n_io, n_fast, n_slow])  # 0 io, 1 fast, 2 slow
         if tau is None:
             tau = np.array([tau_io, tau_fast, tau_slow])[group]
-        tau = np.broadcast_to(np.asarray(tau, dtype=np.float32), (H,))
+        tau = np.asarray(tau, dtype=np.float32)
+        if tau.ndim > 1 or tau.size not in (1, H):
+            raise UserError(f"MTRNN tau must be a number or {H} values, got shape {tau.shape}")
+        tau = np.broadcast_to(tau, (H,))
         if np.any(tau < 1):
             raise UserError(f"MTRNN time constants must be >= 1, got min {tau.min()}")
         # Slow units never see the input, and slow <-> io connections do not exist.
