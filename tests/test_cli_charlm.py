@@ -162,3 +162,48 @@ def test_bad_sample_and_eval_arguments(run_dir, tmp_path, capsys):
     one_line_error(code, err, "\u00e7")
     code, _, err = run(capsys, "train", "--out", tmp_path / "x", "--cell", "transformer")
     one_line_error(code, err, "transformer")
+
+
+def test_ctrl_c_stops_cleanly_and_resume_continues(corpus, tmp_path):
+    """A real SIGINT to a real `rnnlab train`: it saves, exits 0, and --resume goes on."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    argv = [
+        sys.executable,
+        "-c",
+        "from rnnlab.cli import main; main()",
+        "train",
+        "--corpus",
+        str(corpus),
+        "--out",
+        str(out),
+        *TINY,
+    ]
+    argv[argv.index("--steps") + 1] = "100000"
+    argv[argv.index("--eval-every") + 1] = "5"
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "progress.json").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert (out / "progress.json").exists(), proc.communicate(timeout=30)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "--resume" in err
+    stopped = json.loads((out / "progress.json").read_text())["step"]
+    assert 5 <= stopped < 100000
+    resumed = subprocess.run(
+        [*argv[:3], "train", "--out", str(out), "--resume", "--steps", str(stopped + 3)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((out / "progress.json").read_text())["step"] == stopped + 3
