@@ -2,7 +2,8 @@
 
 Differentiating ``lax.scan`` directly makes XLA keep every intermediate of every
 step and accumulate ``dL/dU`` one small product per step. Here the backward pass
-is written out once for every cell of the form ``pointwise(state, W x + b, U h + b)``:
+is written out once for every cell of the form ``pointwise(state, W x + b, U h + b)``
+whose elementwise part has no parameters of its own:
 each reverse step does the cell's elementwise backward (``jax.vjp`` of
 ``pointwise``) and one matmul ``dh = d(Uh) U``; the weight gradient
 ``dL/dU = sum_t d(Uh)_t^T h_{t-1}`` is then a single large matmul, as in cuDNN and
@@ -12,7 +13,6 @@ PyTorch's fused kernels. Same values as differentiating :func:`rnnlab.unroll`
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 
 import equinox as eqx
@@ -20,9 +20,9 @@ import jax
 import jax.numpy as jnp
 
 tree_map = jax.tree_util.tree_map
-# Two steps per loop iteration: the forward pass was about 1.5x faster at hidden 256
-# on a 2-core CPU (bench/cells.py); more did not help.
-UNROLL = 2
+# Steps per loop iteration. 2 made the forward pass faster but the whole training
+# step slower (LSTM 256: 79.5 against 77.3 ms on 2 cores), so: 1.
+UNROLL = 1
 
 
 def fused_scan(cell, xps, state0, truncate=None):
@@ -57,54 +57,32 @@ def _fused_fwd(truncate, cell, xps, state0):
     return (ys, final), (cell, xps, states_prev, hps)
 
 
-LINEAR = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-
-
-def _extra_names(cell) -> list[str]:
-    """The parameters that ``pointwise`` itself uses (peepholes), not the matmuls'."""
-    return [
-        f.name
-        for f in dataclasses.fields(cell)
-        if f.name not in LINEAR and isinstance(getattr(cell, f.name), jax.Array)
-    ]
-
-
 def _fused_bwd(truncate, saved, cotangents):
     cell, xps, states_prev, hps = saved
     dys, dfinal = cotangents
     T = xps.shape[0]
-    names = _extra_names(cell)
 
-    def pointwise(extra, state, xp, hp):
-        c = eqx.tree_at(lambda c: [getattr(c, n) for n in names], cell, [extra[n] for n in names])
-        new, y, _ = c.pointwise(state, xp, hp)
+    def pointwise(state, xp, hp):
+        new, y, _ = cell.pointwise(state, xp, hp)
         return new, y
 
-    def body(carry, inp):
-        dstate, dextra = carry
+    def body(dstate, inp):
         t, xp, hp, state, dy = inp
-        extra = {n: getattr(cell, n) for n in names}
-        _, vjp = jax.vjp(pointwise, extra, state, xp, hp)
-        de, dstate_prev, dxp, dhp = vjp((dstate, dy))
+        _, vjp = jax.vjp(pointwise, state, xp, hp)
+        dstate_prev, dxp, dhp = vjp((dstate, dy))
         dh = dhp @ cell.weight_hh  # (B, H): through hp = h U^T + b
         _, hidden_vjp = jax.vjp(cell.hidden, state)
         dstate_prev = tree_map(jnp.add, dstate_prev, hidden_vjp(dh)[0])
         if truncate is not None:
             cut = (t % truncate == 0) & (t > 0)
             dstate_prev = tree_map(lambda d: jnp.where(cut, 0.0, d), dstate_prev)
-        return (dstate_prev, {n: dextra[n] + de[n] for n in names}), (dxp, dhp)
+        return dstate_prev, (dxp, dhp)
 
-    zero = {n: jnp.zeros_like(getattr(cell, n)) for n in names}
-    (dstate0, dextra), (dxps, dhps) = jax.lax.scan(
-        body,
-        (dfinal, zero),
-        (jnp.arange(T), xps, hps, states_prev, dys),
-        reverse=True,
-        unroll=UNROLL,
+    dstate0, (dxps, dhps) = jax.lax.scan(
+        body, dfinal, (jnp.arange(T), xps, hps, states_prev, dys), reverse=True, unroll=UNROLL
     )
     h_prev = cell.hidden(states_prev)  # (T, B, H)
-    grads = dict(dextra)
-    grads["weight_hh"] = jnp.einsum("tbg,tbh->gh", dhps, h_prev)  # one large matmul
+    grads = {"weight_hh": jnp.einsum("tbg,tbh->gh", dhps, h_prev)}  # one large matmul
     if cell.bias_hh is not None:
         grads["bias_hh"] = dhps.sum(axis=(0, 1))
     # weight_ih and bias_ih get their gradient through xps, outside this function
