@@ -31,15 +31,20 @@ def fused_scan(cell, xps, state0, truncate=None):
     ``state0`` is batched (B, ...). Returns ``(ys (T, B, O), final_state)``.
     ``truncate=k`` stops the gradient at the state entering steps k, 2k, ...
     """
+    if not getattr(cell, "fused", False):
+        raise TypeError(f"{type(cell).__name__} has no fused time loop; use rnnlab.unroll")
     return _fused(truncate, cell, xps, state0)
 
 
 def _forward(cell, xps, state0):
-    pointwise = cell.pointwise  # elementwise over (..., G): batched as it is
+    # U^T laid out once, outside the loop: h @ U^T inside it was ~15 % slower (2 cores).
+    U_T = jnp.copy(cell.weight_hh.T)  # (H, G)
 
     def body(state, xp):
-        hp = cell.hidden_proj(cell.hidden(state))  # (B, G)
-        new, y, _ = pointwise(state, xp, hp)
+        hp = cell.hidden(state) @ U_T  # (B, G)
+        if cell.bias_hh is not None:
+            hp = hp + cell.bias_hh
+        new, y, _ = cell.pointwise(state, xp, hp)
         return new, (y, state, hp)
 
     final, (ys, states_prev, hps) = jax.lax.scan(body, state0, xps, unroll=UNROLL)
@@ -62,14 +67,23 @@ def _fused_bwd(truncate, saved, cotangents):
     dys, dfinal = cotangents
     T = xps.shape[0]
 
+    # When pointwise sees only a = xp + hp (every LSTM form, Elman), one cotangent
+    # serves both inputs: half the per-step work and output (LSTM 256: 27 -> 19 ms).
+    additive = cell.additive
+
     def pointwise(state, xp, hp):
         new, y, _ = cell.pointwise(state, xp, hp)
         return new, y
 
     def body(dstate, inp):
         t, xp, hp, state, dy = inp
-        _, vjp = jax.vjp(pointwise, state, xp, hp)
-        dstate_prev, dxp, dhp = vjp((dstate, dy))
+        if additive:
+            _, vjp = jax.vjp(lambda s, a: pointwise(s, a, jnp.zeros_like(a)), state, xp + hp)
+            dstate_prev, dhp = vjp((dstate, dy))
+            dxp = None
+        else:
+            _, vjp = jax.vjp(pointwise, state, xp, hp)
+            dstate_prev, dxp, dhp = vjp((dstate, dy))
         dh = dhp @ cell.weight_hh  # (B, H): through hp = h U^T + b
         _, hidden_vjp = jax.vjp(cell.hidden, state)
         dstate_prev = tree_map(jnp.add, dstate_prev, hidden_vjp(dh)[0])
@@ -81,6 +95,8 @@ def _fused_bwd(truncate, saved, cotangents):
     dstate0, (dxps, dhps) = jax.lax.scan(
         body, dfinal, (jnp.arange(T), xps, hps, states_prev, dys), reverse=True, unroll=UNROLL
     )
+    if additive:
+        dxps = dhps
     h_prev = cell.hidden(states_prev)  # (T, B, H)
     grads = {"weight_hh": jnp.einsum("tbg,tbh->gh", dhps, h_prev)}  # one large matmul
     if cell.bias_hh is not None:

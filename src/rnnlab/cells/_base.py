@@ -104,8 +104,10 @@ class GatedCell(eqx.Module):
         hp = h @ self.weight_hh.T
         return hp if self.bias_hh is None else hp + self.bias_hh
 
-    # Cells of this kind can use the fused backward pass of rnnlab._fused.
+    # Cells of this kind can use the fused backward pass of rnnlab._fused ...
     fused = True
+    # ... and their pointwise depends on xp and hp only through xp + hp.
+    additive = True
 
     def step(self, state, xp):
         """One step given ``xp = W x + b_ih``: the recurrent matmul, then ``pointwise``."""

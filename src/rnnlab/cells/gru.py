@@ -30,6 +30,7 @@ class GRUCell(GatedCell):
     """
 
     reset_after: bool = eqx.field(static=True)
+    additive = False  # n = tanh(x_n + r * h_n): x and h enter separately
 
     def __init__(self, input_size, hidden_size, *, reset_after=True, use_bias=True, key):
         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
