@@ -23,7 +23,7 @@ $(VENV)/.test: pyproject.toml $(VENV)/.base
 # The demo's run directory is its own: a new `make demo` starts it afresh.
 demo: $(VENV)/.base
 	rm -rf runs/demo
-	$(BIN)/rnnlab train --out runs/demo --steps 1200 --minutes 4 --eval-every 200 --seed 0
+	$(BIN)/rnnlab train --out runs/demo --steps 2500 --minutes 6 --eval-every 500 --seed 0
 	$(BIN)/rnnlab sample runs/demo --length 600 --temperature 0.8 --prime "ROMEO:" --seed 0
 	$(BIN)/rnnlab eval runs/demo --split test
 

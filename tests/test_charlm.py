@@ -7,6 +7,7 @@ import jax
 import numpy as np
 import pytest
 
+from rnnlab import CELLS
 from rnnlab.charlm import RunConfig, evaluate, load_run, sample, train
 from rnnlab.charlm.hello import train_hello
 from rnnlab.data import Vocab
@@ -120,3 +121,20 @@ def test_hello_toy(cell):
     predicted, losses_ = train_hello(cell)
     assert predicted == "ello"
     assert losses_[-1] < 0.05 < math.log(4) - 0.3 < losses_[0]
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_every_cell_trains_and_samples(tmp_path, cell):
+    corpus = tmp_path / "cats.txt"
+    corpus.write_text(TEXT[:2000], encoding="utf-8")
+    config = small_config(corpus, steps=4, eval_every=4, seq_len=8, batch_size=2, sample_chars=5)
+    config.model.cell, config.model.hidden, config.model.embed = cell, 8, 4
+    summary = train(tmp_path / "run", config)
+    rows = losses(tmp_path / "run")
+    assert len(rows) == 4 and all(math.isfinite(v) for _, v in rows)
+    assert rows[0][1] == pytest.approx(math.log(len(set(TEXT[:2000]))), abs=0.3)  # ~uniform
+    assert math.isfinite(summary["best_val"])
+    loaded, model, vocab = load_run(tmp_path / "run")
+    assert loaded.model.cell == cell
+    text = "".join(sample(model, vocab, length=10, key=jax.random.key(0)))
+    assert len(text) == 10 and set(text) <= set(TEXT)
