@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from rnnlab.charlm.config import ModelConfig, TrainConfig
 from rnnlab.errors import UserError
 
 Opt = typer.Option
@@ -18,27 +19,63 @@ def train(
     out: Annotated[
         Path, Opt("--out", help="Run directory (created; must be new unless --resume).")
     ],
-    corpus: Annotated[str, Opt(help="shakespeare | python | PATH to a UTF-8 text file.")] = None,
-    cell: Annotated[
-        str, Opt(help="lstm | gru | elman | jordan | peephole | cifg | lstm1997 | mtrnn")
+    corpus: Annotated[
+        str,
+        Opt(help=f"shakespeare | python | PATH to a UTF-8 file (default: {TrainConfig.corpus})."),
     ] = None,
-    hidden: Annotated[int, Opt(help="Hidden units per layer.")] = None,
-    layers: Annotated[int, Opt(help="Recurrent layers.")] = None,
-    embed: Annotated[int, Opt(help="Character embedding size.")] = None,
-    dropout: Annotated[float, Opt(help="Dropout between layers.")] = None,
-    seq_len: Annotated[int, Opt(help="Characters per batch row (BPTT window).")] = None,
-    batch_size: Annotated[int, Opt(help="Parallel streams through the corpus.")] = None,
-    steps: Annotated[int, Opt(help="Training steps (batches).")] = None,
+    cell: Annotated[
+        str,
+        Opt(
+            help="lstm | gru | elman | jordan | peephole | cifg | lstm1997 | mtrnn"
+            f" (default: {ModelConfig.cell})."
+        ),
+    ] = None,
+    hidden: Annotated[
+        int, Opt(help=f"Hidden units per layer (default: {ModelConfig.hidden}).")
+    ] = None,
+    layers: Annotated[int, Opt(help=f"Recurrent layers (default: {ModelConfig.layers}).")] = None,
+    embed: Annotated[
+        int, Opt(help=f"Character embedding size (default: {ModelConfig.embed}).")
+    ] = None,
+    dropout: Annotated[
+        float, Opt(help=f"Dropout between layers (default: {ModelConfig.dropout}).")
+    ] = None,
+    seq_len: Annotated[
+        int, Opt(help=f"Characters per batch row (BPTT window) (default: {TrainConfig.seq_len}).")
+    ] = None,
+    batch_size: Annotated[
+        int, Opt(help=f"Parallel streams through the corpus (default: {TrainConfig.batch_size}).")
+    ] = None,
+    steps: Annotated[
+        int, Opt(help=f"Training steps (batches) (default: {TrainConfig.steps}).")
+    ] = None,
     minutes: Annotated[float, Opt(help="Stop after this many minutes.")] = None,
-    optimizer: Annotated[str, Opt(help="adam | rmsprop | sgd")] = None,
-    lr: Annotated[float, Opt(help="Peak learning rate.")] = None,
-    momentum: Annotated[float, Opt(help="Momentum for sgd (0 for none).")] = None,
-    schedule: Annotated[str, Opt(help="cosine (with warm-up) | constant")] = None,
-    clip: Annotated[float, Opt(help="Clip the gradient's global norm (0: off).")] = None,
-    truncate: Annotated[int, Opt(help="Truncate BPTT to chunks of K steps.")] = None,
-    eval_every: Annotated[int, Opt(help="Validate, sample and checkpoint every N steps.")] = None,
-    log_every: Annotated[int, Opt(help="Log the training loss every N steps.")] = None,
-    seed: Annotated[int, Opt(help="Random seed.")] = None,
+    optimizer: Annotated[
+        str, Opt(help=f"adam | rmsprop | sgd (default: {TrainConfig.optimizer}).")
+    ] = None,
+    lr: Annotated[float, Opt(help=f"Peak learning rate (default: {TrainConfig.lr}).")] = None,
+    momentum: Annotated[
+        float, Opt(help=f"Momentum for sgd (0 for none) (default: {TrainConfig.momentum}).")
+    ] = None,
+    schedule: Annotated[
+        str, Opt(help=f"cosine (with warm-up) | constant (default: {TrainConfig.schedule}).")
+    ] = None,
+    clip: Annotated[
+        float, Opt(help=f"Clip the gradient's global norm (0: off) (default: {TrainConfig.clip}).")
+    ] = None,
+    truncate: Annotated[
+        int, Opt(help=f"Truncate BPTT to chunks of K steps (default: {TrainConfig.truncate}).")
+    ] = None,
+    eval_every: Annotated[
+        int,
+        Opt(
+            help=f"Validate, sample, checkpoint every N steps (default: {TrainConfig.eval_every})."
+        ),
+    ] = None,
+    log_every: Annotated[
+        int, Opt(help=f"Log the training loss every N steps (default: {TrainConfig.log_every}).")
+    ] = None,
+    seed: Annotated[int, Opt(help=f"Random seed (default: {TrainConfig.seed}).")] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue the run in --out.")] = False,
 ):
     """Train a character-level language model (default: LSTM on Shakespeare)."""
