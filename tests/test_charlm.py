@@ -75,6 +75,8 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     stopped = train(part, config, report=interrupt_at_13)
     assert stopped["interrupted"] and stopped["step"] == 13
     assert len(losses(part)) == 13
+    rows = [json.loads(x) for x in (part / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "val_loss" in r] == [8, 13]  # evaluated on stopping
     resumed = train(part, resume=True)
     assert resumed["step"] == 24 and not resumed["interrupted"]
     np.testing.assert_array_equal(np.array(losses(part)), np.array(losses(full)))

@@ -156,7 +156,7 @@ def train(
         metrics_lines.append(json.dumps(entry) + "\n")
 
     t_start, t_log, chars_since = time.perf_counter(), time.perf_counter(), 0
-    step, losses = start, []
+    step, losses, evaluated = start, [], start
     stop = _StopFlag()
     try:
         while step < cfg.steps and not stop.requested:
@@ -188,11 +188,14 @@ def train(
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 best = _evaluate(run_dir, config, model, vocab, val_ids, step, best, log, report)
                 save_state(step)
+                evaluated = step
     except KeyboardInterrupt:  # raised by a ``report`` callback, outside any JAX call
         stop.requested = True
     finally:
         stop.restore()
     interrupted = stop.requested
+    if step > evaluated:  # stopped by Ctrl-C or --minutes: best.eqx must see the last steps
+        best = _evaluate(run_dir, config, model, vocab, val_ids, step, best, log, report)
     save_state(step)
     _plot(run_dir)
     summary = {"event": "stop", "step": step, "best_val": best, "interrupted": interrupted}
