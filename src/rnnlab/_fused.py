@@ -98,7 +98,10 @@ def _fused_bwd(truncate, saved, cotangents):
     if additive:
         dxps = dhps
     h_prev = cell.hidden(states_prev)  # (T, B, H)
-    grads = {"weight_hh": jnp.einsum("tbg,tbh->gh", dhps, h_prev)}  # one large matmul
+    # dL/dU = sum_t d(Uh)_t^T h_{t-1}: one large matmul, laid out as in cells._base.project
+    G, H = dhps.shape[-1], h_prev.shape[-1]
+    dU = jax.lax.optimization_barrier(h_prev.reshape(-1, H).T @ dhps.reshape(-1, G)).T
+    grads = {"weight_hh": dU}
     if cell.bias_hh is not None:
         grads["bias_hh"] = dhps.sum(axis=(0, 1))
     # weight_ih and bias_ih get their gradient through xps, outside this function

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells._base import GatedCell, activation, init_affine, uniform
+from rnnlab.cells._base import GatedCell, activation, init_affine, project, uniform
 
 
 class ElmanCell(GatedCell):
@@ -107,7 +107,7 @@ class JordanCell(eqx.Module):
         return state
 
     def input_proj(self, x):
-        xp = x @ self.weight_ih.T  # (..., H)
+        xp = project(x, self.weight_ih)  # (..., H)
         return xp if self.bias_ih is None else xp + self.bias_ih
 
     def step(self, y_prev, xp):

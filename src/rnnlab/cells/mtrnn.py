@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.cells._base import uniform
+from rnnlab.cells._base import project, uniform
 from rnnlab.errors import UserError
 
 # Yamashita & Tani 2008, PLoS Comput Biol 4(11): e1000220: time constants of the
@@ -122,7 +122,7 @@ class MTRNNCell(eqx.Module):
 
     def input_proj(self, x):
         W = self.weight_ih * jax.lax.stop_gradient(self.mask_ih)
-        return x @ W.T + self.bias  # (..., H)
+        return project(x, W) + self.bias  # (..., H)
 
     def step(self, u, xp):
         U = self.weight_hh * jax.lax.stop_gradient(self.mask_hh)
