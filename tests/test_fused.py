@@ -10,13 +10,13 @@ from conftest import SPECS
 from rnnlab.layers import _fused_layer
 from rnnlab.unroll import unroll
 
-FUSED = [s for s in SPECS if s.name in ("elman", "lstm", "lstm1997", "cifg")]
+FUSED = [s for s in SPECS if s.name in ("elman", "lstm", "lstm1997", "peephole", "cifg")]
 FUSED += [s for s in SPECS if s.name == "gru" and s.kwargs.get("reset_after", True)]
 tree_leaves = jax.tree_util.tree_leaves
 
 
 def test_which_cells_are_fused():
-    assert {s.name for s in FUSED} == {"elman", "lstm", "lstm1997", "cifg", "gru"}
+    assert {s.name for s in FUSED} == {"elman", "lstm", "lstm1997", "peephole", "cifg", "gru"}
     for s in SPECS:
         cell = s.make(2, 3, 0)
         assert getattr(cell, "fused", False) == (s in FUSED), s.id

@@ -2,8 +2,7 @@
 
 Differentiating ``lax.scan`` directly makes XLA keep every intermediate of every
 step and accumulate ``dL/dU`` one small product per step. Here the backward pass
-is written out once for every cell of the form ``pointwise(state, W x + b, U h + b)``
-whose elementwise part has no parameters of its own:
+is written out once for every cell of the form ``pointwise(state, W x + b, U h + b)``:
 each reverse step does the cell's elementwise backward (``jax.vjp`` of
 ``pointwise``) and one matmul ``dh = d(Uh) U``; the weight gradient
 ``dL/dU = sum_t d(Uh)_t^T h_{t-1}`` is then a single large matmul, as in cuDNN and
@@ -13,6 +12,7 @@ PyTorch's fused kernels. Same values as differentiating :func:`rnnlab.unroll`
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 
 import equinox as eqx
@@ -62,6 +62,9 @@ def _fused_fwd(truncate, cell, xps, state0):
     return (ys, final), (cell, xps, states_prev, hps)
 
 
+LINEAR = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
 def _fused_bwd(truncate, saved, cotangents):
     cell, xps, states_prev, hps = saved
     dys, dfinal = cotangents
@@ -70,29 +73,40 @@ def _fused_bwd(truncate, saved, cotangents):
     # When pointwise sees only a = xp + hp (every LSTM form, Elman), one cotangent
     # serves both inputs: half the per-step work and output (LSTM 256: 27 -> 19 ms).
     additive = cell.additive
+    # Parameters of the elementwise part itself (peepholes): their per-step gradients
+    # leave the loop as outputs and are summed after it, not carried through it.
+    names = [
+        f.name
+        for f in dataclasses.fields(cell)
+        if f.name not in LINEAR and isinstance(getattr(cell, f.name), jax.Array)
+    ]
+    extra = {n: getattr(cell, n) for n in names}
 
-    def pointwise(state, xp, hp):
-        new, y, _ = cell.pointwise(state, xp, hp)
+    def pointwise(extra, state, xp, hp):
+        # by name: JAX rebuilds dicts with sorted keys
+        c = eqx.tree_at(lambda c: [getattr(c, n) for n in names], cell, [extra[n] for n in names])
+        new, y, _ = c.pointwise(state, xp, hp)
         return new, y
 
     def body(dstate, inp):
         t, xp, hp, state, dy = inp
         if additive:
-            _, vjp = jax.vjp(lambda s, a: pointwise(s, a, jnp.zeros_like(a)), state, xp + hp)
-            dstate_prev, dhp = vjp((dstate, dy))
+            zero_hp = lambda e, s, a: pointwise(e, s, a, jnp.zeros_like(a))
+            _, vjp = jax.vjp(zero_hp, extra, state, xp + hp)
+            de, dstate_prev, dhp = vjp((dstate, dy))
             dxp = None
         else:
-            _, vjp = jax.vjp(pointwise, state, xp, hp)
-            dstate_prev, dxp, dhp = vjp((dstate, dy))
+            _, vjp = jax.vjp(pointwise, extra, state, xp, hp)
+            de, dstate_prev, dxp, dhp = vjp((dstate, dy))
         dh = dhp @ cell.weight_hh  # (B, H): through hp = h U^T + b
         _, hidden_vjp = jax.vjp(cell.hidden, state)
         dstate_prev = tree_map(jnp.add, dstate_prev, hidden_vjp(dh)[0])
         if truncate is not None:
             cut = (t % truncate == 0) & (t > 0)
             dstate_prev = tree_map(lambda d: jnp.where(cut, 0.0, d), dstate_prev)
-        return dstate_prev, (dxp, dhp)
+        return dstate_prev, (dxp, dhp, de)
 
-    dstate0, (dxps, dhps) = jax.lax.scan(
+    dstate0, (dxps, dhps, dextra) = jax.lax.scan(
         body, dfinal, (jnp.arange(T), xps, hps, states_prev, dys), reverse=True, unroll=UNROLL
     )
     if additive:
@@ -101,7 +115,7 @@ def _fused_bwd(truncate, saved, cotangents):
     # dL/dU = sum_t d(Uh)_t^T h_{t-1}: one large matmul, laid out as in cells._base.project
     G, H = dhps.shape[-1], h_prev.shape[-1]
     dU = jax.lax.optimization_barrier(h_prev.reshape(-1, H).T @ dhps.reshape(-1, G)).T
-    grads = {"weight_hh": dU}
+    grads = {"weight_hh": dU, **{n: d.sum(axis=0) for n, d in dextra.items()}}
     if cell.bias_hh is not None:
         grads["bias_hh"] = dhps.sum(axis=(0, 1))
     # weight_ih and bias_ih get their gradient through xps, outside this function

@@ -110,10 +110,6 @@ class PeepholeLSTMCell(_LSTMBase):
     Gate order in the weights: i, f, g, o. With ``p = 0`` this is :class:`LSTMCell`.
     """
 
-    # The fused loop (rnnlab._fused) would carry the peepholes' gradients through
-    # every step; the plain scan was as fast or faster here (bench/cells.py).
-    fused = False
-
     peephole_i: jax.Array  # (H,)
     peephole_f: jax.Array  # (H,)
     peephole_o: jax.Array  # (H,)
