@@ -67,6 +67,12 @@ def check_truncate(truncate) -> None:
         raise UserError(f"truncate must be a positive integer, got {truncate!r}")
 
 
+def is_cut(n, truncate):
+    """Whether truncated BPTT stops the gradient at the state entering step ``n``
+    (counted in processing order): at steps k, 2k, ... for ``truncate=k``."""
+    return (n % truncate == 0) & (n > 0)
+
+
 def _scan(cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=None):
     """:func:`unroll`, plus ``deltas``: perturbations added to the state after each
     step, whose gradient is dL/ds(t) (see :func:`rnnlab.grad_norms_through_time`)."""
@@ -89,7 +95,7 @@ def _scan(cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=N
             n = (n_valid - 1 - t) if reverse else t  # position in processing order
             # Padding steps are not processed: never cut there, or the final state
             # (carried through the padding) would lose its gradient.
-            cut = (n % truncate == 0) & (n > 0) & (t < n_valid)
+            cut = is_cut(n, truncate) & (t < n_valid)
             state = tree_map(lambda s: jnp.where(cut, jax.lax.stop_gradient(s), s), state)
         new_state, y, internals = cell.step(state, xp)
         if delta is not None:

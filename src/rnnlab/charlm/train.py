@@ -281,9 +281,10 @@ def _plot(run_dir: Path) -> None:
     plt.close(fig)
 
 
-def config_from_flags(**flags) -> RunConfig:
-    """A :class:`RunConfig` from CLI flags; ``None`` means "keep the default"."""
-    config = RunConfig()
+def config_from_flags(base: RunConfig | None = None, **flags) -> RunConfig:
+    """``base`` (default: a fresh :class:`RunConfig`) with the given CLI flags applied;
+    a flag of ``None`` means "keep what is there"."""
+    config = RunConfig() if base is None else base
     for section in (config.model, config.train):
         names = {f.name for f in dataclasses.fields(section)}
         for name, value in flags.items():

@@ -83,15 +83,8 @@ def train(
     from rnnlab.charlm import train as run_training
 
     flags = {k: v for k, v in locals().items() if k not in ("out", "resume") and v is not None}
-    if resume:
-        config = RunConfig.load(out)
-        for section in (config.model, config.train):
-            for name, value in flags.items():
-                if hasattr(section, name):
-                    setattr(section, name, value)
-        config.train.check()
-    else:
-        config = config_from_flags(**flags)
+    # On --resume the saved config is the base; train() checks the result either way.
+    config = config_from_flags(RunConfig.load(out) if resume else None, **flags)
     with _Progress() as progress:
         summary = run_training(out, config, resume=resume, report=progress.report)
     if summary["interrupted"]:
