@@ -25,8 +25,11 @@ class CharLM(eqx.Module):
     readout_bias: jax.Array  # (V,)
 
     def __init__(self, vocab_size: int, config: ModelConfig, *, key):
-        k_e, k_r, k_o = jax.random.split(key, 3)
-        self.embedding = jax.random.normal(k_e, (vocab_size, config.embed)) * 0.1
+        # Initialised as its torch twin (nn.Embedding -> nn.LSTM -> nn.Linear) is, so
+        # that the two learn alike from their own starts: embedding N(0, 1), readout
+        # weight and bias U(-1/sqrt(O), 1/sqrt(O)); the cells already draw torch's way.
+        k_e, k_r, k_w, k_b = jax.random.split(key, 4)
+        self.embedding = jax.random.normal(k_e, (vocab_size, config.embed))
         self.rnn = RNN(
             config.cell,
             config.embed,
@@ -37,8 +40,8 @@ class CharLM(eqx.Module):
         )
         O = self.rnn.output_size
         bound = 1.0 / jnp.sqrt(O)
-        self.readout_weight = jax.random.uniform(k_o, (vocab_size, O), minval=-bound, maxval=bound)
-        self.readout_bias = jnp.zeros(vocab_size)
+        self.readout_weight = jax.random.uniform(k_w, (vocab_size, O), minval=-bound, maxval=bound)
+        self.readout_bias = jax.random.uniform(k_b, (vocab_size,), minval=-bound, maxval=bound)
 
     @property
     def vocab_size(self) -> int:
