@@ -7,7 +7,7 @@ from rnnlab.charlm.checkpoint import load_run
 from rnnlab.charlm.config import ModelConfig, RunConfig, TrainConfig
 from rnnlab.charlm.model import CharLM
 from rnnlab.charlm.sample import evaluate, sample
-from rnnlab.charlm.train import config_from_flags, make_optimizer, train
+from rnnlab.charlm.train import config_from_flags, optimizer_of, train
 
 __all__ = [
     "CharLM",
@@ -17,7 +17,7 @@ __all__ = [
     "config_from_flags",
     "evaluate",
     "load_run",
-    "make_optimizer",
+    "optimizer_of",
     "sample",
     "train",
 ]

@@ -8,14 +8,25 @@ apart (Karpathy, "The unreasonable effectiveness of recurrent neural networks", 
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
-import optax
+import numpy as np
 
 from rnnlab.charlm.config import ModelConfig
 from rnnlab.charlm.model import CharLM
+from rnnlab.charlm.train import lm_loss
 from rnnlab.data import HELLO, next_char_pairs
+from rnnlab.engine import Problem, Settings, fit, make_optimizer
+
+
+class _Same:
+    """The same batch at every step: the one word."""
+
+    def __init__(self, batch):
+        self.batch = batch
+
+    def get(self, step):
+        return self.batch
 
 
 def train_hello(
@@ -33,23 +44,10 @@ def train_hello(
         ModelConfig(cell=cell, hidden=hidden, embed=vocab.size),
         key=jax.random.key(seed),
     )
-    optimizer = optax.adam(lr)
-    opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
-    xb, yb = jnp.asarray(x)[None], jnp.asarray(y)[None]  # (1, T)
-
-    @eqx.filter_jit
-    def step(model, opt_state):
-        def loss_fn(model):
-            logits, _ = model(xb)
-            return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
-
-        loss, grads = eqx.filter_value_and_grad(loss_fn)(model)
-        updates, opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_array))
-        return eqx.apply_updates(model, updates), opt_state, loss
-
-    losses = []
-    for _ in range(steps):
-        model, opt_state, loss = step(model, opt_state)
-        losses.append(float(loss))
-    logits, _ = model(xb)
+    batch = (np.asarray(x, np.int32)[None], np.asarray(y, np.int32)[None])  # (1, T) each
+    # One row: one device (a batch of 1 cannot be split, and the model is tiny).
+    problem = Problem(model=model, loss=lm_loss(None), batches=_Same(batch), batch_size=1)
+    result = fit(problem, make_optimizer("adam", lr), Settings(steps=steps, log_every=1))
+    losses = [row["loss"] for row in result.history]
+    logits, _ = result.model(jnp.asarray(batch[0]))
     return vocab.decode(jnp.argmax(logits[0], axis=-1)), losses

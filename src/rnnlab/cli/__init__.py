@@ -34,6 +34,10 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``rnnlab`` script."""
+    # Every CPU core becomes a JAX device before JAX starts (data parallelism).
+    from rnnlab.engine.devices import configure_host_devices
+
+    configure_host_devices()
     _register()
     try:
         # standalone mode: usage errors print one line and exit 2, --help exits 0

@@ -58,7 +58,14 @@ def train(
         float, Opt(help=f"Momentum for sgd (0 for none) (default: {TrainConfig.momentum}).")
     ] = None,
     schedule: Annotated[
-        str, Opt(help=f"cosine (with warm-up) | constant (default: {TrainConfig.schedule}).")
+        str,
+        Opt(
+            help="constant (after --warmup) | cosine | epoch-decay "
+            f"(default: {TrainConfig.schedule})."
+        ),
+    ] = None,
+    warmup: Annotated[
+        int, Opt(help=f"Linear warm-up steps (default: {TrainConfig.warmup}).")
     ] = None,
     clip: Annotated[
         float, Opt(help=f"Clip the gradient's global norm (0: off) (default: {TrainConfig.clip}).")
@@ -76,6 +83,13 @@ def train(
         int, Opt(help=f"Log the training loss every N steps (default: {TrainConfig.log_every}).")
     ] = None,
     seed: Annotated[int, Opt(help=f"Random seed (default: {TrainConfig.seed}).")] = None,
+    devices: Annotated[
+        int,
+        Opt(
+            help="Devices to split each batch over (default: every local device, CPU cores "
+            "included, that divides the batch)."
+        ),
+    ] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue the run in --out.")] = False,
 ):
     """Train a character-level language model (default: LSTM on Shakespeare)."""
@@ -87,6 +101,8 @@ def train(
     config = config_from_flags(RunConfig.load(out) if resume else None, **flags)
     with _Progress() as progress:
         summary = run_training(out, config, resume=resume, report=progress.report)
+    if summary["status"] == "diverged":
+        raise UserError(summary["message"])
     if summary["interrupted"]:
         typer.echo(f"stopped at step {summary['step']}; continue with --resume", err=True)
     typer.echo(f"best validation loss {_fmt(summary['best_val'])}; run saved in {out}", err=True)
@@ -176,7 +192,8 @@ class _Progress:
                 "train", total=event["steps"], completed=event["step"], loss="-", cps="-"
             )
             self.console.print(
-                f"corpus {event['corpus']}: {event['chars']:,} chars, vocabulary {event['vocab']}"
+                f"corpus {event['corpus']}: {event['chars']:,} chars, vocabulary "
+                f"{event['vocab']}; {event['devices']} device(s) x {event['processes']} process(es)"
             )
         elif kind == "step":
             self.bar.update(
@@ -188,7 +205,7 @@ class _Progress:
         elif kind == "eval":
             self.console.print(
                 f"step {event['step']}: val {event['val_loss']:.4f} nats/char "
-                f"(best {event['best_val']:.4f})\n[dim]{event['sample']!r}[/dim]"
+                f"(best {event['best']:.4f})\n[dim]{event['sample']!r}[/dim]"
             )
 
     def __exit__(self, *exc):

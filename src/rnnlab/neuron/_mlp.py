@@ -20,6 +20,8 @@ import jax.random as jr
 import numpy as np
 import optax
 
+from rnnlab.engine import Problem, Settings, fit
+from rnnlab.engine import make_optimizer as engine_optimizer
 from rnnlab.errors import UserError
 from rnnlab.neuron._activations import get_activation
 
@@ -86,12 +88,6 @@ def predict(model: MLP, X) -> np.ndarray:
 _OPTIMIZERS = ("adam", "momentum", "sgd")
 
 
-def _optimizer(name: str, learning_rate, momentum) -> optax.GradientTransformation:
-    if name == "momentum":
-        return optax.sgd(learning_rate, momentum=momentum)
-    return optax.adam(learning_rate) if name == "adam" else optax.sgd(learning_rate)
-
-
 def make_optimizer(
     name: str, learning_rate: float, momentum: float = 0.9
 ) -> optax.GradientTransformation:
@@ -103,7 +99,9 @@ def make_optimizer(
         raise UserError(f"learning_rate must be > 0, got {learning_rate!r}")
     if not 0 <= momentum < 1:
         raise UserError(f"momentum must be in [0, 1), got {momentum!r}")
-    return _optimizer(name, learning_rate, momentum)
+    return engine_optimizer(
+        name, float(learning_rate), momentum=float(momentum) if name == "momentum" else 0.0
+    )
 
 
 @dataclass(frozen=True)
@@ -138,12 +136,15 @@ def train_mlp(
     epochs: int = 1000,
     batch_size: int | None = None,
     key: jax.Array,
+    report=lambda event: None,
 ) -> tuple[MLP, TrainHistory]:
     """Train ``model`` on X (N, D), labels y (N,) by back-propagation and an optax optimizer.
 
     Each epoch shuffles the data with a key split from ``key`` and takes one step per
     minibatch of ``batch_size`` (default: the full batch; a last partial batch is
-    dropped). Returns the trained model and a :class:`TrainHistory`.
+    dropped). Training runs through :func:`rnnlab.engine.fit`; ``report`` receives its
+    events (one ``eval`` per epoch with the training loss and accuracy). Returns the
+    trained model and a :class:`TrainHistory`.
 
     >>> import jax.random as jr
     >>> from rnnlab.neuron import xor
@@ -159,35 +160,54 @@ def train_mlp(
     B = N if batch_size is None else batch_size
     if not isinstance(B, int) or not 1 <= B <= N:
         raise UserError(f"batch_size must be an integer in [1, {N}], got {batch_size!r}")
-    make_optimizer(optimizer, learning_rate, momentum)  # check the settings
-    hyper = jnp.asarray([learning_rate, momentum], dtype=jnp.float32)  # traced: no recompile
-    model, (loss, accuracy) = _fit(model, X, y, jr.split(key, epochs), hyper, optimizer, B)
-    return model, TrainHistory(np.asarray(loss), np.asarray(accuracy))
+    opt = make_optimizer(optimizer, learning_rate, momentum)
+    per_epoch = N // B
+    # Every epoch's order at once, (epochs, N): a pure function of the step, as the engine needs.
+    orders = np.asarray(jax.vmap(lambda k: jr.permutation(k, N))(jr.split(key, epochs)))
+    Xh, yh = np.asarray(X), np.asarray(y)
+
+    class Batches:
+        def get(self, step):
+            idx = orders[step // per_epoch, (step % per_epoch) * B : (step % per_epoch + 1) * B]
+            return Xh[idx], yh[idx]
+
+        def epoch(self, step):
+            return step // per_epoch
+
+    def evaluate(model):
+        loss, accuracy = _metrics(model, X, y)
+        return {"train_loss": float(loss), "accuracy": float(accuracy)}
+
+    problem = Problem(
+        model=model,
+        loss=_summed_loss,
+        batches=Batches(),
+        batch_size=B,
+        evaluate=evaluate,
+        metric="train_loss",
+    )
+    # One device: an MLP this small is dispatch-bound, splitting it only adds collectives.
+    settings = Settings(
+        steps=epochs * per_epoch, eval_every=per_epoch, log_every=epochs * per_epoch, devices=1
+    )
+    result = fit(problem, opt, settings, report=report)
+    rows = [r for r in result.history if "accuracy" in r]
+    return result.model, TrainHistory(
+        np.array([r["train_loss"] for r in rows]), np.array([r["accuracy"] for r in rows])
+    )
+
+
+def _summed_loss(model: MLP, batch, carry, keys):
+    """The engine's loss: summed over the rows of ``batch``, with their count."""
+    X, y = batch
+    z = jax.vmap(model)(X)  # (b, K)
+    if z.shape[1] == 1:
+        loss = optax.sigmoid_binary_cross_entropy(z[:, 0], y.astype(z.dtype))
+    else:
+        loss = optax.softmax_cross_entropy_with_integer_labels(z, y)
+    return loss.sum(), y.shape[0], None
 
 
 @eqx.filter_jit
-def _fit(model: MLP, X, y, keys, hyper, optimizer: str, B: int):
-    """All epochs in one compiled loop: keys (epochs,) in, losses and accuracies (epochs,) out.
-
-    Compiled once per (architecture, data shape, epochs, optimizer, batch size).
-    """
-    N = X.shape[0]
-    opt = _optimizer(optimizer, hyper[0], hyper[1])
-    params, static = eqx.partition(model, eqx.is_array)
-
-    def loss_fn(params, X, y):
-        return _loss_and_accuracy(eqx.combine(params, static), X, y)[0]
-
-    def step(carry, idx):  # one gradient step on the minibatch X[idx], idx (B,)
-        params, opt_state = carry
-        grads = jax.grad(loss_fn)(params, X[idx], y[idx])  # back-propagation
-        updates, opt_state = opt.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), None
-
-    def epoch(carry, k):
-        batches = jr.permutation(k, N)[: (N // B) * B].reshape(N // B, B)  # (N/B, B)
-        (params, opt_state), _ = jax.lax.scan(step, carry, batches)
-        return (params, opt_state), _loss_and_accuracy(eqx.combine(params, static), X, y)
-
-    (params, _), history = jax.lax.scan(epoch, (params, opt.init(params)), keys)
-    return eqx.combine(params, static), history
+def _metrics(model: MLP, X, y):
+    return _loss_and_accuracy(model, X, y)

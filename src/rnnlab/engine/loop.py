@@ -1,0 +1,478 @@
+"""The one training loop: every model of rnnlab trains through :func:`fit`.
+
+A :class:`Problem` says what to train (model, loss, batches, carried state,
+evaluation); :func:`fit` owns the rest: the data-parallel step, clipping and
+schedules (through the optax optimizer it is given), evaluation at intervals, the
+run directory (config, best and last checkpoints, metrics, loss curve), exact
+resume, Ctrl-C, a time budget, divergence, and progress through a callback.
+
+Data parallelism: the global batch is split over a 1-D mesh of devices with
+``jax.shard_map``; parameters and optimizer state are replicated; each device
+computes the gradient of its rows' summed loss, and one ``psum`` adds gradients,
+losses and the count of valid targets. Dividing by the global count makes the step
+independent of the device count (up to the order of float additions). Random
+numbers are drawn per row of the global batch (one key per row), so dropout masks do
+not depend on the split either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from rnnlab.engine import devices as dev
+from rnnlab.engine import io
+from rnnlab.errors import UserError
+
+tree_map = jax.tree_util.tree_map
+
+
+@dataclasses.dataclass
+class Problem:
+    """What :func:`fit` trains.
+
+    - ``model``: an Equinox module (its arrays are the parameters).
+    - ``loss(model, batch, carry, keys) -> (loss_sum, count, carry)``: the summed loss
+      over the rows of ``batch`` it is given (a slice of the global batch on each
+      device) and the number of targets it counts; ``carry`` is the state carried
+      from one batch to the next (truncated BPTT over contiguous streams; ``None``
+      if there is none); ``keys`` is one PRNG key per row (``None`` unless
+      ``stochastic``). Use a module-level function: it is a static argument of the
+      compiled step.
+    - ``batches``: ``get(step)`` -> the global batch of that step, a pytree of NumPy
+      arrays with the batch along axis 0, a pure function of ``step`` (exact resume);
+      optionally ``epoch(step)`` and ``is_epoch_start(step)`` (the carry is reset there).
+    - ``init_carry(batch_size)``: the carry at the start of every epoch.
+    - ``evaluate(model) -> dict``: metrics on held-out data; ``metric`` names the one
+      that decides the best checkpoint (lower is better). Other entries (a text
+      sample) are reported but not logged unless they are numbers.
+    - ``unit``: what a row-step counts, for the throughput (``chars`` per second).
+    """
+
+    model: Any
+    loss: Callable
+    batches: Any
+    batch_size: int
+    init_carry: Callable[[int], Any] | None = None
+    evaluate: Callable[[Any], dict] | None = None
+    metric: str = "val_loss"
+    stochastic: bool = False
+    items_per_step: int | None = None
+    unit: str = "items"
+    loss_label: str = "loss"
+
+
+@dataclasses.dataclass
+class Settings:
+    """How :func:`fit` runs (not what it trains)."""
+
+    steps: int
+    minutes: float | None = None
+    eval_every: int | None = None
+    log_every: int = 20
+    seed: int = 0
+    devices: int | None = None  # per process; None: the most that divide the batch
+    fuse_update: bool = False  # optimizer update in the same jit as the sharded gradient
+
+
+@dataclasses.dataclass
+class Result:
+    model: Any
+    summary: dict
+    history: list  # every metrics row, as written to metrics.jsonl
+
+
+def fit(
+    problem: Problem,
+    optimizer: optax.GradientTransformation,
+    settings: Settings,
+    *,
+    run_dir=None,
+    config: dict | None = None,
+    resume: bool = False,
+    report: Callable[[dict], None] = lambda event: None,
+) -> Result:
+    """Train ``problem.model``; return the trained model, a summary and the metric rows.
+
+    With ``run_dir``: a new directory (or, with ``resume``, the one to continue) gets
+    ``config.json`` (``config``), ``last.eqx`` (model, optimizer state, carry),
+    ``best.eqx``, ``progress.json``, ``metrics.jsonl`` and ``loss.png``; a lock
+    keeps a second training out. Without it, nothing is written.
+
+    ``report`` receives ``{"event": "start"|"step"|"eval"|"stop", ...}``. The summary's
+    ``status`` is ``done``, ``interrupted`` (Ctrl-C or a ``KeyboardInterrupt`` raised
+    by ``report``), ``time`` (``minutes`` ran out) or ``diverged`` (a NaN or infinite
+    loss: training stops, the best checkpoint is kept, the last one is not
+    overwritten).
+    """
+    if settings.steps < 1:
+        raise UserError(f"--steps must be >= 1, got {settings.steps}")
+    run_dir = None if run_dir is None else Path(run_dir)
+    if run_dir is not None and not resume:
+        check_new_run_dir(run_dir)
+    n_local = dev.choose_devices(problem.batch_size, settings.devices)
+    mesh = dev.make_mesh(n_local)
+    lock = io.RunLock(run_dir) if run_dir is not None and dev.process_index() == 0 else None
+    if run_dir is not None and dev.process_index() == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    if lock is not None:
+        lock.__enter__()
+    try:
+        return _fit(problem, optimizer, settings, mesh, run_dir, config, resume, report)
+    finally:
+        if lock is not None:
+            lock.__exit__()
+
+
+def check_new_run_dir(run_dir: Path) -> None:
+    """A new run needs a new or empty directory: never overwrite earlier work."""
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        what = "a run" if (run_dir / io.CONFIG).exists() else "other files"
+        raise UserError(
+            f"{run_dir} already holds {what}; use --resume to continue it or pick a new --out"
+        )
+
+
+def _fit(problem, optimizer, settings, mesh, run_dir, config, resume, report):
+    writer = dev.process_index() == 0 and run_dir is not None
+    B = problem.batch_size
+    params, static = eqx.partition(problem.model, eqx.is_array)
+    opt_state = optimizer.init(params)
+    carry = problem.init_carry(B) if problem.init_carry else None
+    start, best, rows = 0, math.inf, []
+    if resume:
+        if run_dir is None:
+            raise UserError("resume needs a run directory")
+        progress = read_progress(run_dir)
+        start, best = progress["step"], progress["best"]
+        like = (params, opt_state, carry)
+        params, opt_state, carry = io.load_tree(run_dir / io.LAST, _host(like))
+        rows = read_metrics(run_dir / io.METRICS, upto=start)
+    if writer and config is not None:
+        io.write_json(run_dir / io.CONFIG, {**config, "devices": _device_info(mesh)})
+    replicated, sharded = NamedSharding(mesh, P()), NamedSharding(mesh, P(dev.AXIS))
+    params = _to_global(params, replicated)
+    opt_state = _to_global(opt_state, replicated)
+    carry = _to_global(carry, sharded)
+    base_key = jax.random.key(settings.seed + 1)  # distinct from an initialisation key
+    spec = _StepSpec(
+        problem.loss, static, mesh, problem.stochastic, optimizer, settings.fuse_update
+    )
+    per_step = problem.items_per_step or B
+    epoch_of = getattr(problem.batches, "epoch", None)
+    is_epoch_start = getattr(problem.batches, "is_epoch_start", lambda s: s == 0)
+    report(
+        {
+            "event": "start",
+            "step": start,
+            "steps": settings.steps,
+            "devices": len(mesh.devices.flat),
+            "processes": dev.process_count(),
+        }
+    )
+
+    def host_model(p):
+        return eqx.combine(_local(p), static)
+
+    def save_last(step):
+        if run_dir is None:
+            return
+        tree = _gather((params, opt_state, carry))
+        if writer:
+            io.save_tree(run_dir / io.LAST, tree)
+            io.write_json(run_dir / io.PROGRESS, {"step": step, "best": best})
+            io.write_text(run_dir / io.METRICS, "".join(json.dumps(r) + "\n" for r in rows))
+
+    def evaluate(step):
+        nonlocal best
+        if problem.evaluate is None:
+            return
+        model = host_model(params)
+        metrics = problem.evaluate(model)
+        value = float(metrics[problem.metric])
+        if value < best:
+            best = value
+            if writer:
+                io.save_tree(run_dir / io.BEST, _host(model))
+        numbers = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
+        rows.append({"step": step, **numbers, "best": best})
+        report({"event": "eval", "step": step, **metrics, "best": best})
+
+    t_start = t_log = time.perf_counter()
+    step, since, losses, evaluated, status = start, 0, [], start, "done"
+    stop = _StopFlag()
+    try:
+        while step < settings.steps:
+            if is_epoch_start(step) and problem.init_carry and step > 0:
+                carry = _to_global(problem.init_carry(B), sharded)  # streams restart
+            batch = _to_global(problem.batches.get(step), sharded)
+            loss, params, opt_state, carry = spec.run(
+                params, opt_state, carry, batch, base_key, step
+            )
+            step += 1
+            since += 1
+            losses.append(loss)
+            last = step == settings.steps
+            if step % settings.log_every == 0 or last:
+                mean = float(jnp.mean(jnp.stack(losses)))
+                now = time.perf_counter()
+                row = {
+                    "step": step,
+                    "loss": mean,
+                    f"{problem.unit}_per_s": round(since * per_step / (now - t_log), 1),
+                    "time": round(now - t_start, 2),
+                }
+                if epoch_of is not None:
+                    row["epoch"] = int(epoch_of(step - 1))
+                t_log, since, losses = now, 0, []
+                if not math.isfinite(mean):
+                    status = "diverged"
+                    report({"event": "diverged", "step": step, "loss": mean})
+                    break
+                rows.append(row)
+                report({"event": "step", **row})
+                if _agree(stop.requested):
+                    status = "interrupted"
+                    break
+                if settings.minutes is not None and _agree(now - t_start > 60 * settings.minutes):
+                    status = "time"
+                    break
+            if settings.eval_every and (step % settings.eval_every == 0 or last):
+                evaluate(step)
+                save_last(step)
+                evaluated = step
+    except KeyboardInterrupt:  # raised by a ``report`` callback, outside any JAX call
+        status = "interrupted"
+    finally:
+        stop.restore()
+    if status == "diverged":
+        where = f"{run_dir / io.BEST} (validation {best:.4f})" if math.isfinite(best) else None
+        kept = f"the best checkpoint {where} is kept" if where else "no checkpoint was kept"
+        summary = {"event": "stop", "step": step, "best": best, "status": status}
+        report(summary)
+        summary["message"] = f"the loss became {mean} by step {step}; training stopped, {kept}"
+        return Result(host_model(params), summary, rows)
+    if step > evaluated:  # stopped early: best.eqx must see the last steps
+        evaluate(step)
+    save_last(step)
+    if writer:
+        plot_losses(run_dir, problem.loss_label)
+    summary = {"event": "stop", "step": step, "best": best, "status": status}
+    report(summary)
+    return Result(host_model(params), summary, rows)
+
+
+class _StepSpec:
+    """The compiled step: a sharded gradient and an optimizer update, in one jit or two."""
+
+    def __init__(self, loss_fn, static, mesh, stochastic, optimizer, fused):
+        self.args = (loss_fn, static, mesh, stochastic, optimizer)
+        self.fused = fused
+
+    def run(self, params, opt_state, carry, batch, base_key, step):
+        loss_fn, static, mesh, stochastic, optimizer = self.args
+        step = jnp.asarray(step, jnp.int32)
+        if self.fused:
+            return _fused_step(
+                loss_fn, static, mesh, stochastic, optimizer,
+                params, opt_state, carry, batch, base_key, step,
+            )  # fmt: skip
+        loss, grads, carry = _grad_step(
+            loss_fn, static, mesh, stochastic, params, carry, batch, base_key, step
+        )
+        params, opt_state = _update(optimizer, grads, params, opt_state)
+        return loss, params, opt_state, carry
+
+
+def _sharded_grad(loss_fn, static, mesh, stochastic, params, carry, batch, base_key, step):
+    """Loss and gradient of the global batch, computed shard by shard and ``psum``-ed."""
+    B = jax.tree_util.tree_leaves(batch)[0].shape[0]
+    keys = jax.random.split(jax.random.fold_in(base_key, step), B) if stochastic else None
+
+    def local(params, carry, batch, keys):
+        def f(p):
+            total, count, carry_out = loss_fn(eqx.combine(p, static), batch, carry, keys)
+            return total, (count, carry_out)
+
+        (total, (count, carry_out)), grads = jax.value_and_grad(f, has_aux=True)(params)
+        total, count, grads = jax.lax.psum(
+            (total, jnp.asarray(count, total.dtype), grads), dev.AXIS
+        )
+        grads = tree_map(lambda g: g / count, grads)
+        return total / count, grads, carry_out
+
+    data = P(dev.AXIS)
+    sharded = jax.shard_map(
+        local,
+        mesh=mesh,
+        in_specs=(P(), data, data, data),
+        out_specs=(P(), P(), data),
+        check_vma=False,
+    )
+    return sharded(params, carry, batch, keys)
+
+
+# Two jitted functions by default: with the update inside the sharded step's jit, the
+# whole char-model step was 10 ms slower on 2 CPU devices (issue 7's prototype;
+# bench/cells.py measures both placements).
+_grad_step = jax.jit(_sharded_grad, static_argnums=(0, 1, 2, 3), donate_argnums=(5,))
+
+
+@functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2, 3))
+def _update(optimizer, grads, params, opt_state):
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4), donate_argnums=(5, 6, 7))
+def _fused_step(
+    loss_fn, static, mesh, stochastic, optimizer, params, opt_state, carry, batch, base_key, step
+):  # noqa: E501
+    loss, grads, carry = _sharded_grad(
+        loss_fn, static, mesh, stochastic, params, carry, batch, base_key, step
+    )
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return loss, optax.apply_updates(params, updates), opt_state, carry
+
+
+def _device_info(mesh) -> dict:
+    d = mesh.devices.flat[0]
+    return {
+        "count": int(mesh.devices.size),
+        "platform": d.platform,
+        "processes": dev.process_count(),
+    }
+
+
+def _to_global(tree, sharding):
+    """Host (or single-device) arrays -> global arrays laid out by ``sharding``, on every
+    process (each process supplies the same full values; it keeps its own slices)."""
+
+    def put(x):
+        x = np.asarray(x)
+        return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
+
+    return tree_map(put, tree)
+
+
+def _gather(tree):
+    """Global arrays -> NumPy arrays with the full values, on every process."""
+    from jax.experimental import multihost_utils
+
+    def get(x):
+        if not isinstance(x, jax.Array):
+            return x
+        if x.is_fully_addressable:
+            return np.asarray(x)
+        if x.sharding.is_fully_replicated:
+            return np.asarray(x.addressable_data(0))
+        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+
+    return tree_map(get, tree)
+
+
+def _local(tree):
+    """Replicated global arrays -> arrays on this process's first device (no copy)."""
+    return tree_map(lambda x: x.addressable_data(0) if isinstance(x, jax.Array) else x, tree)
+
+
+def _host(tree):
+    return tree_map(lambda x: np.asarray(x) if isinstance(x, jax.Array) else x, tree)
+
+
+def _agree(flag: bool) -> bool:
+    """Process 0's answer on every process, so all stop at the same step."""
+    if dev.process_count() == 1:
+        return bool(flag)
+    from jax.experimental import multihost_utils
+
+    return bool(multihost_utils.broadcast_one_to_all(np.asarray(flag)))
+
+
+class _StopFlag:
+    """Turns Ctrl-C into a flag that the loop checks between steps.
+
+    A KeyboardInterrupt in the middle of a step could leave the model half-updated
+    (its buffers are donated to the jitted step), so the first Ctrl-C only asks the
+    loop to stop after the current step and save; a second one aborts.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
+
+
+def read_progress(run_dir: Path) -> dict:
+    progress = io.read_json(Path(run_dir) / io.PROGRESS, "cannot resume")
+    try:
+        return {"step": int(progress["step"]), "best": float(progress["best"])}
+    except (KeyError, TypeError, ValueError) as err:
+        raise UserError(f"{run_dir / io.PROGRESS} is corrupt ({err!r}); cannot resume") from None
+
+
+def read_metrics(path: Path, upto: float = math.inf) -> list[dict]:
+    """The rows of ``metrics.jsonl`` up to step ``upto`` (later ones were never saved)."""
+    if not Path(path).is_file():
+        return []
+    keep = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+            if row["step"] <= upto:
+                keep.append(row)
+        except (ValueError, KeyError, TypeError):
+            continue
+    return keep
+
+
+def plot_losses(run_dir: Path, label: str = "loss") -> None:
+    """Training and validation loss against step, as ``loss.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = read_metrics(run_dir / io.METRICS)
+    train = [(r["step"], r["loss"]) for r in rows if "loss" in r]
+    val = [(r["step"], r["val_loss"]) for r in rows if "val_loss" in r]
+    if not train:
+        return
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    ax.plot(*np.array(train).T, label="train", lw=1)
+    if val:
+        ax.plot(*np.array(val).T, "o-", label="validation", ms=3)
+    ax.set_xlabel("step")
+    ax.set_ylabel(label)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    io.atomic_write(run_dir / io.CURVE, lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)
