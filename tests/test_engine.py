@@ -1,0 +1,245 @@
+"""The training engine: device-count independence, exact resume across device counts,
+divergence, a full disk, the run-directory lock."""
+
+import errno
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rnnlab.charlm import RunConfig, train
+from rnnlab.charlm.model import CharLM
+from rnnlab.charlm.train import lm_loss
+from rnnlab.cli import main
+from rnnlab.engine import Problem, RunLock, Settings, fit, make_optimizer
+from rnnlab.engine import io as engine_io
+
+TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat.\n" * 40
+
+
+class Streams:
+    """Random id batches (B, T), a pure function of the step."""
+
+    def __init__(self, vocab, B, T):
+        self.vocab, self.B, self.T = vocab, B, T
+
+    def get(self, step):
+        ids = np.random.default_rng(step).integers(0, self.vocab, (self.B, self.T + 1))
+        return ids[:, :-1].astype(np.int32), ids[:, 1:].astype(np.int32)
+
+
+def char_problem(dtype, *, dropout=0.0, layers=1, cell="lstm"):
+    from rnnlab.charlm import ModelConfig
+
+    config = ModelConfig(cell=cell, hidden=8, embed=4, layers=layers, dropout=dropout)
+    with jax.enable_x64(False):
+        model = CharLM(7, config, key=jax.random.key(0))
+    model = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), model)
+    return Problem(
+        model=model,
+        loss=lm_loss(None),
+        batches=Streams(7, B=4, T=5),
+        batch_size=4,
+        init_carry=model.init_state,
+        stochastic=dropout > 0,
+    )
+
+
+def params(model):
+    return [np.asarray(a) for a in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))]
+
+
+@pytest.mark.parametrize(
+    ("cell", "layers", "dropout"), [("lstm", 1, 0.0), ("gru", 2, 0.3)], ids=["lstm", "gru-dropout"]
+)
+def test_two_devices_equal_one(cell, layers, dropout):
+    """Same steps on 1 and 2 devices (float64): gradients psum-ed, losses divided by the
+    global count, dropout drawn per row of the global batch."""
+    assert jax.local_device_count() >= 2
+    with jax.enable_x64(True):
+        results = []
+        for n in (1, 2):
+            problem = char_problem(jnp.float64, dropout=dropout, layers=layers, cell=cell)
+            opt = make_optimizer("adam", 1e-2, clip=1.0)
+            r = fit(problem, opt, Settings(steps=3, log_every=1, devices=n, seed=3))
+            results.append(r)
+        one, two = results
+        np.testing.assert_allclose(
+            [r["loss"] for r in one.history], [r["loss"] for r in two.history], rtol=1e-12
+        )
+        for a, b in zip(params(one.model), params(two.model), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        # and training did move the weights
+        start = params(char_problem(jnp.float64, dropout=dropout, layers=layers, cell=cell).model)
+        assert (
+            max(np.abs(a - b).max() for a, b in zip(start, params(one.model), strict=True)) > 1e-3
+        )
+
+
+def test_update_inside_the_sharded_jit_gives_the_same_step():
+    runs = []
+    for fuse in (False, True):
+        problem = char_problem(jnp.float32)
+        opt = make_optimizer("adam", 1e-2)
+        runs.append(fit(problem, opt, Settings(steps=3, devices=2, fuse_update=fuse)))
+    for a, b in zip(params(runs[0].model), params(runs[1].model), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def small_config(corpus, steps, devices):
+    config = RunConfig()
+    config.model.cell, config.model.hidden, config.model.embed = "lstm", 16, 8
+    t = config.train
+    t.corpus, t.seq_len, t.batch_size, t.steps, t.devices = str(corpus), 8, 4, steps, devices
+    t.eval_every, t.log_every, t.sample_chars, t.lr = 4, 1, 5, 1e-2
+    return config
+
+
+def step_losses(run_dir):
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return {r["step"]: r["loss"] for r in rows if "loss" in r}
+
+
+def test_resume_on_another_device_count_continues_the_same_run(tmp_path):
+    corpus = tmp_path / "cats.txt"
+    corpus.write_text(TEXT, encoding="utf-8")
+    train(tmp_path / "whole", small_config(corpus, 8, 1))
+    train(tmp_path / "split", small_config(corpus, 4, 2))
+    saved = json.loads((tmp_path / "split" / "config.json").read_text())
+    assert saved["devices"]["count"] == 2
+    train(tmp_path / "split", small_config(corpus, 8, 1), resume=True)
+    whole, split = step_losses(tmp_path / "whole"), step_losses(tmp_path / "split")
+    assert sorted(split) == list(range(1, 9))
+    np.testing.assert_allclose(
+        [split[s] for s in range(1, 9)], [whole[s] for s in range(1, 9)], rtol=2e-5
+    )
+
+
+def run_cli(capsys, *argv):
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, *capsys.readouterr()
+
+
+def snapshot(directory):
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.iterdir())
+        if p.is_file() and p.name != engine_io.LOCK
+    }
+
+
+CLI_TINY = ["--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch-size", "2"]
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "cats.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return path
+
+
+def test_nan_loss_stops_with_one_line_and_keeps_the_best_checkpoint(
+    tmp_path, corpus, capsys, monkeypatch
+):
+    charlm_train = sys.modules["rnnlab.charlm.train"]
+    good = lm_loss(None)
+
+    def poisoned(truncate):
+        def loss(model, batch, carry, keys):
+            total, count, carry = good(model, batch, carry, keys)
+            x, _ = batch
+            return total * jnp.where(x[0, 0] >= 0, jnp.nan, 1.0), count, carry
+
+        return loss
+
+    out = tmp_path / "run"
+    code, _, err = run_cli(
+        capsys, "train", "--corpus", corpus, "--out", out, *CLI_TINY,
+        "--steps", "4", "--eval-every", "2", "--log-every", "2",
+    )  # fmt: skip
+    assert code == 0, err
+    before = snapshot(out)
+    monkeypatch.setattr(charlm_train, "lm_loss", poisoned)
+    code, _, err = run_cli(
+        capsys, "train", "--out", out, "--resume", "--steps", "8", "--log-every", "2"
+    )
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) >= 1 and lines[-1].startswith("rnnlab: error: the loss became nan")
+    assert "best checkpoint" in lines[-1]
+    after = snapshot(out)
+    for name in ("best.eqx", "last.eqx", "progress.json"):
+        assert after[name] == before[name], name
+
+
+def test_full_disk_leaves_previous_checkpoints_intact(tmp_path, corpus, capsys, monkeypatch):
+    out = tmp_path / "run"
+    code, _, err = run_cli(
+        capsys, "train", "--corpus", corpus, "--out", out, *CLI_TINY,
+        "--steps", "4", "--eval-every", "2",
+    )  # fmt: skip
+    assert code == 0, err
+    before = snapshot(out)
+
+    def full_disk(f, tree):
+        f.write(b"\0" * 100)  # a partial file, then the disk is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(engine_io.eqx, "tree_serialise_leaves", full_disk)
+    code, _, err = run_cli(capsys, "train", "--out", out, "--resume", "--steps", "8")
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert "No space left on device" in last and "intact" in last
+    after = snapshot(out)
+    for name in ("best.eqx", "last.eqx", "progress.json", "metrics.jsonl"):
+        assert after[name] == before[name], name
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_second_training_on_a_run_in_use_refuses(tmp_path, corpus, capsys):
+    out = tmp_path / "run"
+    code, _, err = run_cli(
+        capsys, "train", "--corpus", corpus, "--out", out, *CLI_TINY, "--steps", "2"
+    )
+    assert code == 0, err
+    before = snapshot(out)
+    with RunLock(out):  # another training holds the directory
+        code, _, err = run_cli(capsys, "train", "--out", out, "--resume", "--steps", "4")
+    assert code == 2 and "in use by another training" in err and len(err.strip().splitlines()) == 1
+    assert snapshot(out) == before
+    code, _, err = run_cli(capsys, "train", "--out", out, "--resume", "--steps", "4")
+    assert code == 0, err
+
+
+def test_a_killed_training_does_not_leave_the_lock_stuck(tmp_path):
+    (tmp_path / "run").mkdir()
+    holder = textwrap.dedent(
+        f"""
+        import fcntl, os, sys, time
+        fd = os.open({str(tmp_path / "run" / engine_io.LOCK)!r}, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    with pytest.raises(Exception, match="in use"), RunLock(tmp_path / "run"):
+        pass
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with RunLock(tmp_path / "run"):  # the kernel released it with the process
+        pass
