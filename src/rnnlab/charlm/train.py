@@ -23,6 +23,7 @@ from rnnlab.charlm.config import RunConfig
 from rnnlab.charlm.sample import evaluate, sample
 from rnnlab.data import StreamBatches, Vocab, load_corpus, split_ids
 from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, make_optimizer
+from rnnlab.engine.devices import process_index
 from rnnlab.errors import UserError
 
 
@@ -72,7 +73,8 @@ def _check_run_dir(run_dir: Path, config: RunConfig | None, resume: bool) -> Run
             )
         config.vocab = saved.vocab
         return config
-    check_new_run_dir(run_dir)
+    if process_index() == 0:  # other processes of a group find the directory made by it
+        check_new_run_dir(run_dir)
     return config
 
 

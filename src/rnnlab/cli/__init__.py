@@ -34,10 +34,19 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``rnnlab`` script."""
-    # Every CPU core becomes a JAX device before JAX starts (data parallelism).
-    from rnnlab.engine.devices import configure_host_devices
+    from rnnlab.engine import launch
 
-    configure_host_devices()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        processes = launch.processes_flag(argv)
+        if processes > 1 and not launch.is_worker():
+            sys.exit(launch.run_workers(argv, processes))
+        # Every CPU core becomes a JAX device before JAX starts (data parallelism);
+        # a worker of a multi-process run joins its group first.
+        launch.setup()
+    except UserError as err:
+        print(f"rnnlab: error: {err}", file=sys.stderr)
+        sys.exit(2)
     _register()
     try:
         # standalone mode: usage errors print one line and exit 2, --help exits 0

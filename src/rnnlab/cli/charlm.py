@@ -90,15 +90,32 @@ def train(
             "included, that divides the batch)."
         ),
     ] = None,
+    processes: Annotated[
+        int,
+        Opt(
+            help="Cooperating processes on this machine (jax.distributed), the stand-in for "
+            "hosts; each gets its share of the cores (default: 1)."
+        ),
+    ] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue the run in --out.")] = False,
 ):
     """Train a character-level language model (default: LSTM on Shakespeare)."""
     from rnnlab.charlm import RunConfig, config_from_flags
     from rnnlab.charlm import train as run_training
+    from rnnlab.engine.devices import process_index
 
-    flags = {k: v for k, v in locals().items() if k not in ("out", "resume") and v is not None}
+    flags = {
+        k: v
+        for k, v in locals().items()
+        if k not in ("out", "resume", "processes") and v is not None
+    }
     # On --resume the saved config is the base; train() checks the result either way.
     config = config_from_flags(RunConfig.load(out) if resume else None, **flags)
+    if process_index() > 0:  # one voice: process 0 reports for the group
+        summary = run_training(out, config, resume=resume)
+        if summary["status"] == "diverged":
+            raise UserError(summary["message"])
+        return
     with _Progress() as progress:
         summary = run_training(out, config, resume=resume, report=progress.report)
     if summary["status"] == "diverged":

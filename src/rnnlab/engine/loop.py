@@ -124,7 +124,7 @@ def fit(
     if settings.steps < 1:
         raise UserError(f"--steps must be >= 1, got {settings.steps}")
     run_dir = None if run_dir is None else Path(run_dir)
-    if run_dir is not None and not resume:
+    if run_dir is not None and not resume and dev.process_index() == 0:
         check_new_run_dir(run_dir)
     n_local = dev.choose_devices(problem.batch_size, settings.devices)
     mesh = dev.make_mesh(n_local)
