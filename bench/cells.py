@@ -1,14 +1,30 @@
-"""One training step of every rnnlab cell against torch's fused nn.LSTM and a Python-loop cell.
+"""The training step of every rnnlab cell, through the engine, against its torch twin.
 
-Step = forward + backward + SGD update, batch 32, T = 100, input 65, loss = mean(y^2),
-at hidden 64 and 256, all in one run. Prints JSON: milliseconds per step (median of
-repeats) and ratios. Targets (issue 2): every cell within 1.25x of nn.LSTM at both
-sizes, and at least 2x faster than the torch Python-loop LSTM cell at hidden 64.
+Step = forward + backward + update, batch B = 32, T = 100, input 65, loss = mean(y^2)
+of rnnlab.RNN(cell, 65, H), at hidden 64 and 256. Three timings per cell and size
+(milliseconds, median of repeats after warm-up):
+
+- ``engine``: exactly the engine's compiled step (``rnnlab.engine.loop``): the
+  sharded gradient (``shard_map`` over every local device, ``psum``) then the
+  separate jitted SGD update, the default placement of ``fit``;
+- ``unroll_1dev``: ``jit`` of grad + SGD of the same model on one device, no
+  ``shard_map`` (what :func:`rnnlab.unroll` costs on its own);
+- ``reference``: torch's fused twin (``elman`` <-> ``nn.RNN`` tanh, ``lstm`` <->
+  ``nn.LSTM``, ``gru`` <-> ``nn.GRU``; ``nn.LSTM`` for the cells without one),
+  forward, backward, SGD, with torch's default threads.
+
+Targets: engine <= 1.0x the reference at H 64 and <= 0.8x at H 256;
+unroll on one device <= 1.5x. Two more sections: ``crossover`` (the engine's lstm step
+on 1 device against all devices at small H: where one device wins, as for the hello
+toy, the engine may choose it) and ``placement`` (lstm with Adam: the update in its
+own jit, the default, against ``Settings.fuse_update``, inside the sharded step's jit).
 
     python bench/cells.py [--repeats 20] [--sizes 64 256] [--cells lstm gru ...]
+    python bench/cells.py --quick        # a smoke run: few repeats, H 64, three cells
 
-XLA_FLAGS=--xla_cpu_multi_thread_eigen=false is set unless --eigen-threads is given
-(compare both to confirm it is the faster setting on the machine at hand).
+Prints one JSON object (with the machine's load average: run it on an idle machine);
+progress goes to stderr. The batch is placed on the devices
+once, outside the timing (torch does not move its batch either).
 """
 
 from __future__ import annotations
@@ -20,8 +36,22 @@ import platform
 import sys
 import time
 
+import jax.numpy as jnp
+
+B, T, D = 32, 100, 65
+TWINS = {"elman": "RNN", "lstm": "LSTM", "gru": "GRU"}
+ENGINE_TARGET = {64: 1.0, 256: 0.8}  # max engine / reference, by hidden size
+UNROLL_TARGET = 1.5
+
+
+def loss(model, batch, carry, keys):
+    """The engine's loss protocol: summed y^2 over this shard's rows, its count, no carry."""
+    ys, _ = model(batch)  # (b, T, H)
+    return jnp.sum(ys**2), ys.size, None
+
 
 def timeit(fn, repeats, warmup=3):
+    """Median milliseconds of ``fn()`` (which blocks until its results are ready)."""
     for _ in range(warmup):
         fn()
     times = []
@@ -33,122 +63,234 @@ def timeit(fn, repeats, warmup=3):
     return 1e3 * times[len(times) // 2]
 
 
-def bench_rnnlab(cell_name, H, B, T, D, repeats):
+def inputs():
+    import numpy as np
+
+    return np.random.default_rng(1).standard_normal((B, T, D), dtype=np.float32)
+
+
+def bench_engine(cell, H, n_devices, optimizer, repeats, fused=False):
+    """The engine's step (``_grad_step`` + ``_update``, or ``_fused_step``) on a mesh."""
     import equinox as eqx
     import jax
-    import jax.numpy as jnp
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
 
     import rnnlab
+    from rnnlab.engine import devices as dev
+    from rnnlab.engine.loop import _fused_step, _grad_step, _to_global, _update
 
-    key = jax.random.key(0)
-    rnn = rnnlab.RNN(cell_name, D, H, key=key)
-    xs = jax.random.normal(jax.random.key(1), (B, T, D))
-    params, static = eqx.partition(rnn, eqx.is_inexact_array)
-
-    @jax.jit
-    def step(params, xs):
-        def loss(p):
-            ys, _ = eqx.combine(p, static)(xs)
-            return jnp.mean(ys**2)
-
-        g = jax.grad(loss)(params)
-        return jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, g)
-
-    state = {"p": params}
+    model = rnnlab.RNN(cell, D, H, key=jax.random.key(0))
+    params, static = eqx.partition(model, eqx.is_array)
+    mesh = dev.make_mesh(n_devices)
+    replicated, sharded = NamedSharding(mesh, P()), NamedSharding(mesh, P(dev.AXIS))
+    state = {
+        "params": _to_global(params, replicated),
+        "opt": _to_global(optimizer.init(params), replicated),
+    }
+    batch = _to_global(inputs(), sharded)
+    base_key, step = jax.random.key(1), jnp.asarray(0, jnp.int32)
 
     def run():
-        state["p"] = step(state["p"], xs)
-        jax.block_until_ready(state["p"])
+        p, o = state["params"], state["opt"]  # donated below: keep only the new ones
+        if fused:
+            _, p, o, _ = _fused_step(
+                loss, static, mesh, False, optimizer, p, o, None, batch, base_key, step
+            )
+        else:
+            _, grads, _ = _grad_step(loss, static, mesh, False, p, None, batch, base_key, step)
+            p, o = _update(optimizer, grads, p, o)
+        state["params"], state["opt"] = jax.block_until_ready((p, o))
 
     return timeit(run, repeats)
 
 
-def bench_torch(kind, H, B, T, D, repeats):
+def bench_unroll(cell, H, repeats):
+    """jit(grad + SGD) of rnnlab.RNN on one device, without the engine's shard_map."""
+    import equinox as eqx
+    import jax
+
+    import rnnlab
+
+    model = rnnlab.RNN(cell, D, H, key=jax.random.key(0))
+    params, static = eqx.partition(model, eqx.is_array)
+    xs = jnp.asarray(inputs())
+
+    @jax.jit
+    def step(params, xs):
+        def mean_loss(p):
+            total, count, _ = loss(eqx.combine(p, static), xs, None, None)
+            return total / count
+
+        grads = jax.grad(mean_loss)(params)
+        return jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)
+
+    state = {"params": params}
+
+    def run():
+        state["params"] = jax.block_until_ready(step(state["params"], xs))
+
+    return timeit(run, repeats)
+
+
+def bench_torch(kind, H, repeats):
+    """torch's fused ``nn.RNN`` (tanh) / ``nn.LSTM`` / ``nn.GRU``: forward, backward, SGD."""
     import torch
 
     torch.manual_seed(0)
-    x = torch.randn(B, T, D)
-    if kind == "fused":
-        model = torch.nn.LSTM(D, H, batch_first=True)
-
-        def forward():
-            return model(x)[0]
-    else:
-        model = torch.nn.LSTMCell(D, H)
-
-        def forward():
-            h = torch.zeros(B, H)
-            c = torch.zeros(B, H)
-            outs = []
-            for t in range(T):
-                h, c = model(x[:, t], (h, c))
-                outs.append(h)
-            return torch.stack(outs, 1)
-
+    x = torch.from_numpy(inputs())
+    extra = {"nonlinearity": "tanh"} if kind == "RNN" else {}
+    model = getattr(torch.nn, kind)(D, H, batch_first=True, **extra)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
     def run():
         opt.zero_grad()
-        loss = forward().pow(2).mean()
-        loss.backward()
+        model(x)[0].pow(2).mean().backward()
         opt.step()
 
     return timeit(run, repeats)
 
 
+def cell_table(cells, sizes, n_all, repeats):
+    """Per hidden size and cell: engine, unroll and reference times, ratios, targets."""
+    from rnnlab.engine import make_optimizer
+
+    sgd = make_optimizer("sgd", 0.01)
+    table, references = {}, {}
+    for H in sizes:
+        row = {}
+        for cell in cells:
+            kind = TWINS.get(cell, "LSTM")
+            if (kind, H) not in references:
+                references[kind, H] = bench_torch(kind, H, repeats)
+            ref = references[kind, H]
+            eng = bench_engine(cell, H, n_all, sgd, repeats)
+            one = bench_unroll(cell, H, repeats)
+            target = ENGINE_TARGET.get(H)
+            row[cell] = {
+                "reference": f"nn.{kind}",
+                "reference_ms": round(ref, 2),
+                "engine_ms": round(eng, 2),
+                "unroll_1dev_ms": round(one, 2),
+                "engine_ratio": round(eng / ref, 3),
+                "unroll_ratio": round(one / ref, 3),
+                "engine_target": target,
+                "engine_met": None if target is None else eng / ref <= target,
+                "unroll_met": one / ref <= UNROLL_TARGET,
+            }
+            print(f"H {H} {cell}: {row[cell]}", file=sys.stderr, flush=True)
+        table[f"hidden_{H}"] = row
+    return table
+
+
+def crossover(sizes, n_all, repeats, cell="lstm"):
+    """The engine's step on 1 device against ``n_all`` devices at small hidden sizes."""
+    from rnnlab.engine import make_optimizer
+
+    sgd = make_optimizer("sgd", 0.01)
+    rows, wins_from = {}, None
+    for H in sizes:
+        one = bench_engine(cell, H, 1, sgd, repeats)
+        every = bench_engine(cell, H, n_all, sgd, repeats)
+        faster = "all" if every < one else "one"
+        rows[f"hidden_{H}"] = {
+            "one_device_ms": round(one, 2),
+            f"{n_all}_devices_ms": round(every, 2),
+            "faster": faster,
+        }
+        if faster == "all" and wins_from is None:
+            wins_from = H
+        elif faster == "one":
+            wins_from = None  # the crossover is above this size
+        print(f"crossover H {H}: {rows[f'hidden_{H}']}", file=sys.stderr, flush=True)
+    return {"cell": cell, "rows": rows, "all_devices_faster_from_hidden": wins_from}
+
+
+def placement(sizes, n_all, repeats, cell="lstm"):
+    """Adam's update in its own jit (the engine's default) or fused into the sharded step."""
+    from rnnlab.engine import make_optimizer
+
+    adam = make_optimizer("adam", 2e-3)
+    out = {}
+    for H in sizes:
+        separate = bench_engine(cell, H, n_all, adam, repeats, fused=False)
+        fused = bench_engine(cell, H, n_all, adam, repeats, fused=True)
+        out[f"hidden_{H}"] = {
+            "separate_ms": round(separate, 2),
+            "fused_ms": round(fused, 2),
+            "fused_minus_separate_ms": round(fused - separate, 2),
+            "faster": "fused" if fused < separate else "separate",
+        }
+        print(f"placement H {H}: {out[f'hidden_{H}']}", file=sys.stderr, flush=True)
+    return {"cell": cell, "optimizer": "adam", "devices": n_all, "rows": out}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[64, 256])
-    ap.add_argument("--cells", nargs="+", default=None)
-    ap.add_argument("--eigen-threads", action="store_true")
+    ap.add_argument("--repeats", type=int, help="default 20 (--quick: 3)")
+    ap.add_argument("--sizes", type=int, nargs="+", help="default 64 256 (--quick: 64)")
+    ap.add_argument("--cells", nargs="+", help="default: every cell (--quick: elman lstm gru)")
+    ap.add_argument(
+        "--crossover-sizes", type=int, nargs="*", help="default 8 16 32 64 (--quick: 16)"
+    )
+    ap.add_argument("--placement-sizes", type=int, nargs="*", help="default 256 (--quick: 64)")
+    ap.add_argument("--quick", action="store_true", help="a smoke run; explicit flags still win")
     args = ap.parse_args(argv)
-    if not args.eigen_threads:
-        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
-    else:
-        os.environ.pop("XLA_FLAGS", None)
+    defaults = {
+        "repeats": (20, 3),
+        "sizes": ([64, 256], [64]),
+        "cells": (None, ["elman", "lstm", "gru"]),
+        "crossover_sizes": ([8, 16, 32, 64], [16]),
+        "placement_sizes": ([256], [64]),
+    }
+    for name, (full, quick) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+
+    from rnnlab.engine import devices as dev
+
+    dev.configure_host_devices()  # before any JAX computation: one device per core
     import jax
     import torch
 
     import rnnlab
 
     cells = args.cells or list(rnnlab.CELLS)
-    B, T, D = 32, 100, 65
-    results = {}
-    for H in args.sizes:
-        fused = bench_torch("fused", H, B, T, D, args.repeats)
-        loop = bench_torch("loop", H, B, T, D, args.repeats)
-        row = {"torch_nn_LSTM_ms": round(fused, 2), "torch_loop_LSTMCell_ms": round(loop, 2)}
-        for name in cells:
-            ms = bench_rnnlab(name, H, B, T, D, args.repeats)
-            row[name] = {
-                "ms": round(ms, 2),
-                "vs_nn_LSTM": round(ms / fused, 3),
-                "speedup_vs_loop": round(loop / ms, 2),
-            }
-        results[f"hidden_{H}"] = row
-    worst = {
-        k: max(v["vs_nn_LSTM"] for n, v in row.items() if isinstance(v, dict))
-        for k, row in results.items()
-    }
+    unknown = sorted(set(cells) - set(rnnlab.CELLS))
+    if unknown:
+        ap.error(f"unknown cells {unknown}; choose from {list(rnnlab.CELLS)}")
+    n_all = dev.choose_devices(B)
+    load_before = os.getloadavg()[0]  # other work on the machine skews every number
+    table = cell_table(cells, args.sizes, n_all, args.repeats)
+    missed = [
+        f"{cell}@{size}:{what}"
+        for size, row in table.items()
+        for cell, r in row.items()
+        for what in ("engine", "unroll")
+        if r[f"{what}_met"] is False
+    ]
     out = {
-        "benchmark": "cells: one training step (fwd+bwd+SGD), B=32, T=100, D=65",
-        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "benchmark": "one training step (fwd+bwd+update), B=32, T=100, D=65, loss mean(y^2)",
+        "devices": n_all,
         "jax": jax.__version__,
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
-        "machine": f"{platform.machine()} x{os.cpu_count()}",
-        "results": results,
-        "worst_ratio_vs_nn_LSTM": worst,
-        "target_met": {
-            "within_1.25x_nn_LSTM": all(w <= 1.25 for w in worst.values()),
-            "2x_faster_than_loop_at_64": all(
-                v["speedup_vs_loop"] >= 2
-                for v in results.get("hidden_64", {}).values()
-                if isinstance(v, dict)
-            ),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "machine": f"{platform.machine()} x{dev.cpu_cores()}",
+        "repeats": args.repeats,
+        "load_average_1min": {"start": load_before, "after_cells": os.getloadavg()[0]},
+        "targets": {
+            "engine_vs_reference": {f"hidden_{h}": t for h, t in ENGINE_TARGET.items()},
+            "unroll_1dev_vs_reference": UNROLL_TARGET,
         },
+        "cells": table,
+        "all_targets_met": not missed,
+        "missed": missed,
     }
+    if args.crossover_sizes:
+        out["crossover"] = crossover(args.crossover_sizes, n_all, args.repeats)
+    if args.placement_sizes:
+        out["placement"] = placement(args.placement_sizes, n_all, args.repeats)
     json.dump(out, sys.stdout, indent=2)
     print()
 
