@@ -1,30 +1,44 @@
-"""The layer's fused time loop (hand-written backward, rnnlab._fused) against
-differentiating ``unroll`` directly: same outputs, final states and gradients."""
+"""unroll's fast path (the hand-written derivative of the pointwise form) against plain
+autodiff of the same loop: same outputs, final states and gradients, with masks,
+reverse, truncation and remat; the opt-in ``additive`` shortcut verified per cell."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import SPECS
 
-from rnnlab.layers import _fused_layer
-from rnnlab.unroll import unroll
+from rnnlab.unroll import _fast_form, _run
 
-FUSED = [s for s in SPECS if s.name in ("elman", "lstm", "lstm1997", "peephole", "cifg")]
-FUSED += [s for s in SPECS if s.name == "gru" and s.kwargs.get("reset_after", True)]
+FAST = [s for s in SPECS if s.name in ("elman", "lstm", "lstm1997", "peephole", "cifg")]
+FAST += [s for s in SPECS if s.name == "gru" and s.kwargs.get("reset_after", True)]
+ADDITIVE = [s for s in FAST if s.name != "gru"]
 tree_leaves = jax.tree_util.tree_leaves
 
 
-def test_which_cells_are_fused():
-    assert {s.name for s in FUSED} == {"elman", "lstm", "lstm1997", "peephole", "cifg", "gru"}
+def test_which_cells_take_the_fast_path():
+    assert {s.name for s in FAST} == {"elman", "lstm", "lstm1997", "peephole", "cifg", "gru"}
     for s in SPECS:
         cell = s.make(2, 3, 0)
-        assert getattr(cell, "fused", False) == (s in FUSED), s.id
+        assert _fast_form(cell) == (s in FAST), s.id
+        assert getattr(cell, "additive", False) == (s in ADDITIVE), s.id
 
 
-@pytest.mark.parametrize("spec", FUSED, ids=[s.id for s in FUSED])
-@pytest.mark.parametrize("reverse, truncate", [(False, None), (True, None), (False, 3)])
-def test_fused_equals_unroll(x64, spec, reverse, truncate):
+def run(path, cell, xs, state, **kw):
+    """unroll through its fast path, or forced onto plain autodiff (``trace=True`` takes
+    it; the internals are dropped)."""
+    ys, final, _ = _run(cell, xs, state, trace=path == "autodiff", deltas=None, **kw)
+    return ys, final
+
+
+@pytest.mark.parametrize("spec", FAST, ids=[s.id for s in FAST])
+@pytest.mark.parametrize(
+    "reverse, truncate, lengths, remat",
+    [(False, None, False, False), (True, 3, True, False), (False, 3, True, 3)],
+    ids=["plain", "reverse-truncate-lengths", "truncate-lengths-remat"],
+)
+def test_fast_path_equals_autodiff(x64, spec, reverse, truncate, lengths, remat):
     B, T, D, H = 3, 8, 2, 4
     cell = spec.make(D, H, seed=1, dtype=jnp.float64)
     rng = np.random.default_rng(0)
@@ -33,17 +47,20 @@ def test_fused_equals_unroll(x64, spec, reverse, truncate):
         lambda s: jnp.asarray(rng.normal(size=(B,) + s.shape)), cell.init_state()
     )
     w = jnp.asarray(rng.normal(size=(B, T, H)))
+    n = jnp.array([8, 5, 0]) if lengths else None
+    kw = dict(lengths=n, reverse=reverse, truncate=truncate, remat=remat)
 
-    def loss(run, cell, xs, state):
-        ys, final = run(cell, xs, state)
-        return jnp.sum(ys * w) + sum(jnp.sum(leaf**2) for leaf in tree_leaves(final))
+    @eqx.filter_jit
+    def value_and_grads(path, cell, xs, state):
+        def loss(cell, xs, state):
+            ys, final = run(path, cell, xs, state, **kw)
+            return jnp.sum(ys * w) + sum(jnp.sum(leaf**2) for leaf in tree_leaves(final))
 
-    fused = lambda c, x, s: _fused_layer(c, x, s, reverse, truncate)
-    plain = lambda c, x, s: jax.vmap(
-        lambda xi, si: unroll(c, xi, si, reverse=reverse, truncate=truncate)
-    )(x, s)
-    v1, g1 = jax.value_and_grad(lambda *a: loss(fused, *a), argnums=(0, 1, 2))(cell, xs, state)
-    v2, g2 = jax.value_and_grad(lambda *a: loss(plain, *a), argnums=(0, 1, 2))(cell, xs, state)
+        return jax.value_and_grad(loss, argnums=(0, 1, 2))(cell, xs, state)
+
+    v1, g1 = value_and_grads("fast", cell, xs, state)
+    v2, g2 = value_and_grads("autodiff", cell, xs, state)
     assert float(v1) == pytest.approx(float(v2), rel=1e-12)
     for a, b in zip(tree_leaves(g1), tree_leaves(g2), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)
+    assert np.max(np.abs(np.asarray(g1[0].weight_hh))) > 1e-3

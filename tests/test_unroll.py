@@ -346,7 +346,10 @@ def test_bad_input_raises_user_error():
     rnn = rnnlab.RNN("elman", D, H, key=jax.random.key(0))
     bad = [
         lambda: rnnlab.unroll(cell, jnp.zeros((T, D + 1))),  # wrong feature size
-        lambda: rnnlab.unroll(cell, jnp.zeros((2, T, D))),  # a batch: vmap it instead
+        lambda: rnnlab.unroll(cell, jnp.zeros((2, T, D)), jnp.zeros(H)),  # state not batched
+        lambda: rnnlab.unroll(cell, jnp.zeros((1, 2, T, D))),
+        lambda: rnnlab.unroll(cell, jnp.zeros((T, D)), remat=0),
+        lambda: rnnlab.unroll(cell, jnp.zeros((T, D)), remat=2.5),
         lambda: rnnlab.unroll(cell, jnp.zeros(D)),  # one step, no time axis
         lambda: rnnlab.unroll(cell, jnp.zeros((T, D)), truncate=0),
         lambda: rnnlab.unroll(cell, jnp.zeros((T, D)), truncate=-2),

@@ -8,6 +8,7 @@ import importlib
 
 from rnnlab.cells import (
     CELLS,
+    Cell,
     CIFGLSTMCell,
     ElmanCell,
     GRUCell,
@@ -37,6 +38,7 @@ def __getattr__(name):
 __all__ = [
     "CELLS",
     "CIFGLSTMCell",
+    "Cell",
     "ElmanCell",
     "GRUCell",
     "JordanCell",

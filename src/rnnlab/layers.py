@@ -6,7 +6,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from rnnlab._fused import fused_scan
 from rnnlab.cells import make_cell
 from rnnlab.errors import UserError
 from rnnlab.unroll import check_truncate, unroll
@@ -23,8 +22,10 @@ class RNN(eqx.Module):
     (B, T, D) (or (T, B, D) when ``batch_first=False``); ``ys`` is (B, T, dirs*O) and
     ``states`` a list of the final cell states, one per (layer, direction) in
     PyTorch's order (layer 0 forward, layer 0 backward, layer 1 forward, ...), each
-    batched along its first axis. Pass ``key`` to apply dropout (training);
-    ``truncate`` and ``remat`` go to :func:`rnnlab.unroll`.
+    batched along its first axis. Pass ``key`` to apply dropout (training): one
+    PRNG key, or one key per batch row (B,) so that each row's masks depend on its
+    own key only. ``lengths``, ``truncate`` and ``remat`` go to :func:`rnnlab.unroll`,
+    which runs each layer and direction over the whole batch.
 
     >>> import jax, jax.numpy as jnp, rnnlab
     >>> rnn = rnnlab.RNN("gru", 8, 16, num_layers=2, bidirectional=True, key=jax.random.key(0))
@@ -112,23 +113,22 @@ class RNN(eqx.Module):
         B = xs.shape[0]
         if states is None:
             states = self.init_state(B)
-        run = lambda cell, x, s, n, rev: unroll(
-            cell, x, s, lengths=n, reverse=rev, truncate=truncate, remat=remat
-        )
-        lengths_axis = None if lengths is None else 0
+        per_row = key is not None and _per_row_keys(key, B)
         finals, k = [], 0
         for layer, cells in enumerate(self.cells):
             if layer > 0 and self.dropout > 0 and key is not None:
-                key, sub = jax.random.split(key)
-                keep = jax.random.bernoulli(sub, 1 - self.dropout, xs.shape)
-                xs = jnp.where(keep, xs / (1 - self.dropout), 0)
+                xs, key = self._dropout(xs, key, per_row)
             outs = []
             for d, cell in enumerate(cells):
-                if lengths is None and not remat and getattr(cell, "fused", False):
-                    ys, state = _fused_layer(cell, xs, states[k], d == 1, truncate)
-                else:
-                    batched = jax.vmap(run, in_axes=(None, 0, 0, lengths_axis, None))
-                    ys, state = batched(cell, xs, states[k], lengths, d == 1)
+                ys, state = unroll(
+                    cell,
+                    xs,
+                    states[k],
+                    lengths=lengths,
+                    reverse=d == 1,
+                    truncate=truncate,
+                    remat=remat,
+                )
                 outs.append(ys)  # (B, T, O)
                 finals.append(state)
                 k += 1
@@ -137,13 +137,25 @@ class RNN(eqx.Module):
             xs = jnp.swapaxes(xs, 0, 1)
         return xs, finals
 
+    def _dropout(self, xs, key, per_row):
+        """Dropout of ``xs`` (B, T, F); returns it and the key for the next layer. With
+        per-row keys (B,), row b's mask comes from key b alone: the masks do not
+        depend on how the batch is split (across devices, for instance)."""
+        p = self.dropout
+        if per_row:
+            keys = jax.vmap(jax.random.split)(key)  # (B, 2)
+            key, sub = keys[:, 0], keys[:, 1]
+            keep = jax.vmap(lambda k: jax.random.bernoulli(k, 1 - p, xs.shape[1:]))(sub)
+        else:
+            key, sub = jax.random.split(key)
+            keep = jax.random.bernoulli(sub, 1 - p, xs.shape)
+        return jnp.where(keep, xs / (1 - p), 0), key
 
-def _fused_layer(cell, xs, state, reverse, truncate):
-    """One direction of one layer through :func:`rnnlab._fused.fused_scan`."""
-    xs = jnp.swapaxes(xs, 0, 1)  # (T, B, D): time-major for the scan
-    if reverse:
-        xs = jnp.flip(xs, 0)
-    ys, state = fused_scan(cell, cell.input_proj(xs), state, truncate)  # (T, B, O)
-    if reverse:
-        ys = jnp.flip(ys, 0)
-    return jnp.swapaxes(ys, 0, 1), state
+
+def _per_row_keys(key, B: int) -> bool:
+    """Whether ``key`` is one PRNG key per batch row (B,) rather than a single key."""
+    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    rows = key.ndim == (1 if typed else 2)
+    if rows and key.shape[0] != B:
+        raise UserError(f"RNN got {key.shape[0]} dropout keys for a batch of {B}")
+    return rows

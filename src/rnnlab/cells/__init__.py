@@ -1,5 +1,6 @@
 """Recurrent cells: each does one time step for one sample; ``rnnlab.unroll`` owns time."""
 
+from rnnlab.cells._base import Cell
 from rnnlab.cells.elman import ElmanCell, JordanCell
 from rnnlab.cells.gru import GRUCell
 from rnnlab.cells.lstm import CIFGLSTMCell, LSTM1997Cell, LSTMCell, PeepholeLSTMCell
@@ -30,6 +31,7 @@ def make_cell(name: str, input_size: int, hidden_size: int, *, key, **kwargs):
 __all__ = [
     "CELLS",
     "CIFGLSTMCell",
+    "Cell",
     "ElmanCell",
     "GRUCell",
     "JordanCell",

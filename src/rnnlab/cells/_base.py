@@ -1,28 +1,34 @@
-"""Shared pieces of the cells: initialisation, activations, the affine map.
+"""The cell protocol and its base class, :class:`Cell`; activations and initialisers.
 
-Every cell follows one protocol (see :mod:`rnnlab.cells`):
+A cell does one time step for one sample; :func:`rnnlab.unroll` owns time and the
+batch. Every cell provides:
 
 - ``cell.init_state()`` -> the zero state (a pytree of arrays);
 - ``cell.input_proj(x)`` -> the part of the pre-activations that depends on ``x``
-  only, for any leading shape ``(..., input_size)``; ``unroll`` computes it for all
-  steps at once, as one large matrix product, before the time loop;
-- ``cell.step(state, xp)`` -> ``(state, y, internals)`` for one time step, given the
-  projected input; ``internals`` is a dict of what a trace shows (gates, cell state);
-  for the gated cells it is ``pointwise(state, xp, U h + b_hh)``: the recurrent
-  matmul, then elementwise work only, which ``rnnlab._fused`` differentiates by hand;
-- ``cell(state, x)`` -> ``(state, y)``: one step from the raw input;
-- ``cell.hidden(state)`` -> the part of a state-shaped pytree that plays the role of
-  ``h`` (used by :func:`rnnlab.grad_norms_through_time`).
+  only, for any leading shape ``(..., input_size)``; ``unroll`` computes it for many
+  steps at once, as one large matrix product, outside the time loop;
+- ``cell.step(state, xp)`` -> ``(state, y, internals)``: one step given the projected
+  input; ``internals`` is a dict of what a trace shows (gates, cell state);
+- ``cell.hidden(state)`` -> the part of the state that plays the role of ``h``;
+- ``cell.output(state)`` -> the output ``y`` that a state gives;
+- ``cell(state, x)`` -> ``(state, y)``: one step from the raw input.
+
+:class:`Cell` implements all of these for the common form
+``step(state, xp) = pointwise(state, xp, U h + b_hh)``: a subclass sets ``gates``
+(the number of stacked blocks in ``W`` and ``U``) and writes ``pointwise``, the
+elementwise part of a step, which must not read the four affine parameters itself.
+For such a cell ``unroll`` uses its fast path (the recurrent weight gradient as one
+large matmul after the loop); see README, "Write your own cell".
 """
 
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 ACTIVATIONS = {
     "tanh": jnp.tanh,
@@ -44,45 +50,23 @@ def activation(name: str):
         ) from None
 
 
-def gate_activations(a: jax.Array, kinds: str) -> list[jax.Array]:
-    """Split pre-activations ``a`` (..., G*H) into G gates and activate each block.
-
-    ``kinds`` has one letter per block: ``s`` for the logistic sigmoid, ``t`` for tanh.
-    All blocks go through one tanh, using sigma(x) = (1 + tanh(x / 2)) / 2: one
-    elementwise pass over the contiguous (..., G*H) array was twice as fast on the
-    CPU as separate sigmoid and tanh passes over its slices (bench/cells.py).
-    """
-    G = len(kinds)
-    H = a.shape[-1] // G
-    is_sigmoid = np.repeat(np.array([k == "s" for k in kinds]), H)  # static mask (G*H,)
-    t = jnp.tanh(jnp.where(is_sigmoid, 0.5 * a, a))
-    return jnp.split(jnp.where(is_sigmoid, 0.5 * t + 0.5, t), G, axis=-1)
+def sigmoid(a: jax.Array) -> jax.Array:
+    """The logistic function as ``(1 + tanh(a / 2)) / 2``: the same pass as tanh, so
+    that XLA fuses a cell's gates into one elementwise loop (faster on the CPU than
+    ``jax.nn.sigmoid``'s separate kernel, bench/cells.py)."""
+    return 0.5 * jnp.tanh(0.5 * a) + 0.5
 
 
-@jax.custom_vjp
 def project(x: jax.Array, W: jax.Array) -> jax.Array:
     """``x @ W.T`` for ``x`` (..., D) and ``W`` (G, D), as one 2-D matmul.
 
-    Same values and gradients as ``x @ W.T``; only the weight gradient is laid out
-    differently: computed as ``(x^T g)^T`` behind an optimisation barrier, because
-    XLA's CPU kernel for ``g^T x`` with a (G, D) result was 2.5x slower (8 against
-    3 ms for the LSTM-256 benchmark's input weights, 2 cores).
+    ``W.T`` is laid out once behind an optimisation barrier, so that the weight
+    gradient is computed as ``(x^T g)^T``: XLA's CPU kernel for ``g^T x`` with a (G, D)
+    result was 2.5x slower (8 against 3 ms for the LSTM-256 benchmark's input
+    weights, 2 cores). Plain JAX operations: forward mode works through it.
     """
-    return (x.reshape(-1, x.shape[-1]) @ W.T).reshape(*x.shape[:-1], W.shape[0])
-
-
-def _project_fwd(x, W):
-    return project(x, W), (x, W)
-
-
-def _project_bwd(saved, g):
-    x, W = saved
-    x2, g2 = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])  # (N, D), (N, G)
-    dW = jax.lax.optimization_barrier(x2.T @ g2).T  # (G, D)
-    return (g2 @ W).reshape(x.shape), dW
-
-
-project.defvjp(_project_fwd, _project_bwd)
+    W_T = jax.lax.optimization_barrier(W.T)  # (D, G)
+    return (x.reshape(-1, x.shape[-1]) @ W_T).reshape(*x.shape[:-1], W.shape[0])
 
 
 def uniform(key, shape, hidden_size: int) -> jax.Array:
@@ -102,11 +86,38 @@ def init_affine(key, gates: int, input_size: int, hidden_size: int, use_bias: bo
     return weight_ih, weight_hh, bias_ih, bias_hh
 
 
-class GatedCell(eqx.Module):
+class Step(eqx.Module):
+    """The defaults every cell shares: a zero state of size H that is its own ``h`` and
+    its own output, and one step from the raw input."""
+
+    def init_state(self):
+        return jnp.zeros(self.hidden_size)
+
+    def hidden(self, state):
+        return state
+
+    def output(self, state):
+        return self.hidden(state)
+
+    def __call__(self, state, x: jax.Array):
+        """One step from the raw input ``x`` (input_size,): ``(state, y)``."""
+        state, y, _ = self.step(state, self.input_proj(x))
+        return state, y
+
+
+class Cell(Step):
     """Base of the cells whose pre-activations are ``W x + b_ih + U h + b_hh``.
 
-    Subclasses declare ``weight_ih`` (G*H, D), ``weight_hh`` (G*H, H) and optional
-    ``bias_ih``/``bias_hh`` (G*H,), with the gate blocks stacked in a fixed order.
+    A subclass sets ``gates`` and writes ``pointwise(state, xp, hp)`` ->
+    ``(state, y, internals)`` for one sample, given ``xp = W x + b_ih`` and
+    ``hp = U h + b_hh`` (each (gates*H,)). Parameters: ``weight_ih`` (G*H, D),
+    ``weight_hh`` (G*H, H) and optional ``bias_ih``/``bias_hh`` (G*H,), the gate
+    blocks stacked in a fixed order, drawn as torch draws them. The state is ``h``
+    (H,) unless ``init_state``/``hidden``/``output`` are overridden.
+
+    ``additive = True`` declares that ``pointwise`` depends on ``xp`` and ``hp`` only
+    through ``xp + hp``, so that ``unroll``'s backward needs one cotangent for both;
+    it is opt-in, and :func:`rnnlab.check_cell` verifies it.
     """
 
     weight_ih: jax.Array
@@ -116,9 +127,23 @@ class GatedCell(eqx.Module):
     input_size: int = eqx.field(static=True)
     hidden_size: int = eqx.field(static=True)
 
+    gates: ClassVar[int] = 1
+    additive: ClassVar[bool] = False
+
+    def __init__(self, input_size: int, hidden_size: int, *, use_bias: bool = True, key):
+        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
+            key, self.gates, input_size, hidden_size, use_bias
+        )
+        self.input_size, self.hidden_size = input_size, hidden_size
+
     @property
     def output_size(self) -> int:
         return self.hidden_size
+
+    @property
+    def pointwise_form(self) -> bool:
+        """Whether ``step`` is ``pointwise(state, xp, U h + b_hh)`` (``unroll``'s fast path)."""
+        return type(self).step is Cell.step
 
     def input_proj(self, x: jax.Array) -> jax.Array:
         """``W x + b_ih`` for ``x`` of shape (..., D) -> (..., G*H)."""
@@ -130,16 +155,9 @@ class GatedCell(eqx.Module):
         hp = h @ self.weight_hh.T
         return hp if self.bias_hh is None else hp + self.bias_hh
 
-    # Cells of this kind can use the fused backward pass of rnnlab._fused ...
-    fused = True
-    # ... and their pointwise depends on xp and hp only through xp + hp.
-    additive = True
+    def pointwise(self, state, xp, hp):
+        raise NotImplementedError(f"{type(self).__name__} must define pointwise or step")
 
     def step(self, state, xp):
         """One step given ``xp = W x + b_ih``: the recurrent matmul, then ``pointwise``."""
         return self.pointwise(state, xp, self.hidden_proj(self.hidden(state)))
-
-    def __call__(self, state, x: jax.Array):
-        """One step from the raw input ``x`` (input_size,): ``(state, y)``."""
-        state, y, _ = self.step(state, self.input_proj(x))
-        return state, y

@@ -6,10 +6,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells._base import GatedCell, activation, init_affine, project, uniform
+from rnnlab.cells._base import Cell, Step, activation, project, uniform
 
 
-class ElmanCell(GatedCell):
+class ElmanCell(Cell):
     r"""Elman's simple recurrent network, one step (Elman 1990, "Finding structure in time").
 
     .. math::  h_t = \mathrm{act}(W x_t + b_{ih} + U h_{t-1} + b_{hh})
@@ -27,30 +27,20 @@ class ElmanCell(GatedCell):
     """
 
     nonlinearity: str = eqx.field(static=True)
+    gates = 1
+    additive = True  # h = act(xp + hp)
 
     def __init__(self, input_size, hidden_size, *, nonlinearity="tanh", use_bias=True, key):
         activation(nonlinearity)  # fail early on an unknown name
-        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
-            key, 1, input_size, hidden_size, use_bias
-        )
-        self.input_size, self.hidden_size = input_size, hidden_size
+        super().__init__(input_size, hidden_size, use_bias=use_bias, key=key)
         self.nonlinearity = nonlinearity
-
-    def init_state(self):
-        return jnp.zeros(self.hidden_size)
-
-    def hidden(self, state):
-        return state
-
-    def output(self, state):
-        return state
 
     def pointwise(self, h, xp, hp):
         h = activation(self.nonlinearity)(xp + hp)
         return h, h, {"h": h}
 
 
-class JordanCell(eqx.Module):
+class JordanCell(Step):
     r"""Jordan's network, one step (Jordan 1986): the context is the previous *output*.
 
     .. math::
@@ -100,12 +90,6 @@ class JordanCell(eqx.Module):
     def init_state(self):
         return jnp.zeros(self.output_size)
 
-    def hidden(self, state):
-        return state
-
-    def output(self, state):
-        return state
-
     def input_proj(self, x):
         xp = project(x, self.weight_ih)  # (..., H)
         return xp if self.bias_ih is None else xp + self.bias_ih
@@ -119,7 +103,3 @@ class JordanCell(eqx.Module):
         v = h @ self.weight_out.T
         y = out(v if self.bias_out is None else v + self.bias_out)
         return y, y, {"h": h, "y": y}
-
-    def __call__(self, state, x):
-        state, y, _ = self.step(state, self.input_proj(x))
-        return state, y

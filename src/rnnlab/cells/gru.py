@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 
-from rnnlab.cells._base import GatedCell, gate_activations, init_affine
-
-sigmoid = jax.nn.sigmoid
+from rnnlab.cells._base import Cell, sigmoid
 
 
-class GRUCell(GatedCell):
+class GRUCell(Cell):
     r"""Gated recurrent unit, one step (Cho et al. 2014).
 
     Default form, identical to ``torch.nn.GRUCell`` (reset applied *after* the
@@ -30,53 +27,40 @@ class GRUCell(GatedCell):
     """
 
     reset_after: bool = eqx.field(static=True)
-    additive = False  # n = tanh(x_n + r * h_n): x and h enter separately
+    gates = 3  # n = tanh(x_n + r * h_n): x and h enter separately, so not additive
 
     def __init__(self, input_size, hidden_size, *, reset_after=True, use_bias=True, key):
-        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
-            key, 3, input_size, hidden_size, use_bias
-        )
-        self.input_size, self.hidden_size = input_size, hidden_size
+        super().__init__(input_size, hidden_size, use_bias=use_bias, key=key)
         self.reset_after = reset_after
 
-    def init_state(self):
-        return jnp.zeros(self.hidden_size)
-
-    def hidden(self, state):
-        return state
-
-    def output(self, state):
-        return state
-
     @property
-    def fused(self) -> bool:
+    def pointwise_form(self) -> bool:
         # The paper's form multiplies by r before the matmul: U h is not a separate term.
         return self.reset_after
 
     def pointwise(self, h, xp, hp):
         """The torch form, given ``hp = U h + b_hh`` (3H,)."""
-        x_rz, x_n = xp[..., : 2 * self.hidden_size], xp[..., 2 * self.hidden_size :]
-        h_rz, h_n = hp[..., : 2 * self.hidden_size], hp[..., 2 * self.hidden_size :]
-        r, z = gate_activations(x_rz + h_rz, "ss")
+        x_r, x_z, x_n = jnp.split(xp, 3, axis=-1)  # 3 x (H,)
+        h_r, h_z, h_n = jnp.split(hp, 3, axis=-1)
+        r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
         n = jnp.tanh(x_n + r * h_n)
         h = (1 - z) * n + z * h
         return h, h, {"h": h, "r": r, "z": z, "n": n}
 
     def step(self, h, xp):
-        H = self.hidden_size
         if self.reset_after:
-            return self.pointwise(h, xp, self.hidden_proj(h))
-        else:
-            x_r, x_z, x_n = jnp.split(xp, 3, axis=-1)
-            # r and z need U h first; n needs U_n (r * h), a second, smaller matmul.
-            hp = h @ self.weight_hh[: 2 * H].T  # (2H,)
-            if self.bias_hh is not None:
-                hp = hp + self.bias_hh[: 2 * H]
-            h_r, h_z = jnp.split(hp, 2, axis=-1)
-            r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
-            h_n = (r * h) @ self.weight_hh[2 * H :].T
-            if self.bias_hh is not None:
-                h_n = h_n + self.bias_hh[2 * H :]
-            n = jnp.tanh(x_n + h_n)
-            h = (1 - z) * n + z * h
-            return h, h, {"h": h, "r": r, "z": z, "n": n}
+            return super().step(h, xp)
+        H = self.hidden_size
+        x_r, x_z, x_n = jnp.split(xp, 3, axis=-1)
+        # r and z need U h first; n needs U_n (r * h), a second, smaller matmul.
+        hp = h @ self.weight_hh[: 2 * H].T  # (2H,)
+        if self.bias_hh is not None:
+            hp = hp + self.bias_hh[: 2 * H]
+        h_r, h_z = jnp.split(hp, 2, axis=-1)
+        r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
+        h_n = (r * h) @ self.weight_hh[2 * H :].T
+        if self.bias_hh is not None:
+            h_n = h_n + self.bias_hh[2 * H :]
+        n = jnp.tanh(x_n + h_n)
+        h = (1 - z) * n + z * h
+        return h, h, {"h": h, "r": r, "z": z, "n": n}

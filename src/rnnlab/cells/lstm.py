@@ -10,26 +10,18 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells._base import (
-    GatedCell,
-    gate_activations,
-    init_affine,
-    uniform,
-)
-
-sigmoid = jax.nn.sigmoid
+from rnnlab.cells._base import Cell, sigmoid, uniform
 
 
-class _LSTMBase(GatedCell):
+class _LSTMBase(Cell):
     """Pieces common to every LSTM: zero ``(h, c)`` state, ``hidden`` is ``h``."""
+
+    additive = True  # the gates read only a = xp + hp
 
     def init_state(self):
         return (jnp.zeros(self.hidden_size), jnp.zeros(self.hidden_size))
 
     def hidden(self, state):
-        return state[0]
-
-    def output(self, state):
         return state[0]
 
 
@@ -50,16 +42,12 @@ class LSTMCell(_LSTMBase):
     >>> (h, c), y = cell(cell.init_state(), jax.numpy.ones(3))
     """
 
-    def __init__(self, input_size, hidden_size, *, use_bias=True, key):
-        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
-            key, 4, input_size, hidden_size, use_bias
-        )
-        self.input_size, self.hidden_size = input_size, hidden_size
+    gates = 4
 
     def pointwise(self, state, xp, hp):
         h, c = state
-        a = xp + hp  # (4H,)
-        i, f, g, o = gate_activations(a, "ssts")
+        a_i, a_f, a_g, a_o = jnp.split(xp + hp, 4, axis=-1)  # 4 x (H,)
+        i, f, g, o = sigmoid(a_i), sigmoid(a_f), jnp.tanh(a_g), sigmoid(a_o)
         c = f * c + i * g
         h = o * jnp.tanh(c)
         return (h, c), h, {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
@@ -80,16 +68,12 @@ class LSTM1997Cell(_LSTMBase):
     Gate order in the weights: i, g, o.
     """
 
-    def __init__(self, input_size, hidden_size, *, use_bias=True, key):
-        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
-            key, 3, input_size, hidden_size, use_bias
-        )
-        self.input_size, self.hidden_size = input_size, hidden_size
+    gates = 3
 
     def pointwise(self, state, xp, hp):
         h, c = state
-        a = xp + hp  # (3H,)
-        i, g, o = gate_activations(a, "sts")
+        a_i, a_g, a_o = jnp.split(xp + hp, 3, axis=-1)  # 3 x (H,)
+        i, g, o = sigmoid(a_i), jnp.tanh(a_g), sigmoid(a_o)
         c = c + i * g
         h = o * jnp.tanh(c)
         return (h, c), h, {"h": h, "c": c, "i": i, "g": g, "o": o}
@@ -114,20 +98,18 @@ class PeepholeLSTMCell(_LSTMBase):
     peephole_f: jax.Array  # (H,)
     peephole_o: jax.Array  # (H,)
 
+    gates = 4
+
     def __init__(self, input_size, hidden_size, *, use_bias=True, key):
         k_w, k_i, k_f, k_o = jax.random.split(key, 4)
-        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
-            k_w, 4, input_size, hidden_size, use_bias
-        )
+        super().__init__(input_size, hidden_size, use_bias=use_bias, key=k_w)
         self.peephole_i = uniform(k_i, (hidden_size,), hidden_size)
         self.peephole_f = uniform(k_f, (hidden_size,), hidden_size)
         self.peephole_o = uniform(k_o, (hidden_size,), hidden_size)
-        self.input_size, self.hidden_size = input_size, hidden_size
 
     def pointwise(self, state, xp, hp):
         h, c_prev = state
-        a = xp + hp  # (4H,)
-        a_i, a_f, a_g, a_o = jnp.split(a, 4, axis=-1)
+        a_i, a_f, a_g, a_o = jnp.split(xp + hp, 4, axis=-1)  # 4 x (H,)
         i = sigmoid(a_i + self.peephole_i * c_prev)
         f = sigmoid(a_f + self.peephole_f * c_prev)
         g = jnp.tanh(a_g)
@@ -151,16 +133,12 @@ class CIFGLSTMCell(_LSTMBase):
     Gate order in the weights: f, g, o.
     """
 
-    def __init__(self, input_size, hidden_size, *, use_bias=True, key):
-        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = init_affine(
-            key, 3, input_size, hidden_size, use_bias
-        )
-        self.input_size, self.hidden_size = input_size, hidden_size
+    gates = 3
 
     def pointwise(self, state, xp, hp):
         h, c = state
-        a = xp + hp  # (3H,)
-        f, g, o = gate_activations(a, "sts")
+        a_f, a_g, a_o = jnp.split(xp + hp, 3, axis=-1)  # 3 x (H,)
+        f, g, o = sigmoid(a_f), jnp.tanh(a_g), sigmoid(a_o)
         c = f * c + (1 - f) * g
         h = o * jnp.tanh(c)
         return (h, c), h, {"h": h, "c": c, "f": f, "g": g, "o": o}

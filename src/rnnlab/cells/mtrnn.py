@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.cells._base import project, uniform
+from rnnlab.cells._base import Step, project, uniform
 from rnnlab.errors import UserError
 
 # Yamashita & Tani 2008, PLoS Comput Biol 4(11): e1000220: time constants of the
@@ -16,7 +16,7 @@ PAPER_TAU = {"io": 2.0, "fast": 5.0, "slow": 70.0}
 PAPER_SIZES = {"fast": 60, "slow": 20}
 
 
-class MTRNNCell(eqx.Module):
+class MTRNNCell(Step):
     r"""Multiple-timescale RNN, one step: leaky integrators with a time constant per unit.
 
     .. math::
@@ -111,12 +111,6 @@ class MTRNNCell(eqx.Module):
     def output_size(self) -> int:
         return self.hidden_size
 
-    def init_state(self):
-        return jnp.zeros(self.hidden_size)
-
-    def hidden(self, state):
-        return state
-
     def output(self, state):
         return jnp.tanh(state)
 
@@ -131,7 +125,3 @@ class MTRNNCell(eqx.Module):
         u = (1 - inv_tau) * u + inv_tau * (xp + h_prev @ U.T)
         h = jnp.tanh(u)
         return u, h, {"u": u, "h": h}
-
-    def __call__(self, state, x):
-        state, y, _ = self.step(state, self.input_proj(x))
-        return state, y
