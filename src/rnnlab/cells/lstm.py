@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells._base import Cell, sigmoid, uniform
+from rnnlab.cells._base import Cell, gates, sigmoid, tanh, uniform
 
 
 class _LSTMBase(Cell):
@@ -46,10 +46,9 @@ class LSTMCell(_LSTMBase):
 
     def pointwise(self, state, xp, hp):
         h, c = state
-        a_i, a_f, a_g, a_o = jnp.split(xp + hp, 4, axis=-1)  # 4 x (H,)
-        i, f, g, o = sigmoid(a_i), sigmoid(a_f), jnp.tanh(a_g), sigmoid(a_o)
+        i, f, g, o = gates(xp + hp, i=sigmoid, f=sigmoid, g=tanh, o=sigmoid)  # 4 x (H,)
         c = f * c + i * g
-        h = o * jnp.tanh(c)
+        h = o * tanh(c)
         return (h, c), h, {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
 
 
@@ -72,10 +71,9 @@ class LSTM1997Cell(_LSTMBase):
 
     def pointwise(self, state, xp, hp):
         h, c = state
-        a_i, a_g, a_o = jnp.split(xp + hp, 3, axis=-1)  # 3 x (H,)
-        i, g, o = sigmoid(a_i), jnp.tanh(a_g), sigmoid(a_o)
+        i, g, o = gates(xp + hp, i=sigmoid, g=tanh, o=sigmoid)  # 3 x (H,)
         c = c + i * g
-        h = o * jnp.tanh(c)
+        h = o * tanh(c)
         return (h, c), h, {"h": h, "c": c, "i": i, "g": g, "o": o}
 
 
@@ -112,10 +110,10 @@ class PeepholeLSTMCell(_LSTMBase):
         a_i, a_f, a_g, a_o = jnp.split(xp + hp, 4, axis=-1)  # 4 x (H,)
         i = sigmoid(a_i + self.peephole_i * c_prev)
         f = sigmoid(a_f + self.peephole_f * c_prev)
-        g = jnp.tanh(a_g)
+        g = tanh(a_g)
         c = f * c_prev + i * g
         o = sigmoid(a_o + self.peephole_o * c)
-        h = o * jnp.tanh(c)
+        h = o * tanh(c)
         return (h, c), h, {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
 
 
@@ -137,8 +135,7 @@ class CIFGLSTMCell(_LSTMBase):
 
     def pointwise(self, state, xp, hp):
         h, c = state
-        a_f, a_g, a_o = jnp.split(xp + hp, 3, axis=-1)  # 3 x (H,)
-        f, g, o = sigmoid(a_f), jnp.tanh(a_g), sigmoid(a_o)
+        f, g, o = gates(xp + hp, f=sigmoid, g=tanh, o=sigmoid)  # 3 x (H,)
         c = f * c + (1 - f) * g
-        h = o * jnp.tanh(c)
+        h = o * tanh(c)
         return (h, c), h, {"h": h, "c": c, "f": f, "g": g, "o": o}
