@@ -22,7 +22,7 @@ from rnnlab.cells import (
 from rnnlab.errors import UserError
 from rnnlab.interop import from_torch, to_torch
 from rnnlab.layers import RNN
-from rnnlab.unroll import grad_norms_through_time, unroll
+from rnnlab.unroll import check_cell, grad_norms_through_time, unroll
 
 __version__ = "0.1.0"
 
@@ -48,6 +48,7 @@ __all__ = [
     "PeepholeLSTMCell",
     "RNN",
     "UserError",
+    "check_cell",
     "from_torch",
     "grad_norms_through_time",
     "make_cell",
