@@ -322,6 +322,25 @@ def test_dropout_between_layers(random_like):
     np.testing.assert_array_equal(call(single, xs, k1), call(single, xs, None))
 
 
+def test_dropout_with_a_key_per_row_does_not_depend_on_the_batch_split(random_like, close):
+    """Per-row keys (B,): each row's masks come from its own key, so the whole batch
+    gives what its two halves give apart (as when the batch is split across devices)."""
+    rnn = rnnlab.RNN("lstm", D, H, num_layers=3, dropout=0.5, key=jax.random.key(24))
+    xs = random_like(jnp.zeros((4, 6, D)), 25, 1.0)
+    keys = jax.random.split(jax.random.key(26), 4)
+    call = eqx.filter_jit(lambda r, x, key: r(x, key=key)[0])
+    whole = call(rnn, xs, keys)
+    halves = jnp.concatenate([call(rnn, xs[:2], keys[:2]), call(rnn, xs[2:], keys[2:])])
+    close(whole, halves, rtol=1e-6)
+    # Dropout did act, and a row's masks change with its key only.
+    assert np.max(np.abs(whole - call(rnn, xs, None))) > 1e-3
+    other = call(rnn, xs, keys.at[0].set(jax.random.key(27)))
+    close(other[1:], whole[1:], rtol=1e-6)
+    assert np.max(np.abs(other[0] - whole[0])) > 1e-3
+    with pytest.raises(rnnlab.UserError):
+        rnn(xs, key=keys[:3])
+
+
 def test_dropout_zeroes_and_rescales_what_the_next_layer_reads(random_like):
     """A second layer that copies its input (identity cell: U = 0, W = I, no bias) shows
     what it read: each unit of layer 0's output either dropped (0) or scaled by 1/(1-p)."""
