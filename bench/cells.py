@@ -22,8 +22,8 @@ own jit, the default, against ``Settings.fuse_update``, inside the sharded step'
     python bench/cells.py [--repeats 20] [--sizes 64 256] [--cells lstm gru ...]
     python bench/cells.py --quick        # a smoke run: few repeats, H 64, three cells
 
-Prints one JSON object (with the machine's load average: run it on an idle machine);
-progress goes to stderr. The batch is placed on the devices
+Prints one JSON object, with the cores that other processes kept busy during each
+section (run it on an idle machine); progress goes to stderr. The batch is placed on the devices
 once, outside the timing (torch does not move its batch either).
 """
 
@@ -61,6 +61,37 @@ def timeit(fn, repeats, warmup=3):
         times.append(time.perf_counter() - t0)
     times.sort()
     return 1e3 * times[len(times) // 2]
+
+
+class OtherLoad:
+    """Cores kept busy by other processes while a section ran (Linux ``/proc/stat``).
+
+    Oversubscription slows torch's two OpenMP threads far more than single-threaded
+    XLA devices (a 10 ms nn.LSTM step took seconds under a load of 11 on 2 cores), so
+    a section with more than a few tenths of a core of other work is not a clean number.
+    """
+
+    def __enter__(self):
+        self.start, self.cores = _cpu_seconds(), None
+        return self
+
+    def __exit__(self, *exc):
+        end = _cpu_seconds()
+        if self.start is not None and end is not None:
+            busy, mine, wall = (e - s for e, s in zip(end, self.start, strict=True))
+            self.cores = round(max(busy - mine, 0.0) / wall, 2)
+
+
+def _cpu_seconds():
+    """(busy CPU seconds of the machine, CPU seconds of this process, wall seconds)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:9]]  # user .. steal
+    except (OSError, ValueError):
+        return None
+    busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
+    t = os.times()
+    return busy, t.user + t.system, time.perf_counter()
 
 
 def inputs():
@@ -260,8 +291,10 @@ def main(argv=None):
     if unknown:
         ap.error(f"unknown cells {unknown}; choose from {list(rnnlab.CELLS)}")
     n_all = dev.choose_devices(B)
-    load_before = os.getloadavg()[0]  # other work on the machine skews every number
-    table = cell_table(cells, args.sizes, n_all, args.repeats)
+    load = {}
+    with OtherLoad() as other:
+        table = cell_table(cells, args.sizes, n_all, args.repeats)
+    load["cells"] = other.cores
     missed = [
         f"{cell}@{size}:{what}"
         for size, row in table.items()
@@ -278,7 +311,7 @@ def main(argv=None):
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "machine": f"{platform.machine()} x{dev.cpu_cores()}",
         "repeats": args.repeats,
-        "load_average_1min": {"start": load_before, "after_cells": os.getloadavg()[0]},
+        "other_processes_cores": load,  # near 0 for clean numbers (see OtherLoad)
         "targets": {
             "engine_vs_reference": {f"hidden_{h}": t for h, t in ENGINE_TARGET.items()},
             "unroll_1dev_vs_reference": UNROLL_TARGET,
@@ -288,9 +321,13 @@ def main(argv=None):
         "missed": missed,
     }
     if args.crossover_sizes:
-        out["crossover"] = crossover(args.crossover_sizes, n_all, args.repeats)
+        with OtherLoad() as other:
+            out["crossover"] = crossover(args.crossover_sizes, n_all, args.repeats)
+        load["crossover"] = other.cores
     if args.placement_sizes:
-        out["placement"] = placement(args.placement_sizes, n_all, args.repeats)
+        with OtherLoad() as other:
+            out["placement"] = placement(args.placement_sizes, n_all, args.repeats)
+        load["placement"] = other.cores
     json.dump(out, sys.stdout, indent=2)
     print()
 
