@@ -93,7 +93,7 @@ def train(
     ``time`` or ``diverged``) and, when diverged, ``message``.
     """
     run_dir = Path(run_dir)
-    config = _check_run_dir(run_dir, config or RunConfig(), resume)
+    config = _check_run_dir(run_dir, config if resume else (config or RunConfig()), resume)
     config.model.check()
     config.train.check()
     cfg = config.train
