@@ -2,7 +2,7 @@
 
 Step = forward + backward + update, batch B = 32, T = 100, input 65, loss = mean(y^2)
 of rnnlab.RNN(cell, 65, H), at hidden 64 and 256. Three timings per cell and size
-(milliseconds, median of repeats after warm-up):
+(milliseconds, median of repeats after warm-up, the three taking turns):
 
 - ``engine``: exactly the engine's compiled step (``rnnlab.engine.loop``): the
   sharded gradient (``shard_map`` over every local device, ``psum``) then the
@@ -13,8 +13,8 @@ of rnnlab.RNN(cell, 65, H), at hidden 64 and 256. Three timings per cell and siz
   ``nn.LSTM``, ``gru`` <-> ``nn.GRU``; ``nn.LSTM`` for the cells without one),
   forward, backward, SGD, with torch's default threads.
 
-Targets: engine <= 1.0x the reference at H 64 and <= 0.8x at H 256;
-unroll on one device <= 1.5x. Two more sections: ``crossover`` (the engine's lstm step
+Targets: engine <= 1.0x the reference at H 64 and <= 0.8x at H 256; unroll on one
+device <= 1.5x. Two more sections: ``crossover`` (the engine's lstm step
 on 1 device against all devices at small H: where one device wins, as for the hello
 toy, the engine may choose it) and ``placement`` (lstm with Adam: the update in its
 own jit, the default, against ``Settings.fuse_update``, inside the sharded step's jit).
@@ -23,8 +23,8 @@ own jit, the default, against ``Settings.fuse_update``, inside the sharded step'
     python bench/cells.py --quick        # a smoke run: few repeats, H 64, three cells
 
 Prints one JSON object, with the cores that other processes kept busy during each
-section (run it on an idle machine); progress goes to stderr. The batch is placed on the devices
-once, outside the timing (torch does not move its batch either).
+section (run it on an idle machine); progress goes to stderr. The batch is placed on
+the devices once, outside the timing (torch does not move its batch either).
 """
 
 from __future__ import annotations
@@ -50,17 +50,26 @@ def loss(model, batch, carry, keys):
     return jnp.sum(ys**2), ys.size, None
 
 
-def timeit(fn, repeats, warmup=3):
-    """Median milliseconds of ``fn()`` (which blocks until its results are ready)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    return 1e3 * times[len(times) // 2]
+def timeit(fns, repeats, blocks=5, warmup=3):
+    """Median milliseconds of each ``fns[name]()`` (each blocks until its results are ready).
+
+    The contenders run in turns, ``blocks`` blocks of ``repeats / blocks`` calls each
+    (after one untimed call), so that slow spells of a shared machine fall on all of
+    them alike and every ratio compares like with like.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in fns}
+    per_block = max(1, -(-repeats // blocks))
+    for _ in range(blocks):
+        for name, fn in fns.items():
+            fn()  # re-warm caches after the other contenders
+            for _ in range(per_block):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {name: 1e3 * sorted(t)[len(t) // 2] for name, t in times.items()}
 
 
 class OtherLoad:
@@ -100,8 +109,8 @@ def inputs():
     return np.random.default_rng(1).standard_normal((B, T, D), dtype=np.float32)
 
 
-def bench_engine(cell, H, n_devices, optimizer, repeats, fused=False):
-    """The engine's step (``_grad_step`` + ``_update``, or ``_fused_step``) on a mesh."""
+def engine_step(cell, H, n_devices, optimizer, fused=False):
+    """One call: the engine's step (``_grad_step`` + ``_update``, or ``_fused_step``) on a mesh."""
     import equinox as eqx
     import jax
     from jax.sharding import NamedSharding
@@ -133,11 +142,11 @@ def bench_engine(cell, H, n_devices, optimizer, repeats, fused=False):
             p, o = _update(optimizer, grads, p, o)
         state["params"], state["opt"] = jax.block_until_ready((p, o))
 
-    return timeit(run, repeats)
+    return run
 
 
-def bench_unroll(cell, H, repeats):
-    """jit(grad + SGD) of rnnlab.RNN on one device, without the engine's shard_map."""
+def unroll_step(cell, H):
+    """One call: jit(grad + SGD) of rnnlab.RNN on one device, without the engine's shard_map."""
     import equinox as eqx
     import jax
 
@@ -161,11 +170,11 @@ def bench_unroll(cell, H, repeats):
     def run():
         state["params"] = jax.block_until_ready(step(state["params"], xs))
 
-    return timeit(run, repeats)
+    return run
 
 
-def bench_torch(kind, H, repeats):
-    """torch's fused ``nn.RNN`` (tanh) / ``nn.LSTM`` / ``nn.GRU``: forward, backward, SGD."""
+def torch_step(kind, H):
+    """One call: torch's fused ``nn.RNN`` (tanh), ``nn.LSTM`` or ``nn.GRU``; fwd, bwd, SGD."""
     import torch
 
     torch.manual_seed(0)
@@ -179,7 +188,7 @@ def bench_torch(kind, H, repeats):
         model(x)[0].pow(2).mean().backward()
         opt.step()
 
-    return timeit(run, repeats)
+    return run
 
 
 def cell_table(cells, sizes, n_all, repeats):
@@ -187,16 +196,18 @@ def cell_table(cells, sizes, n_all, repeats):
     from rnnlab.engine import make_optimizer
 
     sgd = make_optimizer("sgd", 0.01)
-    table, references = {}, {}
+    table = {}
     for H in sizes:
         row = {}
         for cell in cells:
             kind = TWINS.get(cell, "LSTM")
-            if (kind, H) not in references:
-                references[kind, H] = bench_torch(kind, H, repeats)
-            ref = references[kind, H]
-            eng = bench_engine(cell, H, n_all, sgd, repeats)
-            one = bench_unroll(cell, H, repeats)
+            fns = {
+                "ref": torch_step(kind, H),
+                "eng": engine_step(cell, H, n_all, sgd),
+                "one": unroll_step(cell, H),
+            }
+            ms = timeit(fns, repeats)
+            ref, eng, one = ms["ref"], ms["eng"], ms["one"]
             target = ENGINE_TARGET.get(H)
             row[cell] = {
                 "reference": f"nn.{kind}",
@@ -221,8 +232,8 @@ def crossover(sizes, n_all, repeats, cell="lstm"):
     sgd = make_optimizer("sgd", 0.01)
     rows, wins_from = {}, None
     for H in sizes:
-        one = bench_engine(cell, H, 1, sgd, repeats)
-        every = bench_engine(cell, H, n_all, sgd, repeats)
+        fns = {"one": engine_step(cell, H, 1, sgd), "every": engine_step(cell, H, n_all, sgd)}
+        one, every = timeit(fns, repeats).values()
         faster = "all" if every < one else "one"
         rows[f"hidden_{H}"] = {
             "one_device_ms": round(one, 2),
@@ -244,8 +255,11 @@ def placement(sizes, n_all, repeats, cell="lstm"):
     adam = make_optimizer("adam", 2e-3)
     out = {}
     for H in sizes:
-        separate = bench_engine(cell, H, n_all, adam, repeats, fused=False)
-        fused = bench_engine(cell, H, n_all, adam, repeats, fused=True)
+        fns = {
+            "separate": engine_step(cell, H, n_all, adam, fused=False),
+            "fused": engine_step(cell, H, n_all, adam, fused=True),
+        }
+        separate, fused = timeit(fns, repeats).values()
         out[f"hidden_{H}"] = {
             "separate_ms": round(separate, 2),
             "fused_ms": round(fused, 2),
