@@ -12,8 +12,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.base: pyproject.toml | $(BIN)/python
+# aeon only for its data files (BasicMotions, JapaneseVowels): its dependencies would
+# pull numba and downgrade numpy, so it is installed without them.
+$(VENV)/.base: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps 'aeon==1.6.0'
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.base

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 from jax.extend.core import Literal
 
-from rnnlab.cells._base import project
+from rnnlab.cells._base import Cell, project
 from rnnlab.errors import UserError
 
 tree_map = jax.tree_util.tree_map
@@ -283,27 +283,75 @@ def _merge(lin, rest, mask, treedef):
     return jax.tree_util.tree_unflatten(treedef, [next(lin) if m else next(rest) for m in mask])
 
 
+def _plain_proj(cell) -> bool:
+    """Whether ``cell.input_proj`` is :class:`Cell`'s ``W x + b_ih`` (the loop may then
+    add ``b_ih`` itself, per step, instead of materialising ``W x + b_ih``)."""
+    return getattr(type(cell), "input_proj", None) is Cell.input_proj
+
+
 def _forward(cell, xs, state, valid, reverse):
-    """The loop of the pointwise form over ``xs`` (K, B, D); returns the outputs (K, B, O),
-    the final state, and what the derivative needs: each step's incoming state and
-    its ``hp = U h + b_hh`` (K, B, G)."""
-    xps = cell.input_proj(xs)  # (K, B, G): one matmul for all steps
+    """The loop of the pointwise form over ``xs`` (K, B, D). Returns the outputs
+    (K, B, O), the final state, each step's incoming state and the pre-activations
+    the derivative needs: for an additive cell ``a = xp + hp`` (K, B, G), else
+    ``(xw, hp)``, where ``xw`` is ``W x`` without ``b_ih`` when the cell's
+    ``input_proj`` is the plain one (:func:`_plain_proj`), else ``input_proj(x)``.
+
+    Memory costs here: every (K, B, G) array is a fresh allocation on every call (the
+    step's scratch memory is allocated anew each time, with mmap once it is large),
+    and the page faults of first touching it cost about as much as its matmul. So
+    ``W x`` gets ``b_ih`` in the loop (no second (K, B, G) array with the bias), and
+    an additive cell writes ``a`` over ``W x`` in place, step by step, instead of
+    stacking ``hp`` into a new array.
+    """
+    plain = _plain_proj(cell)
+    xw = project(xs, cell.weight_ih) if plain else cell.input_proj(xs)  # (K, B, G)
+    b_ih = cell.bias_ih if plain else None
     # U^T laid out once, outside the loop: h @ U^T inside it was ~15 % slower (2 cores).
     U_T = jax.lax.optimization_barrier(cell.weight_hh.T)  # (H, G)
     pointwise, hidden = jax.vmap(cell.pointwise), jax.vmap(cell.hidden)
 
-    def body(state, inp):
-        xp, ok = inp
+    def pre(state, xp):
+        """``(xp + b_ih, U h + b_hh)`` for one step."""
         hp = hidden(state) @ U_T  # (B, G)
         if cell.bias_hh is not None:
             hp = hp + cell.bias_hh
+        return (xp if b_ih is None else xp + b_ih), hp
+
+    def finish(state, new, y, ok):
+        if ok is None:
+            return new, y
+        return _keep(ok, new, state), jnp.where(ok[:, None], y, 0)
+
+    if getattr(cell, "additive", False):
+
+        def body(carry, inp):
+            state, buf = carry
+            t, ok = inp
+            xp, hp = pre(state, jax.lax.dynamic_index_in_dim(buf, t, keepdims=False))
+            # a = xp + hp over xp, in place. The step reads a back from the updated
+            # buffer, so that every read of the old one precedes the write: reading
+            # xp there made XLA copy the whole buffer, twice, on every step.
+            buf = jax.lax.dynamic_update_index_in_dim(buf, xp + hp, t, 0)
+            a = jax.lax.dynamic_index_in_dim(buf, t, keepdims=False)
+            new, y, _ = pointwise(state, a, jnp.zeros_like(a))
+            new, y = finish(state, new, y, ok)
+            return (new, buf), (y, state)
+
+        K = xw.shape[0]
+        (final, a), (ys, states) = jax.lax.scan(
+            body, (state, xw), (jnp.arange(K), valid), reverse=reverse
+        )
+        return ys, final, states, a
+
+    def body(state, inp):
+        xw, ok = inp
+        xp, hp = pre(state, xw)
         new, y, _ = pointwise(state, xp, hp)
-        if ok is not None:
-            new, y = _keep(ok, new, state), jnp.where(ok[:, None], y, 0)
+        new, y = finish(state, new, y, ok)
         return new, (y, state, hp)
 
-    final, (ys, states, hps) = jax.lax.scan(body, state, (xps, valid), reverse=reverse)
-    return ys, final, xps, states, hps
+    final, (ys, states, hps) = jax.lax.scan(body, state, (xw, valid), reverse=reverse)
+    return ys, final, states, (xw, hps)
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(0,))
@@ -341,16 +389,21 @@ def _fast_jvp(opts, primals, tangents):
         c = eqx.combine(_merge(lin, rest, is_affine, treedef), static.tree)
         return jax.vmap(c.pointwise)(state, xp, hp)[:2]  # (new state, y)
 
+    b_ih = cell.bias_ih if _plain_proj(cell) else None
+
     def tangent_step(dstate, inp):
-        state, xp, hp, dxp, dhp_w, ok, cut = inp
+        state, saved, dxp, dhp_w, ok, cut = inp
         if cut is not None:  # truncated BPTT: the state entering this step is a constant
             dstate = _keep(cut, tree_map(jnp.zeros_like, dstate), dstate)
         dhp = jax.jvp(hidden, (state,), (dstate,))[1] @ U_T  # (B, G): U dh
-        if additive:  # pointwise sees xp + hp only: one tangent (one cotangent) for both
-            zero = jnp.zeros_like(xp)
+        if additive:  # pointwise sees a = xp + hp only: one tangent (one cotangent) for both
+            zero = jnp.zeros_like(saved)
             f = lambda r, s, a: pointwise(r, s, a, zero)
-            _, (dnew, dy) = jax.jvp(f, (rest, state, xp + hp), (drest, dstate, dxp + dhp))
+            _, (dnew, dy) = jax.jvp(f, (rest, state, saved), (drest, dstate, dxp + dhp))
         else:
+            xp, hp = saved
+            if b_ih is not None:
+                xp = xp + b_ih
             _, (dnew, dy) = jax.jvp(
                 pointwise, (rest, state, xp, hp), (drest, dstate, dxp, dhp + dhp_w)
             )
@@ -361,7 +414,7 @@ def _fast_jvp(opts, primals, tangents):
     def run(carry, inp):
         state, dstate = carry
         xs, dxs, valid, cut = inp
-        ys, final, xps, states, hps = _forward(cell, xs, state, valid, reverse)
+        ys, final, states, saved = _forward(cell, xs, state, valid, reverse)
         # The weight parts of the tangents, each one matmul over the whole chunk:
         # d(W x + b_ih) and (dU) h + d(b_hh); jax.grad turns them into dW and dU.
         input_proj = lambda p, x: eqx.combine(p, static.tree).input_proj(x)
@@ -372,12 +425,12 @@ def _fast_jvp(opts, primals, tangents):
         if additive:  # one input per step instead of two
             dxps, dhps_w = dxps + dhps_w, None
         # The step is rematerialised: its transpose (the backward step) recomputes the
-        # cell's elementwise work from the saved state, xp and hp, rather than storing
-        # every intermediate for every step (LSTM 256: 101 -> 61 ms per training step).
+        # cell's elementwise work from the saved state and pre-activations, rather than
+        # storing every intermediate for every step (LSTM 256: 101 -> 61 ms per step).
         dfinal, dys = jax.lax.scan(
             jax.checkpoint(tangent_step, prevent_cse=False),
             dstate,
-            (states, xps, hps, dxps, dhps_w, valid, cut),
+            (states, saved, dxps, dhps_w, valid, cut),
             reverse=reverse,
         )
         return (final, dfinal), (ys, dys)

@@ -152,7 +152,7 @@ def train(
         optimizer_of(cfg),
         settings,
         run_dir=run_dir,
-        config=json.loads(config.to_json()),
+        config={"task": "charlm", **json.loads(config.to_json())},
         resume=resume,
         report=relay,
     )

@@ -1,4 +1,5 @@
-"""``rnnlab train``, ``rnnlab sample`` and ``rnnlab eval``: the character-level language model."""
+"""``rnnlab train``, ``rnnlab sample`` and ``rnnlab eval``: the character-level language model
+(``--task charlm``, the default) and, through :mod:`rnnlab.cli.tasks`, the sequence tasks."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 
 from rnnlab.charlm.config import ModelConfig, TrainConfig
+from rnnlab.cli import tasks
 from rnnlab.errors import UserError
 
 Opt = typer.Option
@@ -19,6 +21,15 @@ def train(
     out: Annotated[
         Path, Opt("--out", help="Run directory (created; must be new unless --resume).")
     ],
+    task: Annotated[
+        str, Opt(help="charlm | classify | tag | motions | vowels (see rnnlab tasks).")
+    ] = None,
+    data: Annotated[
+        Path, Opt(help="Your FILE.npz for --task classify or tag (x, y, lengths, split).")
+    ] = None,
+    model: Annotated[
+        str, Opt(help="rnn (default) or a baseline that the task allows (see rnnlab tasks).")
+    ] = None,
     corpus: Annotated[
         str,
         Opt(help=f"shakespeare | python | PATH to a UTF-8 file (default: {TrainConfig.corpus})."),
@@ -99,16 +110,22 @@ def train(
     ] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue the run in --out.")] = False,
 ):
-    """Train a character-level language model (default: LSTM on Shakespeare)."""
+    """Train a model on a task (default: the char model, an LSTM on Shakespeare)."""
+    given = {k: v for k, v in locals().items() if k not in ("out", "resume", "processes")}
+    from rnnlab.cli.tasks import task_of_run, train_task
+
+    if task is None:
+        task = task_of_run(out) if resume else "charlm"
+    if task != "charlm":
+        return train_task(task, out, {**given, "data": None if data is None else str(data)}, resume)
+    for flag, value in (("data", data), ("model", model)):
+        if value is not None and (flag, value) != ("model", "rnn"):
+            raise UserError(f"--{flag} does not apply to --task charlm (it reads --corpus)")
     from rnnlab.charlm import RunConfig, config_from_flags
     from rnnlab.charlm import train as run_training
     from rnnlab.engine.devices import process_index
 
-    flags = {
-        k: v
-        for k, v in locals().items()
-        if k not in ("out", "resume", "processes") and v is not None
-    }
+    flags = {k: v for k, v in given.items() if k not in ("task", "data", "model") and v is not None}
     # On --resume the saved config is the base; train() checks the result either way.
     config = config_from_flags(RunConfig.load(out) if resume else None, **flags)
     if process_index() > 0:  # one voice: process 0 reports for the group
@@ -136,6 +153,11 @@ def sample(
     """Stream generated text to stdout; the same seed gives the same text."""
     import jax
 
+    from rnnlab.cli.tasks import task_of_run
+
+    if task_of_run(run_dir) != "charlm":
+        raise UserError(f"{run_dir} holds a {task_of_run(run_dir)} run; sample needs a charlm run")
+
     from rnnlab.charlm import load_run
     from rnnlab.charlm import sample as sample_chars
 
@@ -159,8 +181,19 @@ def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory made by rnnlab train.")],
     split: Annotated[str, Opt(help="val | test")] = "test",
     file: Annotated[Path, Opt(help="Evaluate on this UTF-8 text file instead.")] = None,
+    as_json: Annotated[
+        bool,
+        Opt("--json", help="One JSON object: task, split, metrics and the trivial baseline's."),
+    ] = False,
 ):
-    """Print the cross-entropy in nats/char and bits/char."""
+    """Print the metrics of a run's best checkpoint (charlm: nats/char and bits/char)."""
+    from rnnlab.cli.tasks import eval_task, task_of_run
+
+    name = task_of_run(run_dir)
+    if file is not None and (as_json or name != "charlm"):
+        raise UserError("--file evaluates a charlm run on a text file, without --json")
+    if as_json or name != "charlm":
+        return eval_task(name, run_dir, split, as_json)
     from rnnlab.charlm import evaluate as nats_per_char
     from rnnlab.charlm import load_run
     from rnnlab.data import load_corpus, split_ids
@@ -233,3 +266,4 @@ def register(app: typer.Typer) -> None:
     app.command("train")(train)
     app.command("sample")(sample)
     app.command("eval")(evaluate)
+    app.command("tasks")(tasks.tasks)

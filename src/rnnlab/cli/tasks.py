@@ -1,0 +1,107 @@
+"""``rnnlab tasks`` and the sequence tasks' side of ``rnnlab train`` and ``rnnlab eval``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from rnnlab.errors import UserError
+
+# Flags of `rnnlab train` that only the char model reads.
+CHARLM_ONLY = ("corpus", "embed", "seq_len", "truncate")
+
+
+def tasks():
+    """List the tasks: name, input/output pattern, data, metric and trivial baseline."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from rnnlab.tasks import TASKS
+
+    table = Table("task", "pattern", "data (source, size)", "metric", "baseline", "--model")
+    for t in TASKS.values():
+        table.add_row(t.name, t.pattern, t.source, t.metric, t.baseline, ", ".join(t.models))
+    Console(width=160).print(table)
+
+
+def task_of_run(run_dir: Path) -> str:
+    """The task recorded in a run's config.json; ``charlm`` for runs made before tasks."""
+    from rnnlab.engine import io
+
+    path = Path(run_dir) / io.CONFIG
+    if not path.is_file():
+        return "charlm"
+    saved = io.read_json(path, "not a run directory")
+    return saved.get("task", "charlm") if isinstance(saved, dict) else "charlm"
+
+
+def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
+    """Train a sequence task from the flags of ``rnnlab train`` (charlm has its own path)."""
+    import dataclasses
+
+    from rnnlab.engine.devices import process_index
+    from rnnlab.tasks import TaskConfig, get_task, read_config
+
+    task = get_task(name)
+    for flag in CHARLM_ONLY:
+        if flags.get(flag) is not None:
+            dashed = flag.replace("_", "-")
+            raise UserError(f"--{dashed} applies to --task charlm only, not --task {name}")
+    known = {f.name for f in dataclasses.fields(TaskConfig)}
+    given = {k: v for k, v in flags.items() if k in known - {"task"} and v is not None}
+    if resume:
+        saved = TaskConfig(**read_config(out)["config"])
+        fixed = ("data", "model", "cell", "hidden", "layers", "dropout", "seed")
+        changed = [k for k in fixed if k in given and given[k] != getattr(saved, k)]
+        if changed:
+            raise UserError(
+                f"--resume: --{changed[0]} differs from that of {out}; drop it or train into "
+                "a new --out"
+            )
+        config = dataclasses.replace(saved, **given)
+    else:
+        config = TaskConfig(task=name, **given)
+        if config.data is not None:
+            config.data = str(Path(config.data).resolve())
+    report = _report if process_index() == 0 else (lambda event: None)
+    summary = task.train(out, config, resume=resume, report=report)
+    if summary["status"] == "diverged":
+        raise UserError(summary["message"])
+    if process_index() == 0:
+        if summary["status"] == "interrupted":
+            typer.echo(f"stopped at step {summary['step']}; continue with --resume", err=True)
+        typer.echo(f"best validation loss {summary['best']:.4f}; run saved in {out}", err=True)
+
+
+def _report(event: dict) -> None:
+    kind = event["event"]
+    if kind == "data":
+        sizes = ", ".join(f"{k} {v}" for k, v in event["sizes"].items())
+        typer.echo(f"task {event['task']}: {sizes} sequences", err=True)
+    elif kind == "step":
+        typer.echo(f"step {event['step']}: loss {event['loss']:.4f}", err=True)
+    elif kind == "eval":
+        typer.echo(
+            f"step {event['step']}: val loss {event['val_loss']:.4f}, accuracy "
+            f"{event['val_accuracy']:.3f} (best loss {event['best']:.4f})",
+            err=True,
+        )
+
+
+def eval_task(name: str, run_dir: Path, split: str, as_json: bool) -> None:
+    """Print a run's metrics beside its task's trivial baseline (one JSON object with
+    ``as_json``)."""
+    from rnnlab.tasks import get_task
+
+    if not Path(run_dir).is_dir():
+        raise UserError(f"run directory {run_dir} does not exist")
+    result = get_task(name).evaluate(run_dir, split)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for who in ("metrics", "baseline"):
+        label = "model" if who == "metrics" else f"{get_task(name).baseline}"
+        values = ", ".join(f"{k} {v:.4f}" for k, v in result[who].items())
+        typer.echo(f"{split}: {label}: {values}")

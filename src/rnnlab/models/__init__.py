@@ -1,0 +1,12 @@
+"""Models built from :class:`rnnlab.RNN`: one per input/output pattern of the lecture.
+
+>>> import jax, jax.numpy as jnp
+>>> from rnnlab.models import SequenceClassifier
+>>> net = SequenceClassifier(3, 4, hidden=8, key=jax.random.key(0))
+>>> net(jnp.ones((2, 5, 3)), jnp.array([5, 2])).shape
+(2, 4)
+"""
+
+from rnnlab.models._sequence import SequenceClassifier, SequenceTagger, last_valid
+
+__all__ = ["SequenceClassifier", "SequenceTagger", "last_valid"]

@@ -1,0 +1,37 @@
+"""Tasks: a data set, the model head it needs, its loss, metrics and trivial baseline.
+
+Each task is one module that registers an instance by name; every task runs through
+the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``).
+
+>>> from rnnlab.tasks import TASKS, get_task
+>>> sorted(TASKS)
+['charlm', 'classify', 'motions', 'tag', 'vowels']
+>>> get_task("motions").pattern
+'many-to-one'
+"""
+
+from rnnlab.tasks import charlm, classify, motions, tag, vowels  # noqa: F401  (registration)
+from rnnlab.tasks._data import Dataset, SeqData
+from rnnlab.tasks._supervised import (
+    SupervisedTask,
+    TaskConfig,
+    baseline_scores,
+    classify_loss,
+    read_config,
+    tag_loss,
+)
+from rnnlab.tasks.registry import TASKS, get_task, register
+
+__all__ = [
+    "TASKS",
+    "Dataset",
+    "SeqData",
+    "SupervisedTask",
+    "TaskConfig",
+    "baseline_scores",
+    "classify_loss",
+    "get_task",
+    "read_config",
+    "register",
+    "tag_loss",
+]

@@ -1,0 +1,17 @@
+"""``--task classify``: your own labelled sequences, one class per sequence (many-to-one)."""
+
+from rnnlab.tasks._npz import load_npz
+from rnnlab.tasks._supervised import SupervisedTask
+from rnnlab.tasks.registry import register
+
+
+@register
+class Classify(SupervisedTask):
+    """``--data FILE.npz`` with ``x`` (N, T, D), ``y`` (N,), optional ``lengths``, ``split``."""
+
+    name = "classify"
+    pattern = "many-to-one"
+    source = "your --data FILE.npz: x (N, T, D), y (N,), lengths (N,); 80/10/10"
+
+    def load(self, config):
+        return load_npz(config.data, tagged=False)
