@@ -1,8 +1,8 @@
 """rnnlab: recurrent neural networks from the single neuron to the LSTM family.
 
 Public names are re-exported here; the sub-packages ``rnnlab.neuron``,
-``rnnlab.spikes``, ``rnnlab.data``, ``rnnlab.charlm`` and ``rnnlab.engine`` load on
-first use.
+``rnnlab.spikes``, ``rnnlab.data``, ``rnnlab.charlm``, ``rnnlab.engine``,
+``rnnlab.models`` and ``rnnlab.tasks`` load on first use.
 """
 
 import importlib
@@ -27,7 +27,7 @@ from rnnlab.unroll import check_cell, grad_norms_through_time, unroll
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("neuron", "spikes", "data", "charlm", "engine")
+_SUBPACKAGES = ("neuron", "spikes", "data", "charlm", "engine", "models", "tasks")
 
 
 def __getattr__(name):
