@@ -242,3 +242,45 @@ def test_malformed_tag_file_and_bad_flags(tmp_path, capsys):
         code, _, err = run(capsys, "train", "--out", out, *flags)
         assert code == 2 and err.count("\n") == 1 and words in err, (flags, err)
         assert not out.exists()
+
+
+# --- the non-recurrent baselines ------------------------------------------------------------
+
+
+def test_windows_and_masked_mean_by_hand():
+    from rnnlab.models import masked_mean, windows
+
+    xs = jnp.arange(3.0).reshape(1, 3, 1)
+    assert windows(xs, 2)[0].tolist() == [[0, 0], [0, 1], [1, 2]]  # oldest step first
+    values = jnp.array([[[1.0], [3.0], [100.0]]])
+    assert masked_mean(values, jnp.array([2])).tolist() == [[2.0]]
+
+
+def test_window_mlp_by_hand():
+    from rnnlab.models import WindowMLP
+
+    net = WindowMLP(2, 3, hidden=4, window=2, key=jax.random.key(1))
+    x = np.random.default_rng(1).standard_normal((1, 4, 2)).astype(np.float32)
+    W1, b1 = np.asarray(net.hidden.weight), np.asarray(net.hidden.bias)
+    W2, b2 = np.asarray(net.out.weight), np.asarray(net.out.bias)
+    padded = np.concatenate([np.zeros((1, 2)), x[0]])  # (5, 2)
+    per_step = [W2 @ np.tanh(W1 @ padded[t : t + 2].ravel() + b1) + b2 for t in range(3)]
+    got = net(jnp.asarray(x), jnp.array([3]))  # step 3 is padding
+    np.testing.assert_allclose(got[0], np.mean(per_step, 0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("task,model", [("motions", "window-mlp"), ("vowels", "conv1d")])
+def test_baseline_models_train_and_evaluate(task, model, tmp_path, capsys):
+    out = tmp_path / "run"
+    flags = ["--model", model, "--window", "3", "--batch-size", "8"]
+    code, _, err = run(capsys, "train", "--task", task, "--out", out, *TINY, *flags)
+    assert code == 0, err
+    assert json.loads((out / "config.json").read_text())["config"]["model"] == model
+    code, stdout, err = run(capsys, "eval", out, "--json")
+    assert code == 0 and set(json.loads(stdout)["metrics"]) == {"loss", "accuracy"}, err
+
+
+def test_tag_has_no_window_baseline(tmp_path, capsys, data_files):
+    flags = ["--task", "tag", "--data", data_files["tag"], "--model", "conv1d"]
+    code, _, err = run(capsys, "train", "--out", tmp_path / "run", *flags)
+    assert code == 2 and "choose one of rnn" in err

@@ -30,6 +30,9 @@ def train(
     model: Annotated[
         str, Opt(help="rnn (default) or a baseline that the task allows (see rnnlab tasks).")
     ] = None,
+    window: Annotated[
+        int, Opt(help="Steps seen at once by --model window-mlp and conv1d (default: 8).")
+    ] = None,
     corpus: Annotated[
         str,
         Opt(help=f"shakespeare | python | PATH to a UTF-8 file (default: {TrainConfig.corpus})."),
@@ -118,14 +121,20 @@ def train(
         task = task_of_run(out) if resume else "charlm"
     if task != "charlm":
         return train_task(task, out, {**given, "data": None if data is None else str(data)}, resume)
-    for flag, value in (("data", data), ("model", model)):
-        if value is not None and (flag, value) != ("model", "rnn"):
+    if model not in (None, "rnn"):
+        raise UserError(f"--task charlm trains --model rnn only, got {model!r}")
+    for flag, value in (("data", data), ("window", window)):
+        if value is not None:
             raise UserError(f"--{flag} does not apply to --task charlm (it reads --corpus)")
     from rnnlab.charlm import RunConfig, config_from_flags
     from rnnlab.charlm import train as run_training
     from rnnlab.engine.devices import process_index
 
-    flags = {k: v for k, v in given.items() if k not in ("task", "data", "model") and v is not None}
+    flags = {
+        k: v
+        for k, v in given.items()
+        if k not in ("task", "data", "model", "window") and v is not None
+    }
     # On --resume the saved config is the base; train() checks the result either way.
     config = config_from_flags(RunConfig.load(out) if resume else None, **flags)
     if process_index() > 0:  # one voice: process 0 reports for the group

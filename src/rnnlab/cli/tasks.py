@@ -53,7 +53,7 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
     given = {k: v for k, v in flags.items() if k in known - {"task"} and v is not None}
     if resume:
         saved = TaskConfig(**read_config(out)["config"])
-        fixed = ("data", "model", "cell", "hidden", "layers", "dropout", "seed")
+        fixed = ("data", "model", "cell", "hidden", "layers", "dropout", "window", "seed")
         changed = [k for k in fixed if k in given and given[k] != getattr(saved, k)]
         if changed:
             raise UserError(

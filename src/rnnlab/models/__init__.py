@@ -7,6 +7,15 @@
 (2, 4)
 """
 
+from rnnlab.models._baselines import Conv1D, WindowMLP, masked_mean, windows
 from rnnlab.models._sequence import SequenceClassifier, SequenceTagger, last_valid
 
-__all__ = ["SequenceClassifier", "SequenceTagger", "last_valid"]
+__all__ = [
+    "Conv1D",
+    "SequenceClassifier",
+    "SequenceTagger",
+    "WindowMLP",
+    "last_valid",
+    "masked_mean",
+    "windows",
+]

@@ -35,6 +35,7 @@ class TaskConfig:
     hidden: int = 64
     layers: int = 1
     dropout: float = 0.0
+    window: int = 8  # steps seen at once by --model window-mlp and conv1d
     batch_size: int = 32
     steps: int = 300
     minutes: float | None = None
@@ -57,7 +58,15 @@ class TaskConfig:
             )
         if self.cell not in CELLS:
             raise UserError(f"unknown --cell {self.cell!r}; choose one of {', '.join(CELLS)}")
-        for name in ("hidden", "layers", "batch_size", "steps", "eval_every", "log_every"):
+        for name in (
+            "hidden",
+            "layers",
+            "window",
+            "batch_size",
+            "steps",
+            "eval_every",
+            "log_every",
+        ):
             if getattr(self, name) < 1:
                 flag = name.replace("_", "-")
                 raise UserError(f"--{flag} must be >= 1, got {getattr(self, name)}")
@@ -118,6 +127,15 @@ def baseline_scores(train: SeqData, data: SeqData, classes: int) -> dict:
     }
 
 
+def _baselines() -> dict:
+    from rnnlab.models import Conv1D, WindowMLP
+
+    return {"window-mlp": WindowMLP, "conv1d": Conv1D}
+
+
+BASELINES = _baselines()
+
+
 class SupervisedTask:
     """A labelled sequence task. Subclasses set the metadata and implement :meth:`load`."""
 
@@ -136,10 +154,16 @@ class SupervisedTask:
     def build_model(self, config: TaskConfig, info: dict):
         from rnnlab import models
 
+        key = jax.random.key(config.seed)
+        if config.model in BASELINES:
+            return BASELINES[config.model](
+                info["features"], info["classes"], hidden=config.hidden, window=config.window,
+                key=key,
+            )  # fmt: skip
         net = models.SequenceClassifier if self.head == "classify" else models.SequenceTagger
         return net(
             info["features"], info["classes"], cell=config.cell, hidden=config.hidden,
-            layers=config.layers, dropout=config.dropout, key=jax.random.key(config.seed),
+            layers=config.layers, dropout=config.dropout, key=key,
         )  # fmt: skip
 
     def problem(self, model, train: SeqData, val: SeqData, config: TaskConfig) -> Problem:

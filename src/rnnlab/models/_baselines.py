@@ -1,0 +1,73 @@
+"""The lecture's non-recurrent baselines for many-to-one tasks: a sliding-window MLP and a
+1-D convolution. Both see only ``window`` steps at a time and pool over the valid steps."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+
+def windows(xs, width: int):
+    """The last ``width`` steps up to each step: (B, T, D) -> (B, T, width*D), zeros before
+    the start (a causal window)."""
+    B, T, D = xs.shape
+    padded = jnp.pad(xs, ((0, 0), (width - 1, 0), (0, 0)))  # (B, T + width - 1, D)
+    return jnp.concatenate([padded[:, k : k + T] for k in range(width)], axis=-1)
+
+
+def masked_mean(values, lengths):
+    """Mean over each row's valid steps: (B, T, F), (B,) -> (B, F)."""
+    mask = (jnp.arange(values.shape[1])[None, :] < lengths[:, None])[..., None]  # (B, T, 1)
+    return jnp.where(mask, values, 0).sum(1) / jnp.maximum(lengths, 1)[:, None]
+
+
+def _per_step(layer, xs):
+    return jax.vmap(jax.vmap(layer))(xs)
+
+
+class WindowMLP(eqx.Module):
+    """Sliding window -> MLP (one tanh hidden layer) -> class scores at every step, averaged
+    over the valid steps: the feed-forward answer to sequences, before recurrence.
+
+    ``net(xs, lengths, *, key=None)``: (B, T, D), (B,) -> logits (B, C).
+    """
+
+    hidden: eqx.nn.Linear
+    out: eqx.nn.Linear
+    window: int = eqx.field(static=True)
+
+    def __init__(self, features, classes, *, hidden=64, window=8, key):
+        k1, k2 = jax.random.split(key)
+        self.window = window
+        self.hidden = eqx.nn.Linear(window * features, hidden, key=k1)
+        self.out = eqx.nn.Linear(hidden, classes, key=k2)
+
+    def __call__(self, xs, lengths, *, key=None):
+        h = jnp.tanh(_per_step(self.hidden, windows(xs, self.window)))  # (B, T, H)
+        return masked_mean(_per_step(self.out, h), lengths)
+
+
+class Conv1D(eqx.Module):
+    """Two causal 1-D convolutions (kernel ``window``, ReLU), mean-pooled over the valid
+    steps, then a linear readout.
+
+    ``net(xs, lengths, *, key=None)``: (B, T, D), (B,) -> logits (B, C).
+    """
+
+    conv1: eqx.nn.Linear  # a convolution is a linear map of each window
+    conv2: eqx.nn.Linear
+    out: eqx.nn.Linear
+    window: int = eqx.field(static=True)
+
+    def __init__(self, features, classes, *, hidden=64, window=8, key):
+        k1, k2, k3 = jax.random.split(key, 3)
+        self.window = window
+        self.conv1 = eqx.nn.Linear(window * features, hidden, key=k1)
+        self.conv2 = eqx.nn.Linear(window * hidden, hidden, key=k2)
+        self.out = eqx.nn.Linear(hidden, classes, key=k3)
+
+    def __call__(self, xs, lengths, *, key=None):
+        h = jax.nn.relu(_per_step(self.conv1, windows(xs, self.window)))  # (B, T, H)
+        h = jax.nn.relu(_per_step(self.conv2, windows(h, self.window)))  # (B, T, H)
+        return jax.vmap(self.out)(masked_mean(h, lengths))
