@@ -284,3 +284,30 @@ def test_tag_has_no_window_baseline(tmp_path, capsys, data_files):
     flags = ["--task", "tag", "--data", data_files["tag"], "--model", "conv1d"]
     code, _, err = run(capsys, "train", "--out", tmp_path / "run", *flags)
     assert code == 2 and "choose one of rnn" in err
+
+
+def test_official_splits_hold_out_a_tenth_of_each_class():
+    splits = get_task("motions").load(None).splits
+    assert np.bincount(splits["val"].y).tolist() == [1, 1, 1, 1]
+    assert np.bincount(splits["train"].y).tolist() == [9, 9, 9, 9]
+
+
+def test_missing_aeon_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(_aeon.importlib.util, "find_spec", lambda name: None)
+    code, _, err = run(capsys, "train", "--task", "vowels", "--out", tmp_path / "run")
+    assert code == 2 and err.count("\n") == 1
+    assert "pip install 'aeon==1.6.0' --no-deps" in err and not (tmp_path / "run").exists()
+
+
+def test_resume_continues_a_task_run(tmp_path, capsys, data_files):
+    out = tmp_path / "run"
+    flags = ["--task", "classify", "--data", data_files["classify"], "--batch-size", "8"]
+    assert run(capsys, "train", "--out", out, *flags, *TINY)[0] == 0
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--steps", "6")
+    assert code == 0, err
+    assert json.loads((out / "progress.json").read_text())["step"] == 6
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--hidden", "9")
+    assert code == 2 and "--hidden differs" in err
+    code, _, err = run(capsys, "sample", out)
+    assert code == 2 and "needs a charlm run" in err

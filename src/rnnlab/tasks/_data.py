@@ -83,11 +83,15 @@ def split_rows(n: int, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def hold_out(train: SeqData, fraction: float = 0.1, seed: int = 0) -> tuple[SeqData, SeqData]:
-    """(rest, validation): a fixed ``fraction`` of an official training split, for
-    choosing the best checkpoint without looking at the official test split."""
-    perm = np.random.default_rng(seed).permutation(len(train))
-    n_val = max(1, round(fraction * len(train)))
-    return train.take(np.sort(perm[n_val:])), train.take(np.sort(perm[:n_val]))
+    """(rest, validation): a fixed ``fraction`` of each class of an official training split
+    (at least one row per class), for choosing the best checkpoint without the test split."""
+    rng = np.random.default_rng(seed)
+    val = []
+    for c in np.unique(train.y):
+        rows = rng.permutation(np.flatnonzero(train.y == c))
+        val.extend(rows[: max(1, round(fraction * len(rows)))])
+    is_val = np.isin(np.arange(len(train)), val)
+    return train.take(np.flatnonzero(~is_val)), train.take(np.flatnonzero(is_val))
 
 
 class Batches:
