@@ -33,6 +33,9 @@ def train(
     window: Annotated[
         int, Opt(help="Steps seen at once by --model window-mlp and conv1d (default: 8).")
     ] = None,
+    resolution: Annotated[
+        str, Opt(help="--task chorales: frames of a quarter (default) or a sixteenth note.")
+    ] = None,
     corpus: Annotated[
         str,
         Opt(help=f"shakespeare | python | PATH to a UTF-8 file (default: {TrainConfig.corpus})."),
@@ -123,6 +126,8 @@ def train(
         return train_task(task, out, {**given, "data": None if data is None else str(data)}, resume)
     if model not in (None, "rnn"):
         raise UserError(f"--task charlm trains --model rnn only, got {model!r}")
+    if given.pop("resolution") is not None:
+        raise UserError("--resolution applies to --task chorales only")
     for flag, value in (("data", data), ("window", window)):
         if value is not None:
             raise UserError(f"--{flag} does not apply to --task charlm (it reads --corpus)")
@@ -153,17 +158,33 @@ def train(
 
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="A run directory made by rnnlab train.")],
-    length: Annotated[int, Opt(help="Characters to generate.")] = 500,
+    length: Annotated[
+        int, Opt(help="Characters (default 500), frames or syllables to generate.")
+    ] = None,
     temperature: Annotated[float, Opt(help="Softmax temperature (lower: safer).")] = 1.0,
     prime: Annotated[str, Opt(help="Text to read before sampling.")] = "",
     seed: Annotated[int, Opt(help="Random seed.")] = 0,
-    argmax: Annotated[bool, Opt("--argmax", help="Always take the most likely char.")] = False,
+    argmax: Annotated[
+        bool,
+        Opt("--argmax", help="Always take the most likely char (chorales: pitches at p >= 0.5)."),
+    ] = False,
+    out: Annotated[
+        Path, Opt("--out", help="chorales: the MIDI file to write (a PNG lands beside it).")
+    ] = None,
 ):
     """Stream generated text to stdout; the same seed gives the same text."""
     import jax
 
     from rnnlab.cli.tasks import task_of_run
 
+    if tasks.generates(task_of_run(run_dir)):  # chorales, birdsong
+        return tasks.generate_task(
+            task_of_run(run_dir), run_dir, prime=prime, length=length, temperature=temperature,
+            seed=seed, argmax=argmax, out=out,
+        )  # fmt: skip
+    if out is not None:
+        raise UserError("--out applies to the runs of tasks that write files (chorales)")
+    length = 500 if length is None else length
     if task_of_run(run_dir) != "charlm":
         raise UserError(f"{run_dir} holds a {task_of_run(run_dir)} run; sample needs a charlm run")
 

@@ -49,10 +49,14 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
         if flags.get(flag) is not None:
             dashed = flag.replace("_", "-")
             raise UserError(f"--{dashed} applies to --task charlm only, not --task {name}")
-    known = {f.name for f in dataclasses.fields(TaskConfig)}
+    config_class = getattr(task, "config_class", TaskConfig)  # a task may add fields
+    known = {f.name for f in dataclasses.fields(config_class)}
+    for flag in ("resolution",):  # flags that only some tasks read
+        if flags.get(flag) is not None and flag not in known:
+            raise UserError(f"--{flag} does not apply to --task {name}")
     given = {k: v for k, v in flags.items() if k in known - {"task"} and v is not None}
     if resume:
-        saved = TaskConfig(**read_config(out)["config"])
+        saved = config_class(**read_config(out)["config"])
         fixed = ("data", "model", "cell", "hidden", "layers", "dropout", "window", "seed")
         changed = [k for k in fixed if k in given and given[k] != getattr(saved, k)]
         if changed:
@@ -62,7 +66,7 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
             )
         config = dataclasses.replace(saved, **given)
     else:
-        config = TaskConfig(task=name, **given)
+        config = config_class(task=name, **given)
         if config.data is not None:
             config.data = str(Path(config.data).resolve())
     report = _report if process_index() == 0 else (lambda event: None)
@@ -88,6 +92,24 @@ def _report(event: dict) -> None:
             f"{event['val_accuracy']:.3f} (best loss {event['best']:.4f})",
             err=True,
         )
+
+
+def generates(name: str) -> bool:
+    """Whether a task's runs generate through :func:`generate_task` (chorales, birdsong)."""
+    from rnnlab.tasks import TASKS
+
+    return hasattr(TASKS.get(name), "generate")
+
+
+def generate_task(name: str, run_dir: Path, **options) -> None:
+    """``rnnlab sample`` for a task that generates: its text to stdout, its files named on
+    stderr."""
+    from rnnlab.tasks import get_task
+
+    result = get_task(name).generate(run_dir, **options)
+    typer.echo(result["text"])
+    for path in result.get("files", ()):
+        typer.echo(f"wrote {path}", err=True)
 
 
 def eval_task(name: str, run_dir: Path, split: str, as_json: bool) -> None:

@@ -5,12 +5,12 @@ the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``).
 
 >>> from rnnlab.tasks import TASKS, get_task
 >>> sorted(TASKS)
-['charlm', 'classify', 'motions', 'tag', 'vowels']
+['charlm', 'chorales', 'classify', 'motions', 'tag', 'vowels']
 >>> get_task("motions").pattern
 'many-to-one'
 """
 
-from rnnlab.tasks import charlm, classify, motions, tag, vowels  # noqa: F401  (registration)
+from rnnlab.tasks import charlm, chorales, classify, motions, tag, vowels  # noqa: F401  (registration)
 from rnnlab.tasks._data import Dataset, SeqData
 from rnnlab.tasks._supervised import (
     SupervisedTask,

@@ -1,0 +1,254 @@
+"""``--task chorales``: Bach's 371 chorales as piano rolls, next frame from the frames so far.
+
+The chorales are music21's corpus (``music21/corpus/bach``, the Riemenschneider
+numbering of ``music21.corpus.chorales.Iterator``), parsed once and cached in
+``$RNNLAB_CACHE``. A frame is a quarter note (as in the JSB chorales of Boulanger-Lewandowski
+et al. 2012) or, with ``--resolution sixteenth``, a 16th note; a pitch is on in a frame
+when some part sounds it at the frame's start (a shorter note that begins and ends
+between two frame starts is not seen). Inputs and targets are the frames of the pitch
+range that the corpus uses; the output at frame t gives, for every pitch, the logit of
+its sounding in frame t + 1 (a one-to-many generator once it feeds itself).
+
+Loss and metric (Boulanger-Lewandowski et al. 2012): the frame NLL, the sum over pitches
+of the Bernoulli NLL, in nats per predicted frame; and the accuracy of Bay et al. 2009,
+TP / (TP + FP + FN) over every predicted frame, a pitch predicted on when its probability
+is at least 0.5. Baselines: every pitch independently on with its training frequency
+(``frame_nll``), repeating the previous frame (``accuracy``), and a two-state chain per
+pitch, P(on | on or off before) counted on the training split (``markov_frame_nll``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import logging
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from rnnlab.engine import Problem, io
+from rnnlab.errors import UserError
+from rnnlab.tasks import _midi
+from rnnlab.tasks._data import Batches, SeqData, split_rows
+from rnnlab.tasks._nextstep import RawDataset, start, step
+from rnnlab.tasks._supervised import SupervisedTask, TaskConfig, predict_logits
+from rnnlab.tasks.registry import register
+
+_log = logging.getLogger(__name__)
+RESOLUTIONS = {"quarter": 1.0, "sixteenth": 0.25}  # quarter notes per frame
+_CACHE_VERSION = 1
+
+
+@dataclasses.dataclass
+class ChoralesConfig(TaskConfig):
+    resolution: str = "quarter"
+
+
+def chorale_names() -> list[str]:
+    """The 371 chorales in Riemenschneider order (``bach/bwv269``, ...)."""
+    music21 = _music21()
+    return list(music21.corpus.chorales.Iterator(returnType="filename"))
+
+
+def _music21():
+    try:
+        import music21
+    except ImportError:
+        raise UserError("--task chorales needs music21: pip install 'music21==10.5.1'") from None
+    return music21
+
+
+def parse_chorale(name: str, quarters_per_frame: float = 1.0) -> np.ndarray:
+    """The piano roll (T, 128) bool of one chorale of music21's corpus: frame t holds the
+    pitches that sound at time t * ``quarters_per_frame`` (quarter notes from the start)."""
+    score = _music21().corpus.parse(name)
+    notes = [
+        (float(n.offset), float(n.offset + n.duration.quarterLength), p.midi)
+        for n in score.flatten().notes
+        if n.duration.quarterLength > 0  # grace notes take no time
+        for p in n.pitches
+    ]
+    end = max(b for _, b, _ in notes)
+    roll = np.zeros((int(np.ceil(end / quarters_per_frame - 1e-9)), 128), bool)
+    times = np.arange(len(roll)) * quarters_per_frame
+    for a, b, midi in notes:
+        roll[(times >= a - 1e-9) & (times < b - 1e-9), midi] = True
+    return roll
+
+
+def load_rolls(resolution: str = "quarter", *, cache_dir=None) -> tuple[list[str], list]:
+    """(names, piano rolls) of every chorale of :func:`chorale_names`, parsed on first use
+    (about a minute) and then read from ``cache_dir`` (default ``$RNNLAB_CACHE``)."""
+    from rnnlab.data.corpus import default_cache_dir
+
+    if resolution not in RESOLUTIONS:
+        raise UserError(f"--resolution must be quarter or sixteenth, got {resolution!r}")
+    names = chorale_names()
+    what = f"{_CACHE_VERSION} {resolution} {importlib.metadata.version('music21')} {names}"
+    key = hashlib.sha256(what.encode()).hexdigest()[:12]
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = folder / f"chorales-{resolution}-{key}.npz"
+    try:
+        with np.load(path) as z:
+            flat, lengths = z["rolls"], z["lengths"]
+        return names, np.split(np.unpackbits(flat, axis=1).astype(bool), np.cumsum(lengths)[:-1])
+    except (OSError, KeyError, ValueError):
+        pass
+    rolls = [parse_chorale(n, RESOLUTIONS[resolution]) for n in names]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        packed = np.packbits(np.concatenate(rolls), axis=1)  # (sum T, 16) uint8
+        lengths = np.array([len(r) for r in rolls])
+        io.atomic_write(path, lambda f: np.savez_compressed(f, rolls=packed, lengths=lengths))
+    except (OSError, UserError) as err:
+        _log.warning("could not cache the chorales in %s: %s", folder, err)
+    return names, rolls
+
+
+def roll_dataset(rolls: list, splits: dict[str, np.ndarray], low: int, high: int) -> RawDataset:
+    """Inputs frames 0..T-2 and targets frames 1..T-1 of pitches ``low..high``, padded."""
+    T = max(len(r) for r in rolls) - 1
+
+    def part(rows):
+        x = np.zeros((len(rows), T, high - low + 1), np.float32)
+        y = np.zeros_like(x)
+        for i, r in enumerate(rows):
+            band = rolls[r][:, low : high + 1]
+            x[i, : len(band) - 1], y[i, : len(band) - 1] = band[:-1], band[1:]
+        return SeqData(x, y, np.array([len(rolls[r]) - 1 for r in rows], np.int32))
+
+    names = [_midi.note_name(m) for m in range(low, high + 1)]
+    return RawDataset({k: part(v) for k, v in splits.items()}, names)
+
+
+def frame_loss(model, batch, carry, keys):
+    """Summed frame NLL (every pitch's Bernoulli NLL, summed) over the valid frames."""
+    x, y, lengths = batch  # (b, T, P), (b, T, P), (b,)
+    logits = model(x, lengths, key=keys)  # (b, T, P)
+    mask = jnp.arange(y.shape[1])[None, :] < lengths[:, None]  # (b, T)
+    nll = optax.sigmoid_binary_cross_entropy(logits, y).sum(-1)  # (b, T)
+    return jnp.where(mask, nll, 0.0).sum(), mask.sum(), carry
+
+
+def roll_scores(p_on: np.ndarray, data: SeqData) -> dict:
+    """``frame_nll`` (nats per frame) and ``accuracy`` TP / (TP + FP + FN) of the
+    probabilities ``p_on`` (N, T, P) of every pitch sounding, over the valid frames."""
+    valid = data.valid()
+    p, y = np.clip(p_on[valid], 1e-7, 1 - 1e-7), data.y[valid] > 0.5  # (frames, P)
+    nll = -np.where(y, np.log(p), np.log1p(-p)).sum(-1).mean()
+    on = p >= 0.5
+    tp, fp, fn = (on & y).sum(), (on & ~y).sum(), (~on & y).sum()
+    return {"frame_nll": float(nll), "accuracy": float(tp / max(tp + fp + fn, 1))}
+
+
+def baseline_scores(train: SeqData, data: SeqData) -> dict:
+    """The baselines of the module docstring, counted on ``train`` (add-one smoothed)."""
+    tv, dv = train.valid(), data.valid()
+    freq = (train.y[tv].sum(0) + 1) / (tv.sum() + 2)  # (P,)
+    base = roll_scores(np.broadcast_to(freq, data.y.shape), data)
+    prev, nxt = train.x[tv] > 0.5, train.y[tv] > 0.5  # (frames, P)
+    p_after_on = ((prev & nxt).sum(0) + 1) / (prev.sum(0) + 2)
+    p_after_off = ((~prev & nxt).sum(0) + 1) / ((~prev).sum(0) + 2)
+    markov = np.where(data.x > 0.5, p_after_on, p_after_off)
+    repeat = roll_scores(np.where(dv[..., None], data.x, 0.0), data)
+    return {
+        "frame_nll": base["frame_nll"],
+        "accuracy": repeat["accuracy"],
+        "markov_frame_nll": roll_scores(markov, data)["frame_nll"],
+    }
+
+
+@register
+class ChoralesTask(SupervisedTask):
+    name = "chorales"
+    pattern = "one-to-many (next frame)"
+    source = "music21: 371 Bach chorales, quarter (or 16th) frames"
+    metric = "frame NLL, accuracy"
+    baseline = "pitch frequencies / repeat frame"
+    head = "tag"
+    figures = ("piano roll",)
+    config_class = ChoralesConfig
+    options = ("resolution",)
+
+    def load(self, config: ChoralesConfig) -> RawDataset:
+        _, rolls = load_rolls(config.resolution)
+        used = np.flatnonzero(np.any([r.any(0) for r in rolls], axis=0))
+        return roll_dataset(rolls, split_rows(len(rolls)), int(used[0]), int(used[-1]))
+
+    def problem(self, model, train: SeqData, val: SeqData, config) -> Problem:
+        batch = min(config.batch_size, len(train))
+
+        def validate(model):
+            s = roll_scores(_probs(model, val), val)
+            return {"val_loss": s["frame_nll"], "val_accuracy": s["accuracy"]}
+
+        return Problem(
+            model=model, loss=frame_loss, batches=Batches(train, batch, config.seed),
+            batch_size=batch, evaluate=validate, stochastic=config.dropout > 0,
+            unit="chorales", loss_label="frame NLL (nats)",
+        )  # fmt: skip
+
+    def load_run(self, run_dir: Path, saved: dict):
+        config = ChoralesConfig(**saved["config"])
+        model = io.load_tree(Path(run_dir) / io.BEST, self.build_model(config, saved["data"]))
+        return config, saved["data"], model
+
+    def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
+        from rnnlab.tasks._supervised import read_config
+
+        config, info, model = self.load_run(run_dir, read_config(run_dir))
+        data = self.load(config)
+        if split not in data.splits:
+            raise UserError(f"--split must be one of {', '.join(data.splits)}, got {split!r}")
+        part = data.splits[split]
+        metrics = roll_scores(_probs(model, part), part)
+        base = baseline_scores(data.splits["train"], part)
+        return {"task": self.name, "split": split, "metrics": metrics, "baseline": base}
+
+    def generate(self, run_dir, *, prime="", length=None, temperature=1.0, seed=0, argmax=False,
+               out=None) -> dict:  # fmt: skip
+        """Frames from a first chord (``prime``, note names): each next frame drawn pitch by
+        pitch from Bernoulli(sigmoid(logit / temperature)), or with ``argmax`` every pitch
+        whose probability is at least 0.5. Writes ``out`` (MIDI, default ``sample.mid`` in
+        the run) and a piano-roll PNG beside it; returns the frames as text."""
+        from rnnlab.tasks._supervised import read_config
+
+        config, info, model = self.load_run(run_dir, read_config(run_dir))
+        qpf = RESOLUTIONS[config.resolution]
+        length = round(64 / qpf) if length is None else length
+        if length < 1 or temperature <= 0:
+            raise UserError("--length must be >= 1 and --temperature > 0 for chorales")
+        low, names = _midi.note_numbers(info["class_names"][0])[0], info["class_names"]
+        chord = _midi.note_numbers(prime or "C3 G3 E4 C5")
+        bad = [_midi.note_name(m) for m in chord if not low <= m < low + len(names)]
+        if bad:
+            raise UserError(
+                f"--prime notes {bad} lie outside the chorales' {names[0]}..{names[-1]}"
+            )
+        frame = np.zeros(len(names), np.float32)
+        frame[np.array(chord) - low] = 1
+        frames, rng = [frame], np.random.default_rng(seed)
+        logits, states = start(model, frame[None])
+        for _ in range(length - 1):
+            p = jax.nn.sigmoid(logits / temperature)
+            frame = (p >= 0.5 if argmax else rng.random(len(p)) < p).astype(np.float32)
+            frames.append(frame)
+            logits, states = step(model, states, frame)
+        roll = np.zeros((length, 128), bool)
+        roll[:, low : low + len(names)] = np.array(frames) > 0.5
+        out = Path(run_dir) / "sample.mid" if out is None else Path(out)
+        png = out.with_suffix(".png")
+        data = _midi.midi_bytes(roll, quarters_per_frame=qpf)
+        io.atomic_write(out, lambda f: f.write(data))
+        title = f"chorales sample from {' '.join(_midi.note_name(m) for m in chord)}, seed {seed}"
+        _midi.piano_roll_png(png, roll, title, qpf)
+        text = "\n".join(" ".join(names[i] for i in np.flatnonzero(f)) or "-" for f in frames)
+        return {"text": text, "files": [str(out), str(png)]}
+
+
+def _probs(model, data: SeqData) -> np.ndarray:
+    return np.asarray(jax.nn.sigmoid(predict_logits(model, data)))
