@@ -36,6 +36,12 @@ def train(
     resolution: Annotated[
         str, Opt(help="--task chorales: frames of a quarter (default) or a sixteenth note.")
     ] = None,
+    unit: Annotated[
+        str, Opt(help="What one step is, for tasks that offer a choice: word | char.")
+    ] = None,
+    vocab: Annotated[
+        int, Opt(help="Token-id tasks: keep the N most frequent training tokens (default: 4000).")
+    ] = None,
     corpus: Annotated[
         str,
         Opt(help=f"shakespeare | python | PATH to a UTF-8 file (default: {TrainConfig.corpus})."),
@@ -52,7 +58,7 @@ def train(
     ] = None,
     layers: Annotated[int, Opt(help=f"Recurrent layers (default: {ModelConfig.layers}).")] = None,
     embed: Annotated[
-        int, Opt(help=f"Character embedding size (default: {ModelConfig.embed}).")
+        int, Opt(help=f"Token embedding size (default: {ModelConfig.embed}; token tasks: 32).")
     ] = None,
     dropout: Annotated[
         float, Opt(help=f"Dropout between layers (default: {ModelConfig.dropout}).")
@@ -128,7 +134,7 @@ def train(
         raise UserError(f"--task charlm trains --model rnn only, got {model!r}")
     if given.pop("resolution") is not None:
         raise UserError("--resolution applies to --task chorales only")
-    for flag, value in (("data", data), ("window", window)):
+    for flag, value in (("data", data), ("window", window), ("unit", unit), ("vocab", vocab)):
         if value is not None:
             raise UserError(f"--{flag} does not apply to --task charlm (it reads --corpus)")
     from rnnlab.charlm import RunConfig, config_from_flags
@@ -138,7 +144,7 @@ def train(
     flags = {
         k: v
         for k, v in given.items()
-        if k not in ("task", "data", "model", "window") and v is not None
+        if k not in ("task", "data", "model", "window", "unit", "vocab") and v is not None
     }
     # On --resume the saved config is the base; train() checks the result either way.
     config = config_from_flags(RunConfig.load(out) if resume else None, **flags)

