@@ -17,6 +17,7 @@ $(BIN)/python:
 $(VENV)/.base: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	$(BIN)/pip install -q --no-deps 'aeon==1.6.0'
+	$(BIN)/pip install -q --no-deps 'crowsetta==5.1.2'  # --task birdsong reads its example files
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.base

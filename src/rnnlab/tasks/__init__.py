@@ -5,11 +5,12 @@ the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``).
 
 >>> from rnnlab.tasks import TASKS, get_task
 >>> sorted(TASKS)
-['charlm', 'chorales', 'classify', 'motions', 'tag', 'vowels']
+['birdsong', 'charlm', 'chorales', 'classify', 'motions', 'tag', 'vowels']
 >>> get_task("motions").pattern
 'many-to-one'
 """
 
+import rnnlab.tasks.birdsong  # noqa: F401  (registration)
 import rnnlab.tasks.codetags  # noqa: F401  (registration)
 import rnnlab.tasks.speakers  # noqa: F401  (registration)
 from rnnlab.tasks import charlm, chorales, classify, motions, tag, vowels  # noqa: F401  (registration)
