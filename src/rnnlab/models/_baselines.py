@@ -1,5 +1,6 @@
-"""The lecture's non-recurrent baselines for many-to-one tasks: a sliding-window MLP and a
-1-D convolution. Both see only ``window`` steps at a time and pool over the valid steps."""
+"""The lecture's non-recurrent baselines: a sliding-window MLP and a 1-D convolution. Both
+see only ``window`` steps at a time and pool over the valid steps (many-to-one), or, with
+``pool=False``, give one output per step from its causal window (synced many-to-many)."""
 
 from __future__ import annotations
 
@@ -30,39 +31,45 @@ class WindowMLP(eqx.Module):
     """Sliding window -> MLP (one tanh hidden layer) -> class scores at every step, averaged
     over the valid steps: the feed-forward answer to sequences, before recurrence.
 
-    ``net(xs, lengths, *, key=None)``: (B, T, D), (B,) -> logits (B, C).
+    ``net(xs, lengths, *, key=None)``: (B, T, D), (B,) -> logits (B, C); with
+    ``pool=False``, the scores of every step (B, T, C).
     """
 
     hidden: eqx.nn.Linear
     out: eqx.nn.Linear
     window: int = eqx.field(static=True)
+    pool: bool = eqx.field(static=True)
 
-    def __init__(self, features, classes, *, hidden=64, window=8, key):
+    def __init__(self, features, classes, *, hidden=64, window=8, pool=True, key):
         k1, k2 = jax.random.split(key)
-        self.window = window
+        self.window, self.pool = window, pool
         self.hidden = eqx.nn.Linear(window * features, hidden, key=k1)
         self.out = eqx.nn.Linear(hidden, classes, key=k2)
 
     def __call__(self, xs, lengths, *, key=None):
         h = jnp.tanh(_per_step(self.hidden, windows(xs, self.window)))  # (B, T, H)
-        return masked_mean(_per_step(self.out, h), lengths)
+        scores = _per_step(self.out, h)  # (B, T, C)
+        return masked_mean(scores, lengths) if self.pool else scores
 
 
 class Conv1D(eqx.Module):
     """Two causal 1-D convolutions (kernel ``window``, ReLU), mean-pooled over the valid
     steps, then a linear readout.
 
-    ``net(xs, lengths, *, key=None)``: (B, T, D), (B,) -> logits (B, C).
+    ``net(xs, lengths, *, key=None)``: (B, T, D), (B,) -> logits (B, C); with
+    ``pool=False``, a readout at every step (B, T, C), each from a causal receptive
+    field of ``2 * window - 1`` steps.
     """
 
     conv1: eqx.nn.Linear  # a convolution is a linear map of each window
     conv2: eqx.nn.Linear
     out: eqx.nn.Linear
     window: int = eqx.field(static=True)
+    pool: bool = eqx.field(static=True)
 
-    def __init__(self, features, classes, *, hidden=64, window=8, key):
+    def __init__(self, features, classes, *, hidden=64, window=8, pool=True, key):
         k1, k2, k3 = jax.random.split(key, 3)
-        self.window = window
+        self.window, self.pool = window, pool
         self.conv1 = eqx.nn.Linear(window * features, hidden, key=k1)
         self.conv2 = eqx.nn.Linear(window * hidden, hidden, key=k2)
         self.out = eqx.nn.Linear(hidden, classes, key=k3)
@@ -70,4 +77,4 @@ class Conv1D(eqx.Module):
     def __call__(self, xs, lengths, *, key=None):
         h = jax.nn.relu(_per_step(self.conv1, windows(xs, self.window)))  # (B, T, H)
         h = jax.nn.relu(_per_step(self.conv2, windows(h, self.window)))  # (B, T, H)
-        return jax.vmap(self.out)(masked_mean(h, lengths))
+        return jax.vmap(self.out)(masked_mean(h, lengths)) if self.pool else _per_step(self.out, h)

@@ -10,6 +10,7 @@ the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``).
 'many-to-one'
 """
 
+import rnnlab.tasks.activity  # noqa: F401  (registration)
 import rnnlab.tasks.birdsong  # noqa: F401  (registration)
 import rnnlab.tasks.codetags  # noqa: F401  (registration)
 import rnnlab.tasks.speakers  # noqa: F401  (registration)

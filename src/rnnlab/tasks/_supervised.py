@@ -163,7 +163,7 @@ class SupervisedTask:
         if config.model in BASELINES:
             return BASELINES[config.model](
                 info["features"], info["classes"], hidden=config.hidden, window=config.window,
-                key=key,
+                pool=self.head == "classify", key=key,
             )  # fmt: skip
         net = models.SequenceClassifier if self.head == "classify" else models.SequenceTagger
         return net(
