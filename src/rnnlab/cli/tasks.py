@@ -58,6 +58,7 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
     if resume:
         saved = config_class(**read_config(out)["config"])
         fixed = ("data", "model", "cell", "hidden", "layers", "dropout", "window", "seed")
+        fixed += ("resolution",) if "resolution" in known else ()
         fixed += ("embed", "vocab", "unit")
         changed = [k for k in fixed if k in given and given[k] != getattr(saved, k)]
         if changed:
