@@ -150,6 +150,8 @@ def test_train_eval_sample(tmp_path, capsys, monkeypatch):
     notes = read_midi(song.read_bytes())["notes"]
     assert [n[0] for n in notes if n[1] == 0] == [60, 64, 67]
     assert song.with_suffix(".png").stat().st_size > 1000
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--resolution", "sixteenth")
+    assert code == 2 and "--resolution differs" in err
     code, _, err = run(capsys, "sample", out, "--prime", "C9")
     assert code == 2 and "outside" in err
     code, _, err = run(
