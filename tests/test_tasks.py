@@ -234,7 +234,7 @@ def test_malformed_tag_file_and_bad_flags(tmp_path, capsys):
         (["--task", "tag", "--data", tmp_path / "none.npz"], "cannot read"),
         (["--task", "tag"], "--data"),
         (["--task", "nope"], "unknown --task"),
-        (["--task", "motions", "--model", "transformer"], "--model"),
+        (["--task", "motions", "--model", "gpt"], "--model"),
         (["--task", "motions", "--corpus", "python"], "charlm only"),
         (["--data", path], "charlm"),
     ]

@@ -10,12 +10,15 @@
 from rnnlab.models._baselines import Conv1D, WindowMLP, masked_mean, windows
 from rnnlab.models._embed import Embedded
 from rnnlab.models._sequence import SequenceClassifier, SequenceTagger, last_valid
+from rnnlab.models._transformer import CausalTransformer, TransformerEncoder
 
 __all__ = [
+    "CausalTransformer",
     "Conv1D",
     "Embedded",
     "SequenceClassifier",
     "SequenceTagger",
+    "TransformerEncoder",
     "WindowMLP",
     "last_valid",
     "masked_mean",

@@ -165,6 +165,11 @@ class SupervisedTask:
                 info["features"], info["classes"], hidden=config.hidden, window=config.window,
                 pool=self.head == "classify", key=key,
             )  # fmt: skip
+        if config.model == "transformer":
+            return models.TransformerEncoder(
+                info["features"], info["classes"], hidden=config.hidden, layers=config.layers,
+                pool=self.head == "classify", key=key,
+            )  # fmt: skip
         net = models.SequenceClassifier if self.head == "classify" else models.SequenceTagger
         return net(
             info["features"], info["classes"], cell=config.cell, hidden=config.hidden,

@@ -107,7 +107,7 @@ def _rows(flat, data: SeqData):
 @register
 class Activity(SupervisedTask):
     name = "activity"
-    models = ("rnn", "window-mlp", "conv1d")
+    models = ("rnn", "window-mlp", "conv1d", "transformer")
     pattern = "synced many-to-many (streams)"
     source = "BasicMotions recordings stitched into 96 / 16 / 32 streams of 400 steps"
     metric = "frame accuracy, boundary error"

