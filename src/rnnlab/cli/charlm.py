@@ -33,14 +33,20 @@ def train(
     window: Annotated[
         int, Opt(help="Steps seen at once by --model window-mlp and conv1d (default: 8).")
     ] = None,
-    resolution: Annotated[
-        str, Opt(help="--task chorales: frames of a quarter (default) or a sixteenth note.")
+    attention: Annotated[
+        str, Opt(help="--task numbers: luong (default) | none, over the encoder's outputs.")
+    ] = None,
+    size: Annotated[
+        int, Opt(help="--task numbers: training pairs (default: 20000; val, test: a tenth).")
     ] = None,
     unit: Annotated[
         str, Opt(help="What one step is, for tasks that offer a choice: word | char.")
     ] = None,
     vocab: Annotated[
         int, Opt(help="Token-id tasks: keep the N most frequent training tokens (default: 4000).")
+    ] = None,
+    resolution: Annotated[
+        str, Opt(help="--task chorales: frames of a quarter (default) or a sixteenth note.")
     ] = None,
     corpus: Annotated[
         str,
@@ -177,6 +183,7 @@ def sample(
     out: Annotated[
         Path, Opt("--out", help="chorales: the MIDI file to write (a PNG lands beside it).")
     ] = None,
+    beam: Annotated[int, Opt(help="--task numbers: beam width (default: 1, greedy).")] = None,
 ):
     """Stream generated text to stdout; the same seed gives the same text."""
     import jax
@@ -192,7 +199,9 @@ def sample(
         raise UserError("--out applies to the runs of tasks that write files (chorales)")
     length = 500 if length is None else length
     if task_of_run(run_dir) != "charlm":
-        raise UserError(f"{run_dir} holds a {task_of_run(run_dir)} run; sample needs a charlm run")
+        return tasks.sample_task(task_of_run(run_dir), run_dir, prime, beam)
+    if beam is not None:
+        raise UserError("--beam applies to runs of a task that decodes (numbers), not charlm")
 
     from rnnlab.charlm import load_run
     from rnnlab.charlm import sample as sample_chars
@@ -221,6 +230,7 @@ def evaluate(
         bool,
         Opt("--json", help="One JSON object: task, split, metrics and the trivial baseline's."),
     ] = False,
+    beam: Annotated[int, Opt(help="--task numbers: beam width (default: 1, greedy).")] = None,
 ):
     """Print the metrics of a run's best checkpoint (charlm: nats/char and bits/char)."""
     from rnnlab.cli.tasks import eval_task, task_of_run
@@ -229,7 +239,7 @@ def evaluate(
     if file is not None and (as_json or name != "charlm"):
         raise UserError("--file evaluates a charlm run on a text file, without --json")
     if as_json or name != "charlm":
-        return eval_task(name, run_dir, split, as_json)
+        return eval_task(name, run_dir, split, as_json, beam)
     from rnnlab.charlm import evaluate as nats_per_char
     from rnnlab.charlm import load_run
     from rnnlab.data import load_corpus, split_ids

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -45,6 +46,7 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
     from rnnlab.tasks import TaskConfig, get_task, read_config
 
     task = get_task(name)
+    TaskConfig = getattr(task, "config_class", TaskConfig)  # a task's own fields (numbers)
     for flag in CHARLM_ONLY:
         if flags.get(flag) is not None:
             dashed = flag.replace("_", "-")
@@ -89,9 +91,11 @@ def _report(event: dict) -> None:
     elif kind == "step":
         typer.echo(f"step {event['step']}: loss {event['loss']:.4f}", err=True)
     elif kind == "eval":
+        name = "accuracy" if "val_accuracy" in event else "exact match"
+        score = event.get("val_accuracy", event.get("val_exact_match", math.nan))
         typer.echo(
-            f"step {event['step']}: val loss {event['val_loss']:.4f}, accuracy "
-            f"{event['val_accuracy']:.3f} (best loss {event['best']:.4f})",
+            f"step {event['step']}: val loss {event['val_loss']:.4f}, {name} "
+            f"{score:.3f} (best loss {event['best']:.4f})",
             err=True,
         )
 
@@ -114,14 +118,17 @@ def generate_task(name: str, run_dir: Path, **options) -> None:
         typer.echo(f"wrote {path}", err=True)
 
 
-def eval_task(name: str, run_dir: Path, split: str, as_json: bool) -> None:
+def eval_task(name: str, run_dir: Path, split: str, as_json: bool, beam: int | None = None) -> None:
     """Print a run's metrics beside its task's trivial baseline (one JSON object with
-    ``as_json``)."""
+    ``as_json``); ``beam``: the beam width of a task that decodes (numbers)."""
     from rnnlab.tasks import get_task
 
     if not Path(run_dir).is_dir():
         raise UserError(f"run directory {run_dir} does not exist")
-    result = get_task(name).evaluate(run_dir, split)
+    options = {} if beam is None else {"beam": beam}
+    if beam is not None and not getattr(get_task(name), "decodes", False):
+        raise UserError(f"--beam applies to tasks that decode (numbers), not to {name} runs")
+    result = get_task(name).evaluate(run_dir, split, **options)
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -129,3 +136,13 @@ def eval_task(name: str, run_dir: Path, split: str, as_json: bool) -> None:
         label = "model" if who == "metrics" else f"{get_task(name).baseline}"
         values = ", ".join(f"{k} {v:.4f}" for k, v in result[who].items())
         typer.echo(f"{split}: {label}: {values}")
+
+
+def sample_task(name: str, run_dir: Path, prime: str, beam: int | None) -> None:
+    """Print the output of a task that decodes (numbers: the French of ``prime``)."""
+    from rnnlab.tasks import get_task
+
+    task = get_task(name)
+    if not getattr(task, "decodes", False):
+        raise UserError(f"{run_dir} holds a {name} run; sample needs a charlm or numbers run")
+    typer.echo(task.sample(run_dir, prime, beam=beam or 1))

@@ -13,6 +13,7 @@ the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``).
 import rnnlab.tasks.activity  # noqa: F401  (registration)
 import rnnlab.tasks.birdsong  # noqa: F401  (registration)
 import rnnlab.tasks.codetags  # noqa: F401  (registration)
+import rnnlab.tasks.numbers  # noqa: F401  (registration)
 import rnnlab.tasks.speakers  # noqa: F401  (registration)
 from rnnlab.tasks import charlm, chorales, classify, motions, tag, vowels  # noqa: F401  (registration)
 from rnnlab.tasks._data import Dataset, SeqData
