@@ -65,12 +65,12 @@ def test_split_keeps_scenes_whole_and_balances(speeches):
     assert not scenes["train"] & scenes["val"] and not scenes["train"] & scenes["test"]
     assert not scenes["val"] & scenes["test"]
     cls = {w: c for c, w in enumerate(who)}
-    for split, n in (("train", 54), ("val", 3), ("test", 13)):
+    for split, n in (("train", 70), ("val", 12), ("test", 13)):
         labels = [cls[speeches[i][0], speeches[i][2]] for i in rows[split]]
         assert np.bincount(labels, minlength=10).tolist() == [n] * 10
     data = get_task("speakers").load(TaskConfig(task="speakers", vocab=50))
     assert len(data.vocab) == 50 and data.vocab[:2] == ["<pad>", "<unk>"]
-    assert {k: len(v) for k, v in data.splits.items()} == {"train": 540, "val": 30, "test": 130}
+    assert {k: len(v) for k, v in data.splits.items()} == {"train": 700, "val": 120, "test": 130}
     assert data.splits["train"].lengths.max() == S.MAX_LEN["word"]  # long speeches are cut
 
 

@@ -46,13 +46,20 @@ def encode(sequences, vocab: list[str], labels=None, max_len: int | None = None)
 
 @dataclasses.dataclass
 class TokenDataset(Dataset):
-    """A :class:`Dataset` of ids: not standardised, and ``info`` keeps the vocabulary."""
+    """A :class:`Dataset` of ids: not standardised, and ``info`` (``config.json``) keeps
+    the vocabulary."""
 
     vocab: list[str] = dataclasses.field(default_factory=list)
 
     def info(self) -> dict:
         info = super().info()
-        return {**info, "mean": [0.0], "std": [1.0], "vocab_size": len(self.vocab)}
+        return {
+            **info,
+            "mean": [0.0],
+            "std": [1.0],
+            "vocab_size": len(self.vocab),
+            "vocab": self.vocab,
+        }
 
 
 class TokenTask(SupervisedTask):

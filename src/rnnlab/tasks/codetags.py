@@ -188,13 +188,9 @@ class CodeTags(TokenTask):
     def extend(self, result, run_dir, data, pred, info, *, figures=True):
         result["metrics"]["span_f1"] = span_f1(rows_of(data.labels(), data), rows_of(pred, data))
         if figures:
-            from rnnlab.tasks._supervised import TaskConfig, read_config
-
-            config = TaskConfig(**read_config(run_dir)["config"])
-            vocab = build_vocab([t for t, _ in read_code()["train"]], config.vocab)
             split = result["split"]
             write_html(
-                run_dir / f"codetags_{split}.html", data, pred, vocab,
+                run_dir / f"codetags_{split}.html", data, pred, info["vocab"],
                 title=f"codetags, {split} split: predicted classes (red: wrong)",
             )  # fmt: skip
         return result

