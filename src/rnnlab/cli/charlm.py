@@ -48,6 +48,12 @@ def train(
     resolution: Annotated[
         str, Opt(help="--task chorales: frames of a quarter (default) or a sixteenth note.")
     ] = None,
+    variant: Annotated[
+        str, Opt(help="--task adding: paper (default; H&S 1997 exp. 4) | sum.")
+    ] = None,
+    length: Annotated[
+        int, Opt(help="--task adding: the minimal sequence length T (default: 100).")
+    ] = None,
     corpus: Annotated[
         str,
         Opt(help=f"shakespeare | python | PATH to a UTF-8 file (default: {TrainConfig.corpus})."),
@@ -140,7 +146,8 @@ def train(
         raise UserError(f"--task charlm trains --model rnn only, got {model!r}")
     if given.pop("resolution") is not None:
         raise UserError("--resolution applies to --task chorales only")
-    for flag, value in (("data", data), ("window", window), ("unit", unit), ("vocab", vocab)):
+    for flag, value in (("data", data), ("window", window), ("unit", unit), ("vocab", vocab),
+                        ("variant", variant), ("length", length)):  # fmt: skip
         if value is not None:
             raise UserError(f"--{flag} does not apply to --task charlm (it reads --corpus)")
     from rnnlab.charlm import RunConfig, config_from_flags

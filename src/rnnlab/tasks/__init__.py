@@ -5,16 +5,19 @@ the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``).
 
 >>> from rnnlab.tasks import TASKS, get_task
 >>> sorted(TASKS)
-['birdsong', 'charlm', 'chorales', 'classify', 'motions', 'tag', 'vowels']
+['birdsong', 'charlm', 'chorales', 'classify', 'motions', 'speakers', 'tag', 'vowels']
 >>> get_task("motions").pattern
 'many-to-one'
 """
 
 import rnnlab.tasks.activity  # noqa: F401  (registration)
+import rnnlab.tasks.adding  # noqa: F401  (registration)
 import rnnlab.tasks.birdsong  # noqa: F401  (registration)
 import rnnlab.tasks.codetags  # noqa: F401  (registration)
 import rnnlab.tasks.numbers  # noqa: F401  (registration)
+import rnnlab.tasks.reber  # noqa: F401  (registration)
 import rnnlab.tasks.speakers  # noqa: F401  (registration)
+import rnnlab.tasks.xor  # noqa: F401  (registration)
 from rnnlab.tasks import charlm, chorales, classify, motions, tag, vowels  # noqa: F401  (registration)
 from rnnlab.tasks._data import Dataset, SeqData
 from rnnlab.tasks._supervised import (

@@ -1,0 +1,185 @@
+"""``--task reber``: the embedded Reber grammar, Hochreiter & Schmidhuber (1997) experiment 1.
+
+A Reber string is a walk through the automaton :data:`GRAPH` (Reber 1967; Cleeremans et
+al. 1989) from ``B`` to ``E``; an embedded one wraps it as ``B T <reber> T E`` or
+``B P <reber> P E``, so the second-to-last symbol repeats the second one across the
+whole inner string. Symbols are one-hot over ``BTPSXVE`` (7 inputs, 7 outputs); every
+step predicts the next symbol (the final ``E`` is never an input).
+
+A prediction is right when the grammar's allowed-next set is exactly the k largest
+outputs, k the size of that set ("top-k"; the softmax spreads the probability over the
+allowed symbols, so a threshold of 0.5 would fail on every two-way branch). The task is
+solved when every prediction of every test string is right; the paper's sets have 256
+strings each (train, validation, test). The metrics also give the training strings seen
+until the validation set was first solved (``strings_seen``; -1 if never). Baseline:
+the training symbol frequencies at every step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab.engine import Problem, io
+from rnnlab.errors import UserError
+from rnnlab.tasks._data import Batches, SeqData
+from rnnlab.tasks._nextstep import RawDataset
+from rnnlab.tasks._supervised import (
+    SupervisedTask,
+    TaskConfig,
+    predict_logits,
+    read_config,
+    scores,
+    tag_loss,
+)
+from rnnlab.tasks.registry import register
+
+SYMBOLS = "BTPSXVE"
+# Reber's automaton: state -> [(symbol, next state)]; 0 reads B, 6 reads E, -1 ends.
+GRAPH = {
+    0: [("B", 1)],
+    1: [("T", 2), ("P", 3)],
+    2: [("S", 2), ("X", 4)],
+    3: [("T", 3), ("V", 5)],
+    4: [("X", 3), ("S", 6)],
+    5: [("P", 4), ("V", 6)],
+    6: [("E", -1)],
+}
+SIZE = 256  # strings per split (H&S 1997)
+
+
+def reber_string(rng: np.random.Generator) -> str:
+    """A Reber string: a walk from state 0 to the end, each branch a fair coin."""
+    state, out = 0, []
+    while state != -1:
+        symbol, state = GRAPH[state][rng.integers(len(GRAPH[state]))]
+        out.append(symbol)
+    return "".join(out)
+
+
+def embedded_string(rng: np.random.Generator) -> str:
+    """``B T <reber> T E`` or ``B P <reber> P E``, either with probability 1/2."""
+    side = "TP"[rng.integers(2)]
+    return f"B{side}{reber_string(rng)}{side}E"
+
+
+def allowed_next(string: str) -> list[set[str]]:
+    """The symbols the embedded grammar allows after each prefix ``string[: t + 1]``,
+    for t = 0 .. len - 2 (the last symbol has no successor)."""
+    sets, state = [{"T", "P"}, {"B"}], 0  # after B, after B T|P
+    for symbol in string[2:-2]:  # the inner string, through its E
+        state = dict(GRAPH[state])[symbol]
+        sets.append({s for s, _ in GRAPH[state]} if state != -1 else {string[1]})
+    return [*sets, {"E"}]
+
+
+def one_hot_strings(strings: list[str]) -> SeqData:
+    """Inputs: every symbol but the last, one-hot (N, T, 7); targets: the next (N, T)."""
+    T = max(len(s) for s in strings) - 1
+    x = np.zeros((len(strings), T, len(SYMBOLS)), np.float32)
+    y = np.zeros((len(strings), T), np.int32)
+    for i, s in enumerate(strings):
+        ids = [SYMBOLS.index(c) for c in s]
+        x[i, np.arange(len(s) - 1), ids[:-1]] = 1
+        y[i, : len(s) - 1] = ids[1:]
+    return SeqData(x, y, np.array([len(s) - 1 for s in strings], np.int32))
+
+
+def top_k_right(outputs: np.ndarray, allowed: list[set[str]]) -> np.ndarray:
+    """Per step (bool): are the k largest of ``outputs`` (T, 7) the allowed set (size k)?"""
+    order = np.argsort(-outputs, axis=-1, kind="stable")
+    return np.array([
+        {SYMBOLS[j] for j in order[t, : len(ok)]} == ok for t, ok in enumerate(allowed)
+    ])  # fmt: skip
+
+
+def reber_scores(outputs: np.ndarray, strings: list[str]) -> dict:
+    """Steps and strings right (top-k) of ``outputs`` (N, T, 7), and whether all are."""
+    right = [
+        top_k_right(o[: len(s) - 1], allowed_next(s)) for o, s in zip(outputs, strings, strict=True)
+    ]
+    strings_right = sum(bool(r.all()) for r in right)
+    return {
+        "steps_right": float(np.concatenate(right).mean()),
+        "strings_right": strings_right,
+        "solved": strings_right == len(strings),
+    }
+
+
+@dataclasses.dataclass
+class ReberConfig(TaskConfig):
+    task: str = "reber"
+    hidden: int = 16
+    batch_size: int = 16
+    steps: int = 1000
+    eval_every: int = 50
+
+
+@register
+class ReberTask(SupervisedTask):
+    name = "reber"
+    pattern = "many-to-many (next symbol)"
+    source = "generated: embedded Reber grammar, 256 strings per split"
+    metric = "strings right (top-k), solved"
+    baseline = "symbol frequencies"
+    head = "tag"
+    config_class = ReberConfig
+    figures = ()
+
+    def strings(self, seed: int) -> dict[str, list[str]]:
+        return {
+            k: [embedded_string(rng) for _ in range(SIZE)]
+            for i, k in enumerate(("train", "val", "test"))
+            for rng in [np.random.default_rng([seed, i])]
+        }
+
+    def load(self, config) -> RawDataset:
+        splits = {k: one_hot_strings(v) for k, v in self.strings(config.seed).items()}
+        return RawDataset(splits, list(SYMBOLS))
+
+    def problem(self, model, train: SeqData, val: SeqData, config) -> Problem:
+        val_strings = self.strings(config.seed)["val"]
+        batch = min(config.batch_size, len(train))
+
+        def validate(model):
+            logits = predict_logits(model, val)
+            s = reber_scores(logits, val_strings)
+            return {"val_loss": scores(logits, val)[0]["loss"], "val_accuracy": s["steps_right"],
+                    "val_solved": float(s["solved"])}  # fmt: skip
+
+        return Problem(
+            model=model, loss=tag_loss, batches=Batches(train, batch, config.seed),
+            batch_size=batch, evaluate=validate, unit="strings",
+            loss_label="cross-entropy (nats)",
+        )  # fmt: skip
+
+    def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
+        run_dir = Path(run_dir)
+        config, info, model = self.load_run(run_dir, read_config(run_dir))
+        strings = self.strings(config.seed)
+        if split not in strings:
+            raise UserError(f"--split must be one of {', '.join(strings)}, got {split!r}")
+        part, train = one_hot_strings(strings[split]), one_hot_strings(strings["train"])
+        logits = predict_logits(model, part)
+        s, _ = scores(logits, part)
+        freq = np.bincount(train.labels(), minlength=len(SYMBOLS)) + 1.0
+        prior = np.broadcast_to(np.log(freq / freq.sum()), logits.shape)
+        b, _ = scores(prior, part)
+        return {
+            "task": self.name,
+            "split": split,
+            "metrics": {**s, **reber_scores(logits, strings[split]),
+                        "strings_seen": strings_seen(run_dir, config.batch_size)},
+            "baseline": {**b, **reber_scores(prior, strings[split])},
+        }  # fmt: skip
+
+
+def strings_seen(run_dir: Path, batch_size: int) -> int:
+    """Training strings seen by the first evaluation that solved the validation set."""
+    path = Path(run_dir) / io.METRICS
+    rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+    first = [r["step"] for r in rows if r.get("val_solved") == 1.0]
+    return first[0] * batch_size if first else -1
