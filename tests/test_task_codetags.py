@@ -66,6 +66,24 @@ def test_the_majority_tag_baseline_by_hand():
     assert base["span_f1"] == pytest.approx(2 * 0 / (1 + 2))  # (0,2,name) vs two spans
 
 
+def test_html_colours_runs_and_marks_mistakes(tmp_path):
+    from rnnlab.tasks._tokens import encode
+
+    vocab = ["<pad>", "<unk>", "x", " ", "=", "1"]
+    data = encode([list("x = 1")], vocab, [C.char_tags("x = 1\n")[:5].tolist()])
+    C.write_html(
+        tmp_path / "t.html",
+        data,
+        np.array(_classes(*"name space operator operator number".split())),
+        vocab,
+    )
+    body = (tmp_path / "t.html").read_text().split("<pre>")[1]
+    assert body == (
+        '<span class="name">x</span><span class="space"> </span><span class="operator">=</span>'
+        '<span class="operator bad" title="true: space"> </span><span class="number">1</span></pre>'
+    )
+
+
 def test_splits_are_whole_files():
     data = get_task("codetags").load(TaskConfig(task="codetags"))
     sizes = {k: int(v.lengths.sum()) for k, v in data.splits.items()}

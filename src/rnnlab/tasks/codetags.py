@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import io as _io
+import itertools
 import keyword
 import tokenize
 
@@ -137,12 +138,14 @@ def write_html(path, data: SeqData, pred, vocab: list[str], rows: int = 40, *, t
     guess = rows_of(pred, data)[:rows]
     parts = []
     for r, (t, p) in enumerate(zip(true, guess, strict=True)):
-        for step, (a, b) in enumerate(zip(t, p, strict=True)):
-            ch = vocab[int(data.x[r, step, 0])]
-            ch = "\ufffd" if ch.startswith("<") and len(ch) > 1 else ch
+        chars = [vocab[int(i)] for i in data.x[r, : len(t), 0]]
+        chars = ["\ufffd" if len(c) > 1 else c for c in chars]  # <unk>
+        # one <span> per run of characters with the same true and predicted class
+        for (a, b), run in itertools.groupby(zip(t, p, chars, strict=True), lambda s: s[:2]):
+            text = html.escape("".join(c for _, _, c in run))
             tip = f' title="true: {CLASSES[a]}"' if a != b else ""
             cls = f"{CLASSES[b]} bad" if a != b else CLASSES[b]
-            parts.append(f'<span class="{cls}"{tip}>{html.escape(ch)}</span>')
+            parts.append(f'<span class="{cls}"{tip}>{text}</span>')
     css = "".join(f".{k}{{color:{v}}}" for k, v in _COLOURS.items())
     css += ".bad{text-decoration:underline wavy red}pre{font:13px monospace}"
     legend = " ".join(f'<span class="{k}">{k}</span>' for k in CLASSES)
