@@ -93,6 +93,9 @@ def test_loss_by_hand():
     assert float(total) == pytest.approx(-math.log(0.4) + 2 * math.log(4), rel=1e-6)
 
 
+_forward = eqx.filter_jit(lambda net, *args: net(*args[:4], return_attention=args[4:] == (True,)))
+
+
 def _model(attention, cell="lstm", tgt_vocab=9, seed=0, scale=1.0):
     net = Seq2Seq(7, tgt_vocab, cell=cell, hidden=6, embed=5, attention=attention,
                   key=jax.random.key(seed))  # fmt: skip
@@ -109,8 +112,8 @@ def test_teacher_forcing_equals_stepping_by_hand(attention, cell):
     net = _model(attention, cell)
     tgt = jnp.array([[3, 4, 5, EOS], [8, EOS, PAD, PAD]])
     tgt_len = jnp.array([4, 2])
-    logits, a = net(SRC, SRC_LEN, tgt, tgt_len, return_attention=True)
-    enc, state = net.encode(SRC, SRC_LEN)
+    logits, a = _forward(net, SRC, SRC_LEN, tgt, tgt_len, True)
+    enc, state = eqx.filter_jit(type(net).encode)(net, SRC, SRC_LEN)
     step = eqx.filter_jit(net.step)
     for r in range(2):
         s = jax.tree_util.tree_map(lambda x, r=r: x[r], state)
@@ -142,7 +145,7 @@ def _scores(net, r, hyps):
     tgt = jnp.array([list(h) + [PAD] * (3 - len(h)) for h in hyps])  # (n, L)
     tgt_len = jnp.array([len(h) for h in hyps])
     src, src_len = jnp.repeat(SRC[r : r + 1], n, 0), jnp.repeat(SRC_LEN[r : r + 1], n, 0)
-    logp = jax.nn.log_softmax(net(src, src_len, tgt, tgt_len))  # (n, L, V)
+    logp = jax.nn.log_softmax(_forward(net, src, src_len, tgt, tgt_len))  # (n, L, V)
     picked = jnp.take_along_axis(logp, tgt[:, :, None], axis=2)[:, :, 0]
     return np.asarray(jnp.where(jnp.arange(3) < tgt_len[:, None], picked, 0).sum(1))
 
@@ -153,7 +156,7 @@ def test_beam_search_finds_the_best_hypothesis_by_brute_force():
     hyps = [h + (EOS,) for n in range(L) for h in itertools.product(others, repeat=n)]
     hyps += list(itertools.product(others, repeat=L))  # 85 in all
     found_better_than_greedy = False
-    for seed in range(4):
+    for seed in range(2):  # seed 1: the exact search beats greedy on both rows
         net = _model("luong", tgt_vocab=V, seed=seed, scale=2.0)
         tokens, score = beam_search(net, SRC, SRC_LEN, L, len(hyps))
         _, greedy_score, _ = greedy(net, SRC, SRC_LEN, L)
@@ -203,9 +206,9 @@ def test_train_eval_sample(tmp_path, capsys):
     assert set(result["metrics"]) == {"exact_match", "cer", "loss"}
     assert set(result["baseline"]) == {"exact_match", "cer"}
     assert (out / "attention_test.png").is_file()
-    code, stdout, err = run(capsys, "eval", out, "--split", "val", "--beam", "2")
+    code, stdout, err = run(capsys, "eval", out, "--split", "val")
     assert code == 0 and stdout.startswith("val: model: exact_match"), err
-    code, stdout, err = run(capsys, "sample", out, "--prime", "ninety-seven")
+    code, stdout, err = run(capsys, "sample", out, "--prime", "ninety-seven", "--beam", "2")
     assert code == 0, err
     assert set(stdout.strip()) <= set(data.FR_CHARS)
     code, _, err = run(capsys, "sample", out, "--prime", "ninety-seven?")

@@ -213,25 +213,27 @@ class Numbers:
 
 
 def attention_figure(path, model, pairs: data.Pairs, pred: list[str], split: str, k: int = 3):
-    """Attention weights (French output characters x English input characters) of the
-    first ``k`` examples, read along the model's own output."""
+    """Attention weights (French output characters x English input characters) of ``k``
+    examples from the shortest to the longest, read along the model's own output."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     k = min(k, len(pairs))
-    pred = [p[: data.MAX_LEN - 1] for p in pred[:k]]  # one that never ended, cut for EOS
+    by_length = np.argsort([len(e) for e in pairs.english], kind="stable")
+    rows = by_length[np.linspace(0, len(pairs) - 1, k).astype(int)]
+    pred = [pred[r][: data.MAX_LEN - 1] for r in rows]  # one that never ended, cut for EOS
     tgt, tgt_len = data.FR.encode(pred, eos=True)
-    src, src_len = (a[:k] for a in pairs.arrays[:2])
+    src, src_len = (a[rows] for a in pairs.arrays[:2])
     _, a = model(src, src_len, tgt, tgt_len, return_attention=True)  # (k, T, S)
-    fig, axes = plt.subplots(k, 1, figsize=(9, 3.2 * k), dpi=100, squeeze=False)
-    for r, ax in enumerate(axes[:, 0]):
-        S, T = int(src_len[r]), int(tgt_len[r])
-        ax.imshow(np.asarray(a[r, :T, :S]), cmap="Greys", vmin=0, vmax=1, aspect="auto")
+    fig, axes = plt.subplots(k, 1, figsize=(10, 1.5 + 0.1 * tgt_len.sum()), squeeze=False)
+    for i, (r, ax) in enumerate(zip(rows, axes[:, 0], strict=True)):
+        S, T = int(src_len[i]), int(tgt_len[i])
+        ax.imshow(np.asarray(a[i, :T, :S]), cmap="Greys", vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(range(S), list(pairs.english[r]), fontsize=6)
-        ax.set_yticks(range(T), list(pred[r]) + ["<end>"], fontsize=6)
-        ax.set_title(f"{pairs.numbers[r]}: {pred[r]!r} (reference {pairs.french[r]!r})", fontsize=8)
+        ax.set_yticks(range(T), list(pred[i]) + ["<end>"], fontsize=6)
+        ax.set_title(f"{pairs.numbers[r]}: {pred[i]!r} (reference {pairs.french[r]!r})", fontsize=8)
     fig.suptitle(f"numbers, {split} split: attention of each French character", fontsize=9)
     fig.tight_layout()
     io.atomic_write(path, lambda f: fig.savefig(f, format="png"))
