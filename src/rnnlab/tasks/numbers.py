@@ -227,7 +227,10 @@ def attention_figure(path, model, pairs: data.Pairs, pred: list[str], split: str
     tgt, tgt_len = data.FR.encode(pred, eos=True)
     src, src_len = (a[rows] for a in pairs.arrays[:2])
     _, a = model(src, src_len, tgt, tgt_len, return_attention=True)  # (k, T, S)
-    fig, axes = plt.subplots(k, 1, figsize=(10, 1.5 + 0.1 * tgt_len.sum()), squeeze=False)
+    fig, axes = plt.subplots(
+        k, 1, figsize=(10, 1.5 + 0.12 * tgt_len.sum()), squeeze=False,
+        gridspec_kw={"height_ratios": tgt_len},  # one height per output character
+    )  # fmt: skip
     for i, (r, ax) in enumerate(zip(rows, axes[:, 0], strict=True)):
         S, T = int(src_len[i]), int(tgt_len[i])
         ax.imshow(np.asarray(a[i, :T, :S]), cmap="Greys", vmin=0, vmax=1, aspect="auto")
