@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Single-threaded Eigen was faster for small recurrent matmuls on 2 cores (bench/cells.py).
-export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
+# Collective timeouts raised from 40 s: see rnnlab/engine/devices.py.
+export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false --xla_cpu_collective_timeout_seconds=3600 --xla_cpu_collective_call_terminate_timeout_seconds=3600
 
 .PHONY: demo test lint bench clean
 

@@ -5,7 +5,11 @@ import os
 
 # Single-threaded Eigen was faster for small recurrent matmuls on 2 cores (see Makefile);
 # set before jax is first imported.
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+os.environ.setdefault(
+    "XLA_FLAGS",
+    "--xla_cpu_multi_thread_eigen=false --xla_cpu_collective_timeout_seconds=3600 "
+    "--xla_cpu_collective_call_terminate_timeout_seconds=3600",
+)
 # Two CPU host devices, as the CLI makes of two cores: the engine's tests compare a
 # batch split over 2 devices with 1 device.
 os.environ.setdefault("JAX_NUM_CPU_DEVICES", "2")

@@ -21,6 +21,13 @@ from rnnlab.errors import UserError
 
 AXIS = "data"
 EIGEN_FLAG = "--xla_cpu_multi_thread_eigen=false"
+# XLA kills a process whose CPU devices wait more than 40 s for each other in a
+# collective; on a busy machine (2 devices on 2 shared cores) one device's thread can
+# be descheduled that long. Wait an hour instead: a slow step is not a deadlock.
+TIMEOUT_FLAGS = (
+    "--xla_cpu_collective_timeout_seconds=3600",
+    "--xla_cpu_collective_call_terminate_timeout_seconds=3600",
+)
 ENV_DEVICES = "RNNLAB_DEVICES"
 
 
@@ -42,9 +49,11 @@ def configure_host_devices(n: int | None = None) -> None:
     reuse_freed_memory()
     if n is None:
         n = int(os.environ.get(ENV_DEVICES, 0)) or cpu_cores()
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_multi_thread_eigen" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} {EIGEN_FLAG}".strip()
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    for flag in (EIGEN_FLAG, *TIMEOUT_FLAGS):
+        if not any(f.startswith(flag.split("=")[0]) for f in flags):
+            flags.append(flag)
+    os.environ["XLA_FLAGS"] = " ".join(flags)
     try:
         jax.config.update("jax_num_cpu_devices", int(n))
     except RuntimeError:
