@@ -310,4 +310,5 @@ def test_resume_continues_a_task_run(tmp_path, capsys, data_files):
     code, _, err = run(capsys, "train", "--out", out, "--resume", "--hidden", "9")
     assert code == 2 and "--hidden differs" in err
     code, _, err = run(capsys, "sample", out)
-    assert code == 2 and "needs a charlm run" in err
+    assert code == 2 and "classify run, which does not generate" in err
+    assert "charlm" in err and "chorales" in err

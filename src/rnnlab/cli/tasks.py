@@ -140,9 +140,17 @@ def eval_task(name: str, run_dir: Path, split: str, as_json: bool, beam: int | N
 
 def sample_task(name: str, run_dir: Path, prime: str, beam: int | None) -> None:
     """Print the output of a task that decodes (numbers: the French of ``prime``)."""
-    from rnnlab.tasks import get_task
+    from rnnlab.tasks import TASKS, get_task
 
     task = get_task(name)
     if not getattr(task, "decodes", False):
-        raise UserError(f"{run_dir} holds a {name} run; sample needs a charlm or numbers run")
+        can = ["charlm"] + [
+            n
+            for n in TASKS
+            if n != "charlm" and (generates(n) or getattr(TASKS[n], "decodes", False))
+        ]
+        raise UserError(
+            f"{run_dir} holds a {name} run, which does not generate; "
+            f"sample needs a run of {', '.join(can)}"
+        )
     typer.echo(task.sample(run_dir, prime, beam=beam or 1))
