@@ -34,7 +34,7 @@ def train(
         int, Opt(help="Steps seen at once by --model window-mlp and conv1d (default: 8).")
     ] = None,
     attention: Annotated[
-        str, Opt(help="--task numbers: luong (default) | none, over the encoder's outputs.")
+        str, Opt(help="--task numbers: luong (default) | bahdanau | none, over the encoder.")
     ] = None,
     size: Annotated[
         int, Opt(help="--task numbers: training pairs (default: 20000; val, test: a tenth).")

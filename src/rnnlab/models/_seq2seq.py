@@ -13,12 +13,57 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells import make_cell
+from rnnlab.cells._base import Step
 from rnnlab.layers import RNN
 from rnnlab.unroll import unroll
 
 PAD, BOS, EOS = 0, 1, 2
-ATTENTION = ("none", "luong")
+ATTENTION = ("none", "luong", "bahdanau")
 NEG = -1e9  # the score of a masked source position (finite: exp underflows to 0)
+
+
+class BahdanauCell(Step):
+    """A decoder cell that attends before each step (Bahdanau et al. 2015, appendix A):
+
+        e_tj = v^T tanh(W s_{t-1} + U h_j),   a_t = softmax_j(e_t),   c_t = sum_j a_tj h_j
+        s_t = cell(s_{t-1}, [x_t; c_t])
+
+    with ``h_j`` the encoder outputs, carried in the state beside the inner cell's
+    state: ``(state, h (S, H), U h (S, A), mask (S,))``, so that :func:`rnnlab.unroll`
+    runs it like any cell (its plain-autodiff path). A step outputs ``[s_t; c_t; a_t]``.
+    """
+
+    cell: eqx.Module  # over [x; c]: input_size + H
+    W: jax.Array  # (A, H)
+    U: jax.Array  # (A, H)
+    v: jax.Array  # (A,)
+    input_size: int = eqx.field(static=True)
+
+    def __init__(self, cell, input_size, hidden, *, key):
+        k = jax.random.split(key, 4)
+        self.cell = make_cell(cell, input_size + hidden, hidden, key=k[0])
+        self.W = jax.random.normal(k[1], (hidden, hidden)) / hidden**0.5
+        self.U = jax.random.normal(k[2], (hidden, hidden)) / hidden**0.5
+        self.v = jax.random.normal(k[3], (hidden,)) / hidden**0.5
+        self.input_size = input_size
+
+    def start(self, state, enc, src_mask):
+        """The state before the first step, for one sample: ``enc`` (S, H), mask (S,)."""
+        return state, enc, enc @ self.U.T, src_mask
+
+    def input_proj(self, x):
+        return x
+
+    def output(self, state):
+        return self.cell.output(state[0])
+
+    def step(self, state, x):
+        s, enc, keys, mask = state
+        e = jnp.tanh(keys + self.W @ self.cell.hidden(s)) @ self.v  # (S,)
+        a = jax.nn.softmax(jnp.where(mask, e, NEG))
+        c = a @ enc  # (H,)
+        s, y = self.cell(s, jnp.concatenate([x, c]))
+        return (s, enc, keys, mask), jnp.concatenate([y, c, a]), {}
 
 
 def shift_right(tgt):
@@ -27,7 +72,8 @@ def shift_right(tgt):
 
 
 class Seq2Seq(eqx.Module):
-    """Encoder-decoder (Sutskever et al. 2014) with Luong et al. (2015) global attention.
+    """Encoder-decoder (Sutskever et al. 2014) with Luong et al. (2015) global attention
+    or Bahdanau et al. (2015) additive attention.
 
     The encoder, ``layers`` recurrent layers of ``cell`` over embedded source symbols,
     hands its last layer's final state to the decoder, one ``cell`` over embedded
@@ -37,8 +83,10 @@ class Seq2Seq(eqx.Module):
         score_tj = h_t^T W_a s_j,   a_t = softmax_j(score_t),   c_t = sum_j a_tj s_j
         h~_t = tanh(W_c [c_t; h_t]),   p(y_t | y_<t, x) = softmax(W_s h~_t)
 
-    and with ``"none"`` the readout reads ``h_t`` directly (the encoder's final state
-    is then all the decoder knows of the source).
+    With ``"bahdanau"`` the decoder attends before each step (:class:`BahdanauCell`,
+    from its previous state), reads ``[x_t; c_t]``, and the same ``h~_t`` is formed from
+    its ``c_t`` and ``h_t``. With ``"none"`` the readout reads ``h_t`` directly (the
+    encoder's final state is then all the decoder knows of the source).
 
     ``net(src, src_len, tgt, tgt_len)``: ``src`` (B, S), ``tgt`` (B, T) int ids (the
     reference, EOS included), lengths (B,) -> logits (B, T, V_tgt) of every target
@@ -70,10 +118,17 @@ class Seq2Seq(eqx.Module):
         self.src_embed = jax.random.normal(k[0], (src_vocab, embed))
         self.tgt_embed = jax.random.normal(k[1], (tgt_vocab, embed))
         self.encoder = RNN(cell, embed, hidden, layers, key=k[2])
-        self.decoder = make_cell(cell, embed, hidden, key=k[3])
+        if attention == "bahdanau":
+            self.decoder = BahdanauCell(cell, embed, hidden, key=k[3])
+        else:
+            self.decoder = make_cell(cell, embed, hidden, key=k[3])
         self.attention = attention
-        if attention == "luong":
-            self.W_a = jax.random.normal(k[4], (hidden, hidden)) / hidden**0.5
+        if attention != "none":
+            self.W_a = (
+                jax.random.normal(k[4], (hidden, hidden)) / hidden**0.5
+                if attention == "luong"
+                else None
+            )
             self.W_c = eqx.nn.Linear(2 * hidden, hidden, key=k[5])
         else:
             self.W_a, self.W_c = None, None
@@ -85,42 +140,55 @@ class Seq2Seq(eqx.Module):
         enc, states = self.encoder(self.src_embed[src], lengths=src_len)
         return enc, states[-1]
 
+    def start(self, state, enc, src_mask):
+        """The decoder's first state for a batch: the encoder's final state (with the
+        encoder outputs beside it for Bahdanau attention)."""
+        if self.attention != "bahdanau":
+            return state
+        return jax.vmap(self.decoder.start)(state, enc, src_mask)
+
     def attend(self, h, enc, src_mask):
         """``h`` (..., H) decoder outputs, ``enc`` (S, H), ``src_mask`` (S,) -> the
-        attentional hidden state h~ (..., H) and weights a (..., S)."""
+        context c (..., H) and weights a (..., S) of Luong's general score."""
         score = (h @ self.W_a) @ enc.T  # (..., S)
         a = jax.nn.softmax(jnp.where(src_mask, score, NEG), axis=-1)
-        c = a @ enc  # (..., H)
-        ch = jnp.concatenate([c, h], axis=-1)  # (..., 2H)
-        return jnp.tanh(ch @ self.W_c.weight.T + self.W_c.bias), a
+        return a @ enc, a
 
-    def head(self, h, enc, src_mask):
-        """Logits (..., V) and attention weights (..., S) (zeros without attention)."""
+    def head(self, y, enc, src_mask):
+        """Logits (..., V) and attention weights (..., S) (zeros without attention) of
+        decoder outputs ``y`` (..., H) (Bahdanau: (..., 2H + S), ``[h; c; a]``)."""
+        H = enc.shape[-1]
         if self.attention == "none":
-            a = jnp.zeros(h.shape[:-1] + enc.shape[:1])
+            h, a = y, jnp.zeros(y.shape[:-1] + enc.shape[:1])
         else:
-            h, a = self.attend(h, enc, src_mask)
+            if self.attention == "luong":
+                c, a = self.attend(y, enc, src_mask)
+                h = y
+            else:
+                h, c, a = y[..., :H], y[..., H : 2 * H], y[..., 2 * H :]
+            ch = jnp.concatenate([c, h], axis=-1)  # (..., 2H)
+            h = jnp.tanh(ch @ self.W_c.weight.T + self.W_c.bias)  # h~
         return h @ self.readout.weight.T + self.readout.bias, a
 
     def __call__(self, src, src_len, tgt, tgt_len, *, return_attention=False):
         enc, state = self.encode(src, src_len)  # (B, S, H)
-        xs = self.tgt_embed[shift_right(tgt)]  # (B, T, E)
-        hs, _ = unroll(self.decoder, xs, state, lengths=tgt_len)  # (B, T, H)
         mask = jnp.arange(src.shape[1])[None, :] < src_len[:, None]  # (B, S)
-        logits, a = jax.vmap(self.head)(hs, enc, mask)  # (B, T, V), (B, T, S)
+        xs = self.tgt_embed[shift_right(tgt)]  # (B, T, E)
+        ys, _ = unroll(self.decoder, xs, self.start(state, enc, mask), lengths=tgt_len)
+        logits, a = jax.vmap(self.head)(ys, enc, mask)  # (B, T, V), (B, T, S)
         return (logits, a) if return_attention else logits
 
     def step(self, state, token, enc, src_mask):
         """One decoding step for one sample: ``token`` () -> (state, log-probs (V,), a (S,))."""
-        state, h = self.decoder(state, self.tgt_embed[token])
-        logits, a = self.head(h, enc, src_mask)
+        state, y = self.decoder(state, self.tgt_embed[token])
+        logits, a = self.head(y, enc, src_mask)
         return state, jax.nn.log_softmax(logits), a
 
 
 def _encoded(model, src, src_len):
     enc, state = model.encode(src, src_len)
     mask = jnp.arange(src.shape[1])[None, :] < src_len[:, None]  # (B, S)
-    return enc, state, mask
+    return enc, model.start(state, enc, mask), mask
 
 
 @eqx.filter_jit
