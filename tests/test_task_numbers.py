@@ -220,3 +220,6 @@ def test_train_eval_sample(tmp_path, capsys):
     code, _, err = run(capsys, "train", "--task", "numbers", "--out", tmp_path / "b",
                        "--attention", "dot")  # fmt: skip
     assert code == 2 and "--attention" in err
+    code, _, err = run(capsys, "train", "--task", "numbers", "--out", tmp_path / "c",
+                       "--dropout", "0.1")  # fmt: skip
+    assert code == 2 and "--dropout" in err and not (tmp_path / "c").exists()

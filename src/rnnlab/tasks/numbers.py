@@ -44,6 +44,8 @@ class NumbersConfig(TaskConfig):
         if self.attention not in ATTENTION:
             raise UserError(f"--attention must be one of {', '.join(ATTENTION)}, got "
                             f"{self.attention!r}")  # fmt: skip
+        if self.dropout:
+            raise UserError("--dropout does not apply to --task numbers (its Seq2Seq has none)")
         for name in ("embed", "size"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name} must be >= 1, got {getattr(self, name)}")
