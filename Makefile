@@ -28,7 +28,7 @@ $(VENV)/.test: pyproject.toml $(VENV)/.base
 # The demo's run directory is its own: a new `make demo` starts it afresh.
 demo: $(VENV)/.base
 	rm -rf runs/demo
-	$(BIN)/rnnlab train --out runs/demo --steps 2500 --minutes 6 --eval-every 500 --seed 0
+	$(BIN)/rnnlab train --out runs/demo --steps 6000 --minutes 6 --eval-every 1000 --seed 0
 	$(BIN)/rnnlab sample runs/demo --length 600 --temperature 0.8 --prime "ROMEO:" --seed 0
 	$(BIN)/rnnlab eval runs/demo --split test
 
