@@ -37,7 +37,7 @@ lint: $(VENV)/.test
 	$(BIN)/ruff format --check src tests bench examples
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/cells.py
