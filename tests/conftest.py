@@ -63,8 +63,10 @@ class Spec:
 SPECS = [
     Spec("elman", "elman", {}),
     Spec("jordan", "jordan", {}),
+    Spec("jordan_mu", "jordan", {"mu": 0.5}),
     Spec("lstm", "lstm", {}),
     Spec("lstm1997", "lstm1997", {}),
+    Spec("lstm1997_paper", "lstm1997", {"squash": "paper"}),
     Spec("peephole", "peephole", {}),
     Spec("cifg", "cifg", {}),
     Spec("gru", "gru", {}),

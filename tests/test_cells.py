@@ -27,11 +27,16 @@ def np_elman(P, h, x, cell):
     return h, h, {"h": h}
 
 
-def np_jordan(P, y_prev, x, cell):
-    # Jordan 1986: the context is the previous output y, not the hidden layer.
-    h = np.tanh(P["weight_ih"] @ x + P["bias_ih"] + P["weight_hh"] @ y_prev + P["bias_hh"])
+def np_jordan(P, state, x, cell):
+    # Jordan 1986: the context is the state units s = mu s + y (previous output y),
+    # not the hidden layer; with mu = 0 the state is y alone.
+    s = state if cell.mu == 0 else state[0]
+    h = np.tanh(P["weight_ih"] @ x + P["bias_ih"] + P["weight_hh"] @ s + P["bias_hh"])
     y = np.tanh(P["weight_out"] @ h + P["bias_out"])
-    return y, y, {"h": h, "y": y}
+    if cell.mu == 0:
+        return y, y, {"h": h, "y": y}
+    s = cell.mu * s + y
+    return (s, y), y, {"h": h, "y": y, "s": s}
 
 
 def _affine(P, x, h, blocks):
@@ -49,12 +54,15 @@ def np_lstm(P, state, x, cell):
 
 
 def np_lstm1997(P, state, x, cell):
-    # Hochreiter & Schmidhuber 1997: no forget gate, the carousel keeps c.
+    # Hochreiter & Schmidhuber 1997: no forget gate, the carousel keeps c; with
+    # squash="paper" their g = 4 sigma - 2 and h = 2 sigma - 1.
     h, c = state
     a_i, a_g, a_o = _affine(P, x, h, 3)
-    i, g, o = sigmoid(a_i), np.tanh(a_g), sigmoid(a_o)
+    paper = cell.squash == "paper"
+    i, o = sigmoid(a_i), sigmoid(a_o)
+    g = 4 * sigmoid(a_g) - 2 if paper else np.tanh(a_g)
     c = c + i * g
-    h = o * np.tanh(c)
+    h = o * (2 * sigmoid(c) - 1 if paper else np.tanh(c))
     return (h, c), h, {"h": h, "c": c, "i": i, "g": g, "o": o}
 
 
@@ -129,8 +137,10 @@ def np_mtrnn(P, u, x, cell):
 NUMPY_STEP = {
     "elman": np_elman,
     "jordan": np_jordan,
+    "jordan_mu": np_jordan,
     "lstm": np_lstm,
     "lstm1997": np_lstm1997,
+    "lstm1997_paper": np_lstm1997,
     "peephole": np_peephole,
     "cifg": np_cifg,
     "gru": np_gru,

@@ -44,15 +44,27 @@ class JordanCell(Step):
     r"""Jordan's network, one step (Jordan 1986): the context is the previous *output*.
 
     .. math::
-        h_t &= \mathrm{act}(W x_t + b_{ih} + U y_{t-1} + b_{hh}) \\
+        s_t &= \mu\, s_{t-1} + y_{t-1} \\
+        h_t &= \mathrm{act}(W x_t + b_{ih} + U s_t + b_{hh}) \\
         y_t &= \mathrm{out}(V h_t + b_y)
 
-    State: the previous output ``y`` (O,). Output: ``y``. ``output_size`` defaults
-    to ``hidden_size``; ``act`` and ``out`` default to tanh.
+    ``s`` are Jordan's state units: a copy of the previous output plus a self-loop
+    of fixed weight ``mu``, so that they hold a decaying trace of all past outputs
+    (with ``s_0 = y_0 = 0`` by default). ``mu = 0`` (default) gives ``s_t = y_{t-1}``,
+    the context most textbooks draw; ``mu`` is fixed data, not trained.
+
+    State: with ``mu = 0``, the previous output ``y`` (O,); otherwise the pair
+    ``(s, y)``, each (O,), where ``s`` is the next step's ``s_{t+1} = mu s_t + y_t``
+    (``hidden``) and ``y`` the output. Output: ``y``. ``output_size`` defaults to
+    ``hidden_size``; ``act`` and ``out`` default to tanh.
+
+    >>> import jax, rnnlab
+    >>> cell = rnnlab.JordanCell(3, 5, mu=0.5, key=jax.random.key(0))
+    >>> (s, y), y = cell(cell.init_state(), jax.numpy.ones(3))
     """
 
     weight_ih: jax.Array  # (H, D)
-    weight_hh: jax.Array  # (H, O) -- from the previous output, not the hidden state
+    weight_hh: jax.Array  # (H, O) -- from the state units, not the hidden layer
     bias_ih: jax.Array | None
     bias_hh: jax.Array | None
     weight_out: jax.Array  # (O, H)
@@ -62,6 +74,7 @@ class JordanCell(Step):
     output_size: int = eqx.field(static=True)
     nonlinearity: str = eqx.field(static=True)
     output_nonlinearity: str = eqx.field(static=True)
+    mu: float = eqx.field(static=True)
 
     def __init__(
         self,
@@ -71,6 +84,7 @@ class JordanCell(Step):
         output_size=None,
         nonlinearity="tanh",
         output_nonlinearity="tanh",
+        mu=0.0,
         use_bias=True,
         key,
     ):
@@ -86,20 +100,32 @@ class JordanCell(Step):
         self.bias_out = uniform(k6, (O,), H) if use_bias else None
         self.input_size, self.hidden_size, self.output_size = input_size, H, O
         self.nonlinearity, self.output_nonlinearity = nonlinearity, output_nonlinearity
+        self.mu = float(mu)
 
     def init_state(self):
-        return jnp.zeros(self.output_size)
+        y = jnp.zeros(self.output_size)
+        return y if self.mu == 0 else (y, y)
+
+    def hidden(self, state):
+        return state if self.mu == 0 else state[0]
+
+    def output(self, state):
+        return state if self.mu == 0 else state[1]
 
     def input_proj(self, x):
         xp = project(x, self.weight_ih)  # (..., H)
         return xp if self.bias_ih is None else xp + self.bias_ih
 
-    def step(self, y_prev, xp):
+    def step(self, state, xp):
         act, out = activation(self.nonlinearity), activation(self.output_nonlinearity)
-        context = y_prev @ self.weight_hh.T
+        s = self.hidden(state)  # s_t (O,)
+        context = s @ self.weight_hh.T
         if self.bias_hh is not None:
             context = context + self.bias_hh
         h = act(xp + context)
         v = h @ self.weight_out.T
         y = out(v if self.bias_out is None else v + self.bias_out)
-        return y, y, {"h": h, "y": y}
+        if self.mu == 0:
+            return y, y, {"h": h, "y": y}
+        s_next = self.mu * s + y  # Jordan 1986: the state units' self-loop
+        return (s_next, y), y, {"h": h, "y": y, "s": s_next}

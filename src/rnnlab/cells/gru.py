@@ -23,6 +23,12 @@ class GRUCell(Cell):
     With ``reset_after=False``, the paper's form: the reset gate scales ``h``
     *before* the matmul, ``n = tanh(W_n x + b_in + U_n (r * h) + b_hn)``.
 
+    Here ``z`` keeps the old state (``z = 1`` copies ``h``), as in torch and in Cho et
+    al. 2014 (``h = z h_prev + (1 - z) h~``). Slides that follow Chung et
+    al. 2014 write ``h' = (1 - z) h + z n``: their ``z`` writes the new state. The
+    two are the same cell with ``z_slide = 1 - z_here``; since ``1 - sigma(a) =
+    sigma(-a)``, a slide's weights ``W_z, U_z, b_z`` are these negated.
+
     Gate order in the weights: r, z, n (as torch). State and output: ``h`` (H,).
     """
 

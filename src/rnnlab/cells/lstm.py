@@ -7,10 +7,14 @@ is ``(h, c)``, each (H,); the output is ``h``.
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from rnnlab.cells._base import Cell, gates, sigmoid, tanh, uniform
+from rnnlab.errors import UserError
+
+SQUASH = ("tanh", "paper")  # LSTM1997Cell: the modern tanh, or the 1997 paper's g and h
 
 
 class _LSTMBase(Cell):
@@ -65,15 +69,55 @@ class LSTM1997Cell(_LSTMBase):
     at 1, so the error flowing back along ``c`` never decays (and ``c`` may grow
     without bound on long streams, the problem the forget gate later fixed).
     Gate order in the weights: i, g, o.
+
+    ``squash="tanh"`` (default) is the modern form above. ``squash="paper"`` uses the
+    paper's squashing functions, its ``g`` and ``h``: the cell input
+    ``g = 4 sigma(a_g) - 2`` in [-2, 2] and ``h = o * (2 sigma(c) - 1)``, the cell
+    output squashed into [-1, 1] (``4 sigma(a) - 2 = 2 tanh(a / 2)``,
+    ``2 sigma(c) - 1 = tanh(c / 2)``).
+
+    What the 1997 experiments had that this cell does not express:
+
+    - *Memory blocks*: the paper groups S cells into a block that shares one input
+      and one output gate. Here every cell has its own gates (blocks of size 1); a
+      block of S cells is this cell with the S rows of each gate's weights tied.
+      The model class is the same up to that tying; the gate parameter count is not.
+    - *Truncated gradient*: the paper's learning rule truncates the error flow
+      into the gates and the cell input along the recurrent connections (errors
+      reach back in time only through the carousel ``c``), for a local O(1) cost
+      per weight and step. That truncation lives in the learning algorithm, outside
+      the cell; :func:`rnnlab.unroll` computes the full gradient (its ``truncate``
+      option cuts at chunk boundaries, a different truncation).
+
+    Neither changes what one step computes, but both change training: learning
+    speed and success rates from rnnlab are not replications of the paper's tables
+    (nor are its other choices, such as online updates and its initial biases).
+
+    >>> import jax, rnnlab
+    >>> cell = rnnlab.LSTM1997Cell(3, 4, squash="paper", key=jax.random.key(0))
+    >>> (h, c), y = cell(cell.init_state(), jax.numpy.ones(3))
     """
 
+    squash: str = eqx.field(static=True)
     gates = 3
+
+    def __init__(self, input_size, hidden_size, *, squash="tanh", use_bias=True, key):
+        if squash not in SQUASH:
+            raise UserError(f"unknown squash {squash!r}; choose one of {', '.join(SQUASH)}")
+        super().__init__(input_size, hidden_size, use_bias=use_bias, key=key)
+        self.squash = squash
 
     def pointwise(self, state, xp, hp):
         h, c = state
-        i, g, o = gates(xp + hp, i=sigmoid, g=tanh, o=sigmoid)  # 3 x (H,)
-        c = c + i * g
-        h = o * tanh(c)
+        if self.squash == "tanh":
+            i, g, o = gates(xp + hp, i=sigmoid, g=tanh, o=sigmoid)  # 3 x (H,)
+            c = c + i * g
+            h = o * tanh(c)
+        else:  # Hochreiter & Schmidhuber 1997, their g and h
+            i, s_g, o = gates(xp + hp, i=sigmoid, g=sigmoid, o=sigmoid)  # 3 x (H,)
+            g = 4 * s_g - 2
+            c = c + i * g
+            h = o * (2 * sigmoid(c) - 1)
         return (h, c), h, {"h": h, "c": c, "i": i, "g": g, "o": o}
 
 
@@ -127,6 +171,12 @@ class CIFGLSTMCell(_LSTMBase):
         g = \tanh(W_g x + U_g h + b_g) \quad
         o = \sigma(W_o x + U_o h + b_o) \\
         c &= f \odot c + (1 - f) \odot g \qquad h = o \odot \tanh(c)
+
+    This is :class:`LSTMCell` with the coupling and *without* peepholes. Greff et
+    al.'s CIFG is a variant of their vanilla LSTM, which has peepholes, so theirs
+    has both. Which gate keeps its weights does not matter: ``1 - sigma(a) =
+    sigma(-a)``, so ``f = 1 - i`` with the input gate's weights is this cell with
+    those weights negated.
 
     Gate order in the weights: f, g, o.
     """

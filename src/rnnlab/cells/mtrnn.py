@@ -37,6 +37,18 @@ class MTRNNCell(Step):
 
     State: ``u`` (H,). Output: ``h = tanh(u)`` (H,), every group.
 
+    Every unit here, io units included, is a tanh unit. The paper's input-output
+    units differ: they give a softmax readout of a sparse (topology-preserving map)
+    encoding of the sensorimotor values; rnnlab leaves any readout to the layer above.
+
+    ``learn_initial_state=True`` adds ``initial_state`` (H,), a trainable ``u_0``
+    (zero at first) that ``init_state`` returns, so that ``unroll(cell, xs)`` starts
+    from it and trains it. It is one vector shared by every sequence. The paper
+    learns the slow context units' initial state once per training sequence, the
+    code that selects which sequence the network produces; to do that, keep a table
+    ``u0`` (N, H) of your own beside the cell and pass ``state=u0[sequence_ids]`` to
+    :func:`rnnlab.unroll`.
+
     >>> import jax, rnnlab
     >>> cell = rnnlab.MTRNNCell(4, key=jax.random.key(0))
     >>> cell.hidden_size, cell.tau[0], cell.tau[-1]
@@ -49,6 +61,7 @@ class MTRNNCell(Step):
     tau: jax.Array  # (H,)
     mask_ih: jax.Array  # (H, D), 1 where a connection exists
     mask_hh: jax.Array  # (H, H)
+    initial_state: jax.Array | None  # (H,) trainable u_0, or None for zeros
     input_size: int = eqx.field(static=True)
     hidden_size: int = eqx.field(static=True)
     groups: tuple[int, int, int] = eqx.field(static=True)  # (io, fast, slow) sizes
@@ -65,6 +78,7 @@ class MTRNNCell(Step):
         tau_fast=PAPER_TAU["fast"],
         tau_slow=PAPER_TAU["slow"],
         tau=None,
+        learn_initial_state=False,
         key,
     ):
         if hidden_size is None:
@@ -104,12 +118,16 @@ class MTRNNCell(Step):
         self.weight_hh = uniform(k2, (H, H), H) * self.mask_hh
         self.bias = uniform(k3, (H,), H)
         self.tau = jnp.asarray(tau)
+        self.initial_state = jnp.zeros(H) if learn_initial_state else None
         self.input_size, self.hidden_size = input_size, H
         self.groups = (int(n_io), int(n_fast), int(n_slow))
 
     @property
     def output_size(self) -> int:
         return self.hidden_size
+
+    def init_state(self):
+        return super().init_state() if self.initial_state is None else self.initial_state
 
     def output(self, state):
         return jnp.tanh(state)
