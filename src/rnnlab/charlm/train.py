@@ -22,22 +22,9 @@ from rnnlab.charlm import checkpoint as ckpt
 from rnnlab.charlm.config import RunConfig
 from rnnlab.charlm.sample import evaluate, sample
 from rnnlab.data import StreamBatches, Vocab, load_corpus, split_ids
-from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, make_optimizer
+from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, optimizer_of
 from rnnlab.engine.devices import process_index
 from rnnlab.errors import UserError
-
-
-def optimizer_of(cfg) -> optax.GradientTransformation:
-    """The optax optimizer of a :class:`~rnnlab.charlm.TrainConfig`."""
-    return make_optimizer(
-        cfg.optimizer,
-        cfg.lr,
-        clip=cfg.clip or None,
-        schedule=cfg.schedule,
-        warmup=cfg.warmup,
-        steps=cfg.steps,
-        momentum=cfg.momentum,
-    )
 
 
 @functools.cache
@@ -133,14 +120,7 @@ def train(
         unit="chars",
         loss_label="cross-entropy (nats/char)",
     )
-    settings = Settings(
-        steps=cfg.steps,
-        minutes=cfg.minutes,
-        eval_every=cfg.eval_every,
-        log_every=cfg.log_every,
-        seed=cfg.seed,
-        devices=cfg.devices,
-    )
+    settings = Settings.of(cfg)
 
     def relay(event):
         if event["event"] == "start":

@@ -90,6 +90,12 @@ class Settings:
     devices: int | None = None  # per process; None: the most that divide the batch
     fuse_update: bool = False  # optimizer update in the same jit as the sharded gradient
 
+    @classmethod
+    def of(cls, config) -> Settings:
+        """The settings of a run config with the CLI's field names (``--steps``, ...)."""
+        names = ("steps", "minutes", "eval_every", "log_every", "seed", "devices")
+        return cls(**{name: getattr(config, name) for name in names})
+
 
 @dataclasses.dataclass
 class Result:

@@ -76,3 +76,18 @@ def make_optimizer(
     else:
         opt = optax.sgd(rate, momentum=momentum or None)
     return optax.chain(optax.clip_by_global_norm(clip), opt) if clip else opt
+
+
+def optimizer_of(config, steps_per_epoch: int | None = None) -> optax.GradientTransformation:
+    """:func:`make_optimizer` from a run config with the CLI's field names (``optimizer``,
+    ``lr``, ``clip`` (0: off), ``schedule``, ``warmup``, ``steps``, ``momentum``)."""
+    return make_optimizer(
+        config.optimizer,
+        config.lr,
+        clip=config.clip or None,
+        schedule=config.schedule,
+        warmup=config.warmup,
+        steps=config.steps,
+        momentum=config.momentum,
+        steps_per_epoch=steps_per_epoch,
+    )

@@ -18,7 +18,7 @@ import numpy as np
 import optax
 
 from rnnlab.cells import CELLS
-from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, io, make_optimizer
+from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, io, optimizer_of
 from rnnlab.errors import UserError
 from rnnlab.tasks import _figures
 from rnnlab.tasks._data import Batches, Dataset, SeqData, scaled
@@ -210,15 +210,8 @@ class SupervisedTask:
         info = data.info()
         train, val = (scaled(data.splits[s], info) for s in ("train", "val"))
         problem = self.problem(self.build_model(config, info), train, val, config)
-        optimizer = make_optimizer(
-            config.optimizer, config.lr, clip=config.clip or None, schedule=config.schedule,
-            warmup=config.warmup, steps=config.steps, momentum=config.momentum,
-            steps_per_epoch=problem.batches.per_epoch,
-        )  # fmt: skip
-        settings = Settings(
-            steps=config.steps, minutes=config.minutes, eval_every=config.eval_every,
-            log_every=config.log_every, seed=config.seed, devices=config.devices,
-        )  # fmt: skip
+        optimizer = optimizer_of(config, steps_per_epoch=problem.batches.per_epoch)
+        settings = Settings.of(config)
         saved = {"task": self.name, "config": dataclasses.asdict(config), "data": info}
         report({"event": "data", "task": self.name, "sizes": info["sizes"]})
         result = fit(

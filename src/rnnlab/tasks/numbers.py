@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, io, make_optimizer
+from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, io, optimizer_of
 from rnnlab.errors import UserError
 from rnnlab.models._seq2seq import ATTENTION, Seq2Seq, beam_search, greedy
 from rnnlab.tasks import _numbers as data
@@ -159,15 +159,8 @@ class Numbers:
             check_new_run_dir(run_dir)
         splits = data.load(config.size)
         problem = self.problem(self.build_model(config), splits["train"], splits["val"], config)
-        optimizer = make_optimizer(
-            config.optimizer, config.lr, clip=config.clip or None, schedule=config.schedule,
-            warmup=config.warmup, steps=config.steps, momentum=config.momentum,
-            steps_per_epoch=problem.batches.per_epoch,
-        )  # fmt: skip
-        settings = Settings(
-            steps=config.steps, minutes=config.minutes, eval_every=config.eval_every,
-            log_every=config.log_every, seed=config.seed, devices=config.devices,
-        )  # fmt: skip
+        optimizer = optimizer_of(config, steps_per_epoch=problem.batches.per_epoch)
+        settings = Settings.of(config)
         sizes = {k: len(v) for k, v in splits.items()}
         saved = {"task": self.name, "config": dataclasses.asdict(config), "data": {"sizes": sizes}}
         report({"event": "data", "task": self.name, "sizes": sizes})
