@@ -5,6 +5,7 @@ import hashlib
 import re
 
 import pytest
+from _cli import run
 
 from rnnlab.cli import main
 
@@ -25,16 +26,6 @@ TINY = [
     "--log-every",
     "3",
 ]
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def snapshot(directory):

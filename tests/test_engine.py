@@ -15,11 +15,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _cli import run as run_cli
 
 from rnnlab.charlm import RunConfig, train
 from rnnlab.charlm.model import CharLM
 from rnnlab.charlm.train import lm_loss
-from rnnlab.cli import main
 from rnnlab.engine import Problem, RunLock, Settings, fit, make_optimizer
 from rnnlab.engine import io as engine_io
 
@@ -122,15 +122,6 @@ def test_resume_on_another_device_count_continues_the_same_run(tmp_path):
     np.testing.assert_allclose(
         [split[s] for s in range(1, 9)], [whole[s] for s in range(1, 9)], rtol=2e-5
     )
-
-
-def run_cli(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    return code, *capsys.readouterr()
 
 
 def snapshot(directory):

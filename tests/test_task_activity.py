@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.models import Conv1D, WindowMLP
 from rnnlab.tasks import SeqData, get_task
 from rnnlab.tasks import activity as A
@@ -21,16 +21,6 @@ def cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RNNLAB_CACHE", str(tmp_path_factory.mktemp("cache")))
         yield
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_stitched_segments_are_slices_of_their_recordings():

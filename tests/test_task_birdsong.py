@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.tasks import birdsong
 from rnnlab.tasks._data import split_rows
 
@@ -14,16 +14,6 @@ try:
     birdsong.examples_dir()
 except Exception:  # crowsetta's files are not installed
     pytest.skip("crowsetta's example files are not installed", allow_module_level=True)
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_read_the_finch_and_the_canary():

@@ -5,24 +5,14 @@ import math
 
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.tasks import chorales
 from rnnlab.tasks._data import SeqData
 from rnnlab.tasks._midi import midi_bytes, note_name, note_numbers, read_midi
 
 pytest.importorskip("music21")
 FEW = ["bach/bwv269", "bach/bwv347", "bach/bwv153.1", "bach/bwv86.6", "bach/bwv267", "bach/bwv281"]
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def names(roll_frame):

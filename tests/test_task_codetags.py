@@ -4,22 +4,12 @@ import json
 
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.tasks import SeqData, TaskConfig, get_task
 from rnnlab.tasks import codetags as C
 
 TINY = ["--hidden", "8", "--embed", "4", "--steps", "3", "--eval-every", "3", "--log-every", "3"]
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _classes(*names):

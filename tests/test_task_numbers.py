@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.models._seq2seq import BOS, EOS, PAD, Seq2Seq, beam_search, greedy
 from rnnlab.tasks import _numbers as data
 from rnnlab.tasks.numbers import seq2seq_loss
@@ -180,16 +180,6 @@ def test_beam_search_finds_the_best_hypothesis_by_brute_force():
 
 
 # --- the command line -------------------------------------------------------------------
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_eval_sample(tmp_path, capsys):

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.tasks import adding, reber, xor
 
 # Reber's automaton by hand (Cleeremans et al. 1989, Fig. 1), states after each symbol.
@@ -28,16 +28,6 @@ def accepts(s):
 
 def embedded(s):
     return s[0] == "B" and s[1] in "TP" and s[-2:] == s[1] + "E" and accepts(s[2:-2])
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_xor_stream_and_phase_errors():

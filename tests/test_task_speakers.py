@@ -6,24 +6,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.models import Embedded, SequenceClassifier
 from rnnlab.tasks import SeqData, TaskConfig, get_task
 from rnnlab.tasks import speakers as S
 from rnnlab.tasks._tokens import build_vocab, encode
 
 TINY = ["--hidden", "8", "--embed", "4", "--steps", "3", "--eval-every", "3", "--log-every", "3"]
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

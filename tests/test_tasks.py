@@ -6,23 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.models import SequenceClassifier, last_valid
 from rnnlab.tasks import TASKS, SeqData, _aeon, baseline_scores, classify_loss, get_task, tag_loss
 from rnnlab.tasks._data import split_rows
 
 TINY = ["--hidden", "8", "--steps", "4", "--eval-every", "4", "--log-every", "2"]
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module", autouse=True)

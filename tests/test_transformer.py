@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _cli import run
 
-from rnnlab.cli import main
 from rnnlab.models import CausalTransformer, TransformerEncoder
 from rnnlab.models._transformer import SelfAttention, sinusoids
 
@@ -73,16 +73,6 @@ def test_the_decoder_is_causal_within_its_context():
     past = net(x.at[0, 3].set(5.0), lengths)
     np.testing.assert_allclose(out[0, 8], past[0, 8], rtol=1e-5, atol=1e-6)
     assert not np.allclose(out[0, 5], past[0, 5])
-
-
-def run(capsys, *argv):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("task", ["motions", "activity"])
