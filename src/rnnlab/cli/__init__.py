@@ -25,9 +25,11 @@ def _register() -> None:
     # Imported here so that `import rnnlab` never pays for the CLI.
     if _registered:
         return
-    from rnnlab.cli import charlm, spikes
+    from rnnlab.cli import charlm, inspect, playground, spikes
 
     charlm.register(app)
+    inspect.register(app)
+    playground.register(app)
     app.add_typer(spikes.app, name="spikes")
     _registered.append(True)
 
