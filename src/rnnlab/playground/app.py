@@ -1,0 +1,209 @@
+"""The playground's ASGI app (Starlette): the page, its static files and the JSON API.
+
+API (every body is JSON; errors are ``{"error": "one line"}``):
+
+- ``GET /api/meta``: cells, tasks, data sets, optimizers and the limits.
+- ``POST /api/jobs``: start a training (``kind``: ``recurrent`` or ``mlp``); 201 with the
+  job, 422 over a limit, 429 when two are running.
+- ``GET /api/jobs/{id}?since=n``: status, step and the losses from index n on;
+  ``/snapshot``: the latest look inside the model; ``/data``: the Neuron page's points;
+  ``/events``: the same as server-sent events until the job ends; ``POST .../stop``.
+- ``POST /api/neuron/momentum``, ``/api/neuron/hebb``, ``/api/spikes/lif``,
+  ``/api/spikes/rates``: computed at once (see :mod:`.compute`).
+- ``GET /api/runs``, ``POST /api/text/sample``, ``GET /runs/{name}/inspect.html``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from rnnlab.playground import compute, runs, specs
+from rnnlab.playground.jobs import Busy, JobManager
+from rnnlab.playground.limits import LIMITS, MAX_BODY, MAX_TRAININGS, TIME_BOX, Invalid
+from rnnlab.playground.security import Guard
+from rnnlab.playground.series import TASKS
+
+STATIC = Path(str(resources.files("rnnlab.playground") / "static"))
+# The page loads nothing from anywhere else: no CDN, no inline script.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+# An `rnnlab inspect` page is self-contained (inline script and style): it may run, but
+# may fetch nothing.
+INSPECT_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; frame-ancestors 'self'"
+)
+POLL = 0.2  # seconds between two looks at a job while streaming its events
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _body(request: Request) -> dict:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("the request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise Invalid("the request body must be a JSON object")
+    return body
+
+
+def _answers(endpoint):
+    """Map the playground's exceptions to HTTP answers."""
+
+    async def wrapped(request: Request):
+        try:
+            return await endpoint(request)
+        except Invalid as err:
+            return _error(422, str(err))
+        except runs.NotFound as err:
+            return _error(404, str(err))
+        except Busy as err:
+            return _error(429, str(err))
+
+    return wrapped
+
+
+def _computed(fn):
+    """A POST endpoint that answers ``fn(body)``, computed off the event loop."""
+
+    async def endpoint(request: Request):
+        return JSONResponse(await run_in_threadpool(fn, await _body(request)))
+
+    return _answers(endpoint)
+
+
+def make_app(
+    *,
+    runs_dir="runs",
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    time_box: float = TIME_BOX,
+    max_running: int = MAX_TRAININGS,
+):
+    """The playground for a server bound to ``host``:``port`` (the Host check needs both)."""
+    runs_root = Path(runs_dir)
+    jobs = JobManager(time_box=time_box, max_running=max_running)
+
+    def job_of(request: Request):
+        job = jobs.get(request.path_params["job"])
+        if job is None:
+            raise runs.NotFound(f"no training {request.path_params['job']!r}")
+        return job
+
+    async def index(request):
+        headers = {"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff"}
+        return FileResponse(STATIC / "index.html", headers=headers)
+
+    async def meta(request):
+        return JSONResponse(
+            {
+                "cells": list(specs.CELL_NAMES),
+                "tasks": list(TASKS),
+                "optimizers": list(specs.RNN_OPTIMIZERS),
+                "datasets": list(specs.DATASETS),
+                "activations": list(specs.ACTIVATIONS),
+                "mlp_optimizers": list(specs.MLP_OPTIMIZERS),
+                "limits": {**LIMITS, "time_box_s": jobs.time_box},
+            }
+        )
+
+    async def start(request):
+        spec = specs.parse(await _body(request))
+        job = await run_in_threadpool(jobs.start, spec)
+        return JSONResponse(job.public(), status_code=201)
+
+    async def listing(request):
+        return JSONResponse([j.public(len(j.losses)) for j in jobs.jobs.values()])
+
+    async def poll(request):
+        since = request.query_params.get("since", "0")
+        if not since.isdigit():
+            raise Invalid(f"since must be a whole number, got {since!r}")
+        return JSONResponse(job_of(request).public(int(since)))
+
+    async def snapshot(request):
+        job = job_of(request)
+        if job.snapshot is None:
+            raise runs.NotFound("no snapshot yet")
+        return Response(job.snapshot, media_type="application/json")
+
+    async def data(request):
+        job = job_of(request)
+        if job.data is None:
+            raise runs.NotFound("no data yet")
+        return JSONResponse(job.data)
+
+    async def events(request):
+        job = job_of(request)
+
+        async def stream():
+            version, since = -1, 0
+            while True:
+                if job.version != version:
+                    version = job.version
+                    state = job.public(since)
+                    since = state["n_losses"]
+                    yield f"data: {json.dumps(state)}\n\n"
+                    if not job.active:
+                        return
+                await asyncio.sleep(POLL)
+
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    async def stop(request):
+        job = job_of(request)
+        await run_in_threadpool(jobs.stop, job)
+        return JSONResponse(job.public(len(job.losses)))
+
+    async def run_list(request):
+        return JSONResponse({"runs": await run_in_threadpool(runs.list_runs, runs_root)})
+
+    async def inspect(request):
+        page = runs.inspect_page(runs_root, request.path_params["name"])
+        return FileResponse(page, headers={"Content-Security-Policy": INSPECT_CSP})
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        jobs.shutdown()
+
+    routes = [
+        Route("/", index),
+        Route("/api/meta", meta),
+        Route("/api/jobs", _answers(start), methods=["POST"]),
+        Route("/api/jobs", listing),
+        Route("/api/jobs/{job}", _answers(poll)),
+        Route("/api/jobs/{job}/snapshot", _answers(snapshot)),
+        Route("/api/jobs/{job}/data", _answers(data)),
+        Route("/api/jobs/{job}/events", _answers(events)),
+        Route("/api/jobs/{job}/stop", _answers(stop), methods=["POST"]),
+        Route("/api/neuron/momentum", _computed(compute.momentum), methods=["POST"]),
+        Route("/api/neuron/hebb", _computed(compute.hebb), methods=["POST"]),
+        Route("/api/spikes/lif", _computed(compute.lif), methods=["POST"]),
+        Route("/api/spikes/rates", _computed(compute.rates), methods=["POST"]),
+        Route("/api/runs", run_list),
+        Route("/api/text/sample", _computed(lambda b: runs.sample(runs_root, b)), methods=["POST"]),
+        Route("/runs/{name}/inspect.html", _answers(inspect)),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    guarded = Guard(app, host=host, port=port, max_body=MAX_BODY)
+    guarded.jobs = jobs  # for the CLI and the tests
+    return guarded

@@ -1,0 +1,185 @@
+"""Trainings in worker processes: start, follow, stop, time-box; at most two at once.
+
+Each training is a ``python -m rnnlab.playground.worker`` process with one JAX device
+(see :mod:`rnnlab.playground.worker`); a thread per training reads its event lines
+into a :class:`Job`, which the pages poll or follow as server-sent events. Stopping
+kills the process, so a run stops at once even in the middle of a compile; a timer
+kills it when its time box runs out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from rnnlab.playground.limits import MAX_TRAININGS, TIME_BOX
+
+ACTIVE = ("starting", "running")
+KEEP_FINISHED = 50  # finished jobs remembered for the pages
+WORKER_ENV = {
+    "JAX_NUM_CPU_DEVICES": "1",
+    "RNNLAB_DEVICES": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+class Busy(RuntimeError):
+    """Too many trainings at once (HTTP 429)."""
+
+
+class Job:
+    """One training as the server sees it; ``version`` grows with every change."""
+
+    def __init__(self, job_id: str, spec: dict, model_path: Path):
+        self.id = job_id
+        self.kind = spec["kind"]
+        self.spec = {k: v for k, v in spec.items() if k not in ("table", "model_path")}
+        self.model_path = model_path
+        self.status = "starting"
+        self.step, self.steps = 0, spec["steps"]
+        self.losses: list[list] = []  # [step, loss] as logged
+        self.snapshot: bytes | None = None  # the latest snapshot line, as the worker wrote it
+        self.snapshot_version = 0
+        self.data: dict | None = None  # the Neuron page's points
+        self.error: str | None = None
+        self.started, self.ended = time.time(), None
+        self.version = 0
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def public(self, since: int = 0) -> dict:
+        """What a poll returns: the state and the losses from index ``since`` on."""
+        end = self.ended or time.time()
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "step": self.step,
+            "steps": self.steps,
+            "losses": self.losses[max(0, since) :],
+            "n_losses": len(self.losses),
+            "snapshot_version": self.snapshot_version,
+            "error": self.error,
+            "elapsed": round(end - self.started, 2),
+            "spec": self.spec,
+        }
+
+
+class JobManager:
+    """The trainings of one server."""
+
+    def __init__(self, *, max_running: int = MAX_TRAININGS, time_box: float = TIME_BOX):
+        self.max_running, self.time_box = max_running, time_box
+        self.jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._dir = tempfile.TemporaryDirectory(prefix="rnnlab-playground-")
+
+    def running(self) -> int:
+        return sum(j.active for j in self.jobs.values())
+
+    def start(self, spec: dict) -> Job:
+        """Launch a worker for a normalised spec; :class:`Busy` if two are running."""
+        with self._lock:
+            if self.running() >= self.max_running:
+                raise Busy(
+                    f"{self.max_running} trainings are running; stop one before starting another"
+                )
+            job_id = f"j{next(self._ids)}"
+            job = Job(job_id, spec, Path(self._dir.name) / f"{job_id}.eqx")
+            self.jobs[job_id] = job
+            self._prune()
+        env = {**os.environ, **WORKER_ENV}
+        stderr = open(Path(self._dir.name) / f"{job_id}.log", "wb")  # noqa: SIM115
+        job.proc = subprocess.Popen(
+            [sys.executable, "-m", "rnnlab.playground.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+        )
+        stderr.close()
+        job.proc.stdin.write(json.dumps({**spec, "model_path": str(job.model_path)}).encode())
+        job.proc.stdin.close()
+        threading.Thread(target=self._follow, args=(job,), daemon=True).start()
+        timer = threading.Timer(self.time_box, self._finish, args=(job, "timeout"))
+        timer.daemon = True
+        timer.start()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        return self.jobs.get(job_id)
+
+    def stop(self, job: Job) -> Job:
+        """End the training now (its process is killed); a finished job stays as it is."""
+        self._finish(job, "stopped")
+        return job
+
+    def shutdown(self) -> None:
+        for job in list(self.jobs.values()):
+            self._finish(job, "stopped")
+        self._dir.cleanup()
+
+    def _finish(self, job: Job, status: str) -> None:
+        with self._lock:
+            if not job.active:
+                return
+            job.status, job.ended = status, time.time()
+            job.version += 1
+        if job.proc is not None and job.proc.poll() is None:
+            job.proc.kill()
+            job.proc.wait(timeout=10)
+
+    def _follow(self, job: Job) -> None:
+        """Read the worker's events until it exits."""
+        for line in job.proc.stdout:
+            if line.startswith(b'{"event": "snapshot"'):
+                job.snapshot = line  # served as it is: never parsed by the server
+                job.snapshot_version += 1
+            else:
+                self._event(job, json.loads(line))
+            job.version += 1
+        job.proc.wait()
+        with self._lock:
+            if job.active:  # the worker ended by itself without a stop event
+                job.status, job.ended = "failed", time.time()
+                job.error = job.error or self._log_tail(job)
+            job.version += 1
+
+    def _event(self, job: Job, event: dict) -> None:
+        kind = event["event"]
+        if kind == "start" and job.status == "starting":
+            job.status = "running"
+        elif kind == "step":
+            job.step = event["step"]
+            job.losses.append([event["step"], event["loss"]])
+        elif kind == "data":
+            job.data = {k: v for k, v in event.items() if k != "event"}
+        elif kind == "error":
+            job.error = event["message"]
+        elif kind == "stop":
+            with self._lock:
+                if job.active:
+                    job.status = "done" if event["status"] == "done" else event["status"]
+                    job.ended = time.time()
+
+    def _log_tail(self, job: Job) -> str:
+        path = Path(self._dir.name) / f"{job.id}.log"
+        lines = path.read_text(errors="replace").strip().splitlines() if path.exists() else []
+        return (lines[-1] if lines else f"the worker exited with {job.proc.returncode}")[:300]
+
+    def _prune(self) -> None:
+        finished = [j for j in self.jobs.values() if not j.active]
+        for job in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self.jobs[job.id]

@@ -1,0 +1,94 @@
+"""What the playground accepts from a page: every number bounded, every name from a list.
+
+The server is local, but any site the browser visits can send it requests (see
+:mod:`rnnlab.playground.security`), so a request must not be able to make it train a
+huge model, fill the memory or run forever. A value out of bounds is an
+:class:`Invalid` (HTTP 422) whose one line names the field and the allowed range.
+Nothing the client sends is ever evaluated: numbers are parsed as numbers, names are
+looked up in fixed tuples, CSV text is parsed by :mod:`csv` into floats.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+
+MAX_BODY = 1 << 20  # bytes of a request body (413 beyond)
+MAX_HIDDEN = 256  # units per layer
+MAX_LAYERS = 3
+MAX_T = 500  # steps of a sequence
+MAX_STEPS = 20_000  # training steps
+MAX_ROWS = 10_000  # rows of an uploaded CSV
+MAX_TRAININGS = 2  # at once (429 beyond)
+TIME_BOX = 600.0  # seconds a training may run
+
+LIMITS = {
+    "body_bytes": MAX_BODY,
+    "hidden": MAX_HIDDEN,
+    "layers": MAX_LAYERS,
+    "T": MAX_T,
+    "steps": MAX_STEPS,
+    "csv_rows": MAX_ROWS,
+    "trainings": MAX_TRAININGS,
+    "time_box_s": TIME_BOX,
+}
+
+
+class Invalid(ValueError):
+    """A request the playground refuses (HTTP 422); the message is shown on the page."""
+
+
+def number(body: dict, name: str, default, lo: float, hi: float, *, integer=False):
+    """``body[name]`` (or ``default``) as an int or float in [lo, hi]."""
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise Invalid(f"{name} must be a number, got {value!r}")
+    try:
+        value = float(value)
+    except ValueError:
+        raise Invalid(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise Invalid(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+    if integer:
+        if value != int(value):
+            raise Invalid(f"{name} must be a whole number, got {value:g}")
+        return int(value)
+    return value
+
+
+def choice(body: dict, name: str, default: str, options) -> str:
+    """``body[name]`` (or ``default``), which must be one of ``options``."""
+    value = body.get(name, default)
+    if value not in tuple(options):
+        raise Invalid(f"{name} must be one of {', '.join(options)}, got {value!r}")
+    return value
+
+
+def parse_csv(text, *, min_columns: int = 1) -> np.ndarray:
+    """Numeric CSV text -> float64 array (rows, columns); one header line is skipped."""
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid("csv must be the text of a CSV file with numeric columns")
+    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    if rows and not _numeric(rows[0]):
+        rows = rows[1:]  # a header
+    if len(rows) > MAX_ROWS:
+        raise Invalid(f"csv has {len(rows)} rows; at most {MAX_ROWS} are allowed")
+    if not rows:
+        raise Invalid("csv has no rows of numbers")
+    width = len(rows[0])
+    if width < min_columns or any(len(r) != width for r in rows):
+        raise Invalid(f"csv rows must all have the same number (>= {min_columns}) of columns")
+    for i, r in enumerate(rows):
+        if not _numeric(r):
+            raise Invalid(f"csv row {i + 1} is not all numbers: {','.join(r)[:60]!r}")
+    return np.asarray([[float(c) for c in r] for r in rows], np.float64)
+
+
+def _numeric(row) -> bool:
+    try:
+        return all(math.isfinite(float(c)) for c in row)
+    except ValueError:
+        return False

@@ -1,0 +1,144 @@
+"""The Recurrent page's model, loss and the look inside it (run by a worker process).
+
+The model is :class:`rnnlab.RNN` (any cell, 1 to 3 layers) with a linear readout at
+every step; truncated BPTT is :func:`rnnlab.unroll`'s ``truncate``. The look inside
+(:func:`snapshot`) is, for the probe sequence (row 0 of the task's set):
+
+- every internal of every layer at every step, from ``rnnlab.unroll(..., trace=True)``;
+- the norm of dL/dh(t) of the first layer through time, from
+  :func:`rnnlab.grad_norms_through_time` with the probe's own loss through the upper
+  layers and the readout (so the picture shows what training sees, truncation included);
+- the predictions against the targets.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import rnnlab
+from rnnlab.engine import Problem
+from rnnlab.playground.series import SeqSet
+
+
+class SeqModel(eqx.Module):
+    """RNN layers and a linear readout: (B, T, D) -> (B, T, O)."""
+
+    rnn: rnnlab.RNN
+    readout: eqx.nn.Linear
+    classes: int = eqx.field(static=True)  # 0: regression
+    truncate: int | None = eqx.field(static=True)
+
+    def __init__(self, cell, D, H, layers, out, *, classes, truncate, key):
+        k_rnn, k_out = jax.random.split(key)
+        self.rnn = rnnlab.RNN(cell, D, H, num_layers=layers, key=k_rnn)
+        self.readout = eqx.nn.Linear(self.rnn.output_size, out, key=k_out)
+        self.classes = classes
+        self.truncate = truncate
+
+    def __call__(self, xs):
+        hs, _ = self.rnn(xs, truncate=self.truncate)  # (B, T, H)
+        return jax.vmap(jax.vmap(self.readout))(hs)  # (B, T, O)
+
+
+def per_step_loss(classes: int, out, y):
+    """Cross-entropy of class ids, or squared error summed over outputs: (..., T)."""
+    if classes:
+        return optax.softmax_cross_entropy_with_integer_labels(out, y)
+    return jnp.sum((out - y) ** 2, axis=-1)
+
+
+def seq_loss(model: SeqModel, batch, carry, keys):
+    """The engine's loss: summed over the masked targets of the rows, with their count."""
+    x, y, mask = batch  # (b, T, D), (b, T[, O]), (b, T)
+    per = per_step_loss(model.classes, model(x), y)  # (b, T)
+    return jnp.sum(per * mask), jnp.sum(mask), None
+
+
+class Batches:
+    """``batch`` random rows of the set per step, a pure function of (seed, step)."""
+
+    def __init__(self, data: SeqSet, batch: int, seed: int):
+        self.data, self.batch, self.seed = data, batch, seed
+
+    def get(self, step):
+        idx = np.random.default_rng([self.seed, step]).integers(0, len(self.data.x), self.batch)
+        return self.data.x[idx], self.data.y[idx], self.data.mask[idx]
+
+
+def build(spec: dict, data: SeqSet) -> Problem:
+    """The engine's problem for a normalised Recurrent spec (see :mod:`.specs`)."""
+    model = SeqModel(
+        spec["cell"],
+        data.x.shape[-1],
+        spec["hidden"],
+        spec["layers"],
+        data.out_size,
+        classes=data.classes,
+        truncate=spec["truncate"] or None,
+        key=jax.random.key(spec["seed"]),
+    )
+    return Problem(
+        model=model,
+        loss=seq_loss,
+        batches=Batches(data, spec["batch"], spec["seed"]),
+        batch_size=spec["batch"],
+    )
+
+
+@eqx.filter_jit
+def _inside(model: SeqModel, xs, y, mask):
+    """Traces of every layer, gradient norms through time and outputs for one sequence."""
+    traces, inp = [], xs  # (T, D)
+    for (cell,) in model.rnn.cells:
+        inp, _, internals = rnnlab.unroll(cell, inp, trace=True)  # inp: (T, H)
+        traces.append(internals)
+    out = jax.vmap(model.readout)(inp)  # (T, O)
+
+    def probe_loss(ys):  # the probe's loss as a function of the first layer's outputs
+        for (cell,) in model.rnn.cells[1:]:
+            ys, _ = rnnlab.unroll(cell, ys, truncate=model.truncate)
+        o = jax.vmap(model.readout)(ys)
+        return jnp.sum(per_step_loss(model.classes, o, y) * mask)
+
+    first = model.rnn.cells[0][0]
+    grads = rnnlab.grad_norms_through_time(first, xs, probe_loss, truncate=model.truncate)
+    return traces, grads, out
+
+
+def snapshot(model: SeqModel, data: SeqSet) -> dict:
+    """What the page draws below the loss curve, for the probe sequence (row 0)."""
+    xs, y, mask = (jnp.asarray(a[0]) for a in (data.x, data.y, data.mask))
+    traces, grads, out = _inside(model, xs, y, mask)
+    valid = np.asarray(mask) > 0
+    if data.classes:
+        prob = np.asarray(jax.nn.softmax(out, axis=-1))  # (T, K)
+        pred = prob.argmax(-1).astype(float)
+        target = np.asarray(y, float)
+        p_target = prob[np.arange(len(target)), np.asarray(y)]
+    else:
+        pred, target = np.asarray(out)[:, 0], np.asarray(y)[:, 0]
+        p_target = None
+    return {
+        "layers": [{k: _r(v) for k, v in sorted(t.items())} for t in traces],
+        "grad_norms": _r(grads),
+        "input": _r(xs),
+        "prediction": _r(pred),
+        "target": _r(np.where(valid, target, np.nan)),
+        "p_target": None if p_target is None else _r(p_target),
+        "mask": valid.tolist(),
+        "classes": data.classes,
+        "labels": data.labels,
+    }
+
+
+def _r(a):
+    """An array as nested lists of floats (6 decimals: enough for a picture and a check;
+    NaN becomes None, which JSON can carry)."""
+    a = np.round(np.asarray(a, np.float64), 6)
+    if not np.isnan(a).any():
+        return a.tolist()
+    return np.where(np.isnan(a), None, a).tolist()

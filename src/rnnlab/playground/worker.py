@@ -1,0 +1,109 @@
+"""One training of the playground, in its own process: ``python -m rnnlab.playground.worker``.
+
+The server writes the normalised spec (JSON) to stdin and reads events from stdout, one
+JSON object a line: ``{"event": "step", "step", "loss"}`` as the engine logs,
+``{"event": "snapshot", ...}`` (the look inside the model, at most every
+``SNAPSHOT_EVERY`` seconds and at the last step), then ``{"event": "stop", "status"}``
+or ``{"event": "error", "message"}``. A process per training means a run is stopped at
+once by ending the process, and a long compile never holds the server up; the server
+starts it with one JAX device (``JAX_NUM_CPU_DEVICES=1``) so that it takes one core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+SNAPSHOT_EVERY = 0.5  # seconds between two looks inside the model
+EVALS = 100  # evaluations over a run, at most (each may send a snapshot)
+
+
+class _Events:
+    """Protocol lines on the real stdout; anything else that prints goes to stderr."""
+
+    def __init__(self):
+        self.out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+        os.dup2(2, 1)
+
+    def __call__(self, event: dict) -> None:
+        self.out.write(json.dumps(event, allow_nan=False) + "\n")
+        self.out.flush()
+
+
+def run(spec: dict, emit) -> str:
+    """Train the spec through the engine, emitting events; returns the final status."""
+    import equinox as eqx
+    import numpy as np
+
+    from rnnlab.engine import Settings, fit, make_optimizer
+
+    if spec["kind"] == "recurrent":
+        from rnnlab.playground import recurrent
+        from rnnlab.playground.series import make_set
+
+        table = None if spec.get("table") is None else np.asarray(spec["table"])
+        data = make_set(spec["task"], spec["T"], spec["seed"], lag=spec["lag"], table=table)
+        problem = recurrent.build(spec, data)
+        look = lambda model: recurrent.snapshot(model, data)
+        optimizer = make_optimizer(spec["optimizer"], spec["lr"], clip=spec["clip"] or None)
+    else:
+        from rnnlab.neuron import make_optimizer as mlp_optimizer
+        from rnnlab.playground import neuron_train
+
+        problem, look, setup = neuron_train.build(spec)
+        emit({"event": "data", **setup})
+        optimizer = mlp_optimizer(spec["optimizer"], spec["lr"], spec["momentum"])
+
+    steps = spec["steps"]
+    every = max(1, steps // EVALS)
+    state = {"step": 0, "sent": -float("inf")}
+
+    def evaluate(model):
+        now = time.monotonic()
+        if now - state["sent"] >= SNAPSHOT_EVERY or state["step"] >= steps:
+            emit({"event": "snapshot", "step": state["step"], **look(model)})
+            state["sent"] = time.monotonic()
+        return {"val_loss": 0.0}
+
+    def report(event):
+        if event["event"] == "step":
+            state["step"] = event["step"]
+            emit({"event": "step", "step": event["step"], "loss": _finite(event["loss"])})
+        elif event["event"] == "start":
+            emit({"event": "start", "steps": steps})
+
+    problem.evaluate = evaluate
+    settings = Settings(
+        steps=steps,
+        log_every=every,
+        eval_every=every,
+        seed=spec["seed"],
+        devices=1,
+        minutes=spec.get("minutes"),
+    )
+    result = fit(problem, optimizer, settings, report=report)
+    if spec.get("model_path"):
+        eqx.tree_serialise_leaves(spec["model_path"], result.model)
+    return result.summary["status"]
+
+
+def _finite(x: float):
+    return x if x == x and abs(x) != float("inf") else None
+
+
+def main() -> None:
+    emit = _Events()
+    try:
+        spec = json.loads(sys.stdin.read())
+        status = run(spec, emit)
+        emit({"event": "stop", "status": status})
+    except Exception as err:  # reported to the page, which shows the line
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        emit({"event": "error", "message": f"{type(err).__name__}: {first}"[:300]})
+        raise
+
+
+if __name__ == "__main__":
+    main()

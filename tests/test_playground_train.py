@@ -1,0 +1,157 @@
+"""Trainings of the playground in worker processes: they learn, the look inside them equals
+the library's own, and they stop on request, at the time box, and never three at once."""
+
+import json
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from _playground import wait
+from starlette.testclient import TestClient
+
+import rnnlab
+from rnnlab.neuron import MLP
+from rnnlab.playground import make_app, neuron_train, recurrent, specs
+from rnnlab.playground.series import make_set
+
+PORT = 8766
+BASE = f"http://127.0.0.1:{PORT}"
+RNN = {
+    "kind": "recurrent",
+    "task": "sine",
+    "cell": "lstm",
+    "hidden": 6,
+    "layers": 2,
+    "T": 16,
+    "truncate": 4,
+    "steps": 80,
+    "lr": 0.03,
+    "batch": 8,
+    "seed": 1,
+}
+MLP_SPEC = {"kind": "mlp", "dataset": "circles", "layers": [8], "steps": 150, "lr": 0.1}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    app = make_app(runs_dir=tmp_path_factory.mktemp("runs"), port=PORT)
+    with TestClient(app, base_url=BASE) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def trained(client):
+    """A recurrent and an MLP training, started together (two at once is allowed)."""
+    ids = {}
+    for name, body in (("rnn", RNN), ("mlp", MLP_SPEC)):
+        r = client.post("/api/jobs", json=body)
+        assert r.status_code == 201, r.text
+        ids[name] = r.json()["id"]
+    return {name: wait(client.app.jobs.get(i)) for name, i in ids.items()}
+
+
+def _falls(losses, factor):
+    values = [loss for _, loss in losses]
+    assert len(values) >= 10
+    assert np.mean(values[-3:]) < factor * np.mean(values[:3]), values
+
+
+def test_recurrent_training_learns_and_reports_every_step(client, trained):
+    job = trained["rnn"]
+    assert job.status == "done", job.error
+    state = client.get(f"/api/jobs/{job.id}").json()
+    assert state["step"] == RNN["steps"] and [s for s, _ in state["losses"]][-1] == RNN["steps"]
+    _falls(state["losses"], 0.5)
+    assert client.get(f"/api/jobs/{job.id}?since=5").json()["losses"] == state["losses"][5:]
+
+
+def test_heatmaps_and_gradients_equal_the_library_for_the_trained_parameters(client, trained):
+    job = trained["rnn"]
+    snap = client.get(f"/api/jobs/{job.id}/snapshot").json()
+    assert snap["step"] == RNN["steps"]  # the last look is at the end of training
+    spec = specs.recurrent(RNN)
+    data = make_set("sine", 16, 1)
+    like = recurrent.build(spec, data).model
+    model = eqx.tree_deserialise_leaves(job.model_path, like)  # what the worker trained
+    xs, y = jnp.asarray(data.x[0]), jnp.asarray(data.y[0])  # (T, 1) each
+    traces, out, want = _library_view(model, xs, y)
+    for layer, internals in enumerate(traces):
+        assert set(snap["layers"][layer]) == {"c", "f", "g", "h", "i", "o"}
+        for name, values in internals.items():
+            np.testing.assert_allclose(snap["layers"][layer][name], values, atol=2e-6)
+    np.testing.assert_allclose(snap["prediction"], out[:, 0], atol=2e-6)
+    np.testing.assert_allclose(snap["target"], data.y[0, :, 0], atol=1e-6)
+    np.testing.assert_allclose(snap["grad_norms"], want, rtol=1e-4, atol=1e-6)
+    assert min(snap["grad_norms"]) > 0  # a loss at every step reaches every step
+
+
+@eqx.filter_jit
+def _library_view(model, xs, y):
+    """Traces of both layers, outputs and |dL/dh(t)| of layer 1, by the library itself."""
+    readout = lambda hs: jax.vmap(model.readout)(hs)
+    traces, inp = [], xs
+    for (cell,) in model.rnn.cells:
+        inp, _, internals = rnnlab.unroll(cell, inp, trace=True)
+        traces.append(internals)
+
+    def loss(ys):  # the probe's squared error through layer 2 and the readout
+        ys, _ = rnnlab.unroll(model.rnn.cells[1][0], ys, truncate=4)
+        return jnp.sum((readout(ys) - y) ** 2)
+
+    want = rnnlab.grad_norms_through_time(model.rnn.cells[0][0], xs, loss, truncate=4)
+    return traces, readout(inp), want
+
+
+def test_mlp_training_learns_and_draws_its_decision_boundary(client, trained):
+    job = trained["mlp"]
+    assert job.status == "done", job.error
+    state = client.get(f"/api/jobs/{job.id}").json()
+    _falls(state["losses"], 0.7)
+    snap = client.get(f"/api/jobs/{job.id}/snapshot").json()
+    data = client.get(f"/api/jobs/{job.id}/data").json()
+    X, y = neuron_train.points(specs.mlp(MLP_SPEC))
+    np.testing.assert_allclose(data["points"], X, atol=1e-4)
+    model = eqx.tree_deserialise_leaves(job.model_path, MLP((2, 8, 1), key=jax.random.key(0)))
+    z = np.asarray([model(jnp.asarray(x))[0] for x in X])
+    assert snap["accuracy"] == pytest.approx(np.mean((z > 0) == y))
+    assert snap["accuracy"] > 0.7
+    grid = np.array(snap["grid"])
+    assert grid.shape == (neuron_train.GRID, neuron_train.GRID)
+    x0, x1, y0, y1 = snap["extent"]
+    corner = 1 / (1 + np.exp(-float(model(jnp.array([x0, y0]))[0])))
+    assert grid[0, 0] == pytest.approx(corner, abs=1e-4)
+    assert grid.min() < 0.5 < grid.max()  # the boundary crosses the picture
+
+
+def test_events_stream_the_training_until_it_ends(client, trained):
+    job = trained["rnn"]
+    with client.stream("GET", f"/api/jobs/{job.id}/events") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1]["status"] == "done"
+    assert sum(len(e["losses"]) for e in events) == len(job.losses)
+
+
+def test_a_third_training_is_refused_a_stop_is_at_once_and_the_time_box_holds(tmp_path):
+    # its own server, with a time box of 6 s instead of 10 minutes
+    app = make_app(runs_dir=tmp_path, port=PORT, time_box=6.0)
+    with TestClient(app, base_url=BASE) as client:
+        _refuse_stop_expire(client)
+
+
+def _refuse_stop_expire(client):
+    long = {**RNN, "steps": 20_000, "layers": 1}
+    first = client.post("/api/jobs", json=long).json()
+    second = client.post("/api/jobs", json=long).json()
+    r = client.post("/api/jobs", json=long)
+    assert r.status_code == 429 and "2 trainings" in r.json()["error"]
+    stopped = client.post(f"/api/jobs/{first['id']}/stop").json()
+    assert stopped["status"] == "stopped"
+    assert client.app.jobs.get(first["id"]).proc.poll() is not None  # the process is gone
+    job = wait(client.app.jobs.get(second["id"]), timeout=60)
+    assert job.status == "timeout" and job.proc.poll() is not None
+    assert 6.0 <= job.ended - job.started < 20
+    assert client.post(f"/api/jobs/{first['id']}/stop").json()["status"] == "stopped"
+    assert client.get("/api/jobs/nope").status_code == 404
