@@ -1,0 +1,22 @@
+// The tabs: #neuron, #recurrent, #spikes, #text; each page starts its work when first shown.
+"use strict";
+
+const PAGES = { neuron: Neuron, recurrent: Recurrent, spikes: Spikes, text: TextPage };
+
+function show() {
+  const name = (location.hash || "#neuron").slice(1);
+  const page = PAGES[name] ? name : "neuron";
+  for (const p of Object.keys(PAGES)) {
+    $(`page-${p}`).classList.toggle("active", p === page);
+  }
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.page === page);
+  PAGES[page].shown();
+}
+
+(async () => {
+  const meta = await api("/api/meta");
+  for (const page of Object.values(PAGES)) page.init(meta);
+  window.addEventListener("hashchange", show);
+  show();
+  document.body.dataset.ready = "1"; // for the browser tests
+})();

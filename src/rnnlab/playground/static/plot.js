@@ -1,0 +1,248 @@
+// Drawing on <canvas>: line plots (linear or log y), heatmaps, 2-D fields, rasters,
+// and the one fetch helper of the pages. Written for the playground; no library.
+"use strict";
+
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
+const PAD = { l: 52, r: 12, t: 22, b: 30 };
+
+// JSON to and from the server; a refusal's one line becomes the error's message.
+async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  };
+  const r = await fetch(path, init);
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(data.error || `${r.status} ${r.statusText}`);
+  return data;
+}
+
+// A canvas's 2-D context sized to its CSS box at the screen's pixel ratio.
+function ctxOf(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth, h = canvas.clientHeight;
+  if (canvas.width !== Math.round(w * ratio)) canvas.width = Math.round(w * ratio);
+  if (canvas.height !== Math.round(h * ratio)) canvas.height = Math.round(h * ratio);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  ctx.font = "11px sans-serif";
+  return { ctx, w, h };
+}
+
+// min and max of a long array (spreading 100k values into Math.min overflows the stack)
+function extent(values) {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  return [lo, hi];
+}
+
+function niceTicks(lo, hi, n) {
+  if (!(hi > lo)) return [lo];
+  const step0 = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(step0)));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) out.push(v);
+  return out;
+}
+
+function fmt(v) {
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e4 || a < 1e-3)) return v.toExponential(0);
+  return String(Number(v.toPrecision(3)));
+}
+
+// series: [{x, y, color, label, dash, dots}]; opts: {title, logY, xLabel, yRange,
+// xRange, vlines: [{x, color, label}], hlines: [{y, color, label}]}
+function linePlot(canvas, series, opts = {}) {
+  const { ctx, w, h } = ctxOf(canvas);
+  const tf = (y) => (opts.logY ? (y > 0 ? Math.log10(y) : NaN) : y);
+  const xs = [], ys = [];
+  for (const s of series) {
+    s.x.forEach((x, i) => {
+      const y = tf(s.y[i]);
+      if (Number.isFinite(x) && Number.isFinite(y)) { xs.push(x); ys.push(y); }
+    });
+  }
+  const [x0, x1] = opts.xRange || extent(xs);
+  let [y0, y1] = opts.yRange ? opts.yRange.map(tf) : extent(ys);
+  if (!Number.isFinite(y0)) { y0 = 0; y1 = 1; }
+  if (y1 - y0 < 1e-12) { y0 -= 0.5; y1 += 0.5; }
+  const X = (x) => PAD.l + ((x - x0) / (x1 - x0 || 1)) * (w - PAD.l - PAD.r);
+  const Y = (y) => h - PAD.b - ((tf(y) - y0) / (y1 - y0)) * (h - PAD.t - PAD.b);
+  axes(ctx, w, h, opts.title);
+  ctx.fillStyle = "#444"; ctx.strokeStyle = "#eee"; ctx.textAlign = "right";
+  const yt = opts.logY ? niceTicks(Math.floor(y0), Math.ceil(y1), 5).filter((v) => Number.isInteger(v))
+    : niceTicks(y0, y1, 5);
+  for (const v of yt) {
+    const py = h - PAD.b - ((v - y0) / (y1 - y0)) * (h - PAD.t - PAD.b);
+    if (py < PAD.t - 1 || py > h - PAD.b + 1) continue;
+    ctx.fillText(opts.logY ? `1e${v}` : fmt(v), PAD.l - 4, py + 3);
+    line(ctx, PAD.l, py, w - PAD.r, py);
+  }
+  ctx.textAlign = "center";
+  if (Number.isFinite(x0)) for (const v of niceTicks(x0, x1, 6)) ctx.fillText(fmt(v), X(v), h - PAD.b + 13);
+  if (opts.xLabel) ctx.fillText(opts.xLabel, (PAD.l + w - PAD.r) / 2, h - 3);
+  for (const v of opts.vlines || []) {
+    ctx.strokeStyle = v.color || "#888"; ctx.setLineDash([4, 3]);
+    line(ctx, X(v.x), PAD.t, X(v.x), h - PAD.b); ctx.setLineDash([]);
+    if (v.label) { ctx.fillStyle = v.color || "#888"; ctx.fillText(v.label, X(v.x), PAD.t - 3); }
+  }
+  for (const v of opts.hlines || []) {
+    ctx.strokeStyle = v.color || "#888"; ctx.setLineDash([4, 3]);
+    line(ctx, PAD.l, Y(v.y), w - PAD.r, Y(v.y)); ctx.setLineDash([]);
+  }
+  ctx.save(); ctx.beginPath(); ctx.rect(PAD.l, PAD.t, w - PAD.l - PAD.r, h - PAD.t - PAD.b); ctx.clip();
+  series.forEach((s, k) => {
+    ctx.strokeStyle = ctx.fillStyle = s.color || COLORS[k % COLORS.length];
+    ctx.lineWidth = s.width || 1.5; ctx.setLineDash(s.dash || []);
+    if (s.dots) {
+      s.x.forEach((x, i) => {
+        const py = Y(s.y[i]);
+        if (Number.isFinite(py)) { ctx.beginPath(); ctx.arc(X(x), py, 2.5, 0, 7); ctx.fill(); }
+      });
+    } else {
+      ctx.beginPath(); let pen = false;
+      s.x.forEach((x, i) => {
+        const py = Y(s.y[i]);
+        if (!Number.isFinite(py)) { pen = false; return; }
+        if (pen) ctx.lineTo(X(x), py); else ctx.moveTo(X(x), py);
+        pen = true;
+      });
+      ctx.stroke();
+    }
+  });
+  ctx.restore(); ctx.setLineDash([]); ctx.lineWidth = 1;
+  legend(ctx, w, series);
+}
+
+function line(ctx, xa, ya, xb, yb) { ctx.beginPath(); ctx.moveTo(xa, ya); ctx.lineTo(xb, yb); ctx.stroke(); }
+
+function axes(ctx, w, h, title) {
+  ctx.strokeStyle = "#999"; ctx.lineWidth = 1;
+  ctx.strokeRect(PAD.l, PAD.t, w - PAD.l - PAD.r, h - PAD.t - PAD.b);
+  if (title) { ctx.fillStyle = "#222"; ctx.textAlign = "left"; ctx.fillText(title, PAD.l, 14); }
+}
+
+function legend(ctx, w, series) {
+  let x = w - PAD.r - 4;
+  ctx.textAlign = "right";
+  for (let k = series.length - 1; k >= 0; k--) {
+    const s = series[k];
+    if (!s.label) continue;
+    ctx.fillStyle = s.color || COLORS[k % COLORS.length];
+    ctx.fillText(s.label, x, 14);
+    x -= ctx.measureText(s.label).width + 12;
+  }
+}
+
+// Blue (negative) - white - red (positive), or white-to-black for values in [0, 1].
+function colorOf(v, lo, hi, diverging) {
+  if (v === null || !Number.isFinite(v)) return "#ccc";
+  if (diverging) {
+    const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1, a = Math.max(-1, Math.min(1, v / m));
+    const c = Math.round(255 * (1 - Math.abs(a)));
+    return a >= 0 ? `rgb(255,${c},${c})` : `rgb(${c},${c},255)`;
+  }
+  const a = Math.max(0, Math.min(1, (v - lo) / (hi - lo || 1)));
+  const c = Math.round(255 * (1 - a));
+  return `rgb(${c},${c},${Math.round(c * 0.6 + 100 * (1 - a))})`;
+}
+
+// matrix: (T, H) as the server sends a trace; drawn as H rows (units) by T columns (steps).
+function heatmap(canvas, matrix, opts = {}) {
+  const { ctx, w, h } = ctxOf(canvas);
+  const T = matrix.length, H = T ? matrix[0].length : 0;
+  const [lo, hi] = opts.range || extent(matrix.flat());
+  const left = 30, top = 16, cw = (w - left - 4) / Math.max(T, 1), ch = (h - top - 4) / Math.max(H, 1);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < H; j++) {
+      ctx.fillStyle = colorOf(matrix[t][j], lo, hi, opts.diverging);
+      ctx.fillRect(left + t * cw, top + j * ch, Math.ceil(cw), Math.ceil(ch));
+    }
+  }
+  ctx.fillStyle = "#222"; ctx.textAlign = "left";
+  ctx.fillText(`${opts.title || ""}  [${fmt(lo)}, ${fmt(hi)}]`, left, 11);
+  ctx.textAlign = "right"; ctx.fillText(String(H), left - 3, h - 4); ctx.fillText("1", left - 3, top + 9);
+}
+
+// A probability field (G, G) over extent [x0, x1, y0, y1], points coloured by label,
+// optional arrows [{x, y, color}] through the origin, ellipses [{rx, ry}] and paths
+// [{pts, color}].
+function field(canvas, f) {
+  const { ctx, w, h } = ctxOf(canvas);
+  const [x0, x1, y0, y1] = f.extent;
+  const X = (x) => ((x - x0) / (x1 - x0)) * w, Y = (y) => h - ((y - y0) / (y1 - y0)) * h;
+  if (f.grid) {
+    const G = f.grid.length;
+    for (let i = 0; i < G; i++) {
+      for (let j = 0; j < G; j++) {
+        const v = f.grid[i][j];
+        ctx.fillStyle = f.classes > 2 ? classTint(v) : `rgba(${Math.round(255 * v)},90,${Math.round(255 * (1 - v))},0.35)`;
+        // whole pixels, edge to edge: overlapping translucent cells would draw a grid
+        const xa = Math.floor((j / G) * w), xb = Math.floor(((j + 1) / G) * w);
+        const ya = Math.floor(h - ((i + 1) / G) * h), yb = Math.floor(h - (i / G) * h);
+        ctx.fillRect(xa, ya, xb - xa, yb - ya);
+      }
+    }
+  }
+  for (const e of f.ellipses || []) { // level sets of a quadratic, centred on the origin
+    ctx.strokeStyle = e.color || "#bbb"; ctx.beginPath();
+    ctx.ellipse(X(0), Y(0), (e.rx * w) / (x1 - x0), (e.ry * h) / (y1 - y0), 0, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+  (f.points || []).forEach((p, i) => {
+    ctx.fillStyle = f.labels ? COLORS[f.labels[i] % COLORS.length] : "#555";
+    ctx.beginPath(); ctx.arc(X(p[0]), Y(p[1]), 2.5, 0, 7); ctx.fill();
+  });
+  for (const a of f.arrows || []) {
+    ctx.strokeStyle = a.color; ctx.lineWidth = 2.5; line(ctx, X(-a.x), Y(-a.y), X(a.x), Y(a.y));
+    ctx.lineWidth = 1;
+  }
+  for (const p of f.paths || []) {
+    ctx.strokeStyle = ctx.fillStyle = p.color; ctx.beginPath();
+    p.pts.forEach((q, i) => (i ? ctx.lineTo(X(q[0]), Y(q[1])) : ctx.moveTo(X(q[0]), Y(q[1]))));
+    ctx.stroke();
+    p.pts.forEach((q) => { ctx.beginPath(); ctx.arc(X(q[0]), Y(q[1]), 1.8, 0, 7); ctx.fill(); });
+  }
+  if (f.title) { ctx.fillStyle = "#222"; ctx.textAlign = "left"; ctx.fillText(f.title, 6, 14); }
+}
+
+function classTint(k) {
+  const c = COLORS[k % COLORS.length];
+  return c + "40";
+}
+
+// Spike rasters: one row per train over [0, duration].
+function raster(canvas, trains, duration, title) {
+  const { ctx, w, h } = ctxOf(canvas);
+  axes(ctx, w, h, title);
+  const n = trains.length, rowH = (h - PAD.t - PAD.b) / Math.max(n, 1);
+  ctx.strokeStyle = "#222";
+  trains.forEach((train, k) => {
+    const y = PAD.t + k * rowH;
+    for (const t of train) {
+      const x = PAD.l + (t / duration) * (w - PAD.l - PAD.r);
+      line(ctx, x, y + 1, x, y + Math.max(rowH - 1, 1));
+    }
+  });
+  ctx.fillStyle = "#444"; ctx.textAlign = "center";
+  for (const v of niceTicks(0, duration, 6)) ctx.fillText(fmt(v), PAD.l + (v / duration) * (w - PAD.l - PAD.r), h - PAD.b + 13);
+  ctx.fillText("time (s)", (PAD.l + w - PAD.r) / 2, h - 3);
+}
+
+// Calls fn at most once per `ms` after the last call (slider drags).
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+function $(id) { return document.getElementById(id); }
+function num(id) { return Number($(id).value); }
+function setStatus(id, text, bad) { const el = $(id); el.textContent = text; el.classList.toggle("bad", !!bad); }
+
+// Reads a chosen file as text (a CSV of your own data), or null when none is chosen.
+function readFile(input) {
+  const file = input.files && input.files[0];
+  if (!file) return Promise.resolve(null);
+  return file.text();
+}

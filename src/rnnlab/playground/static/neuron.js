@@ -1,0 +1,119 @@
+// The Neuron page: an MLP trained live (decision boundary, loss), Hebb/Oja on a cloud,
+// gradient descent and momentum on a quadratic.
+"use strict";
+
+const Neuron = {
+  points: null,
+
+  init() {
+    this.training = new Training({
+      progress: (s, losses) => {
+        setStatus("mlp-status", describe(s, losses), s.status === "failed");
+        linePlot($("mlp-loss"), [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
+          { title: "training loss (cross-entropy)", xLabel: "step", logY: true });
+      },
+      data: (d) => { this.points = d; },
+      snapshot: (snap) => this.drawField(snap),
+      end: () => {},
+      failed: (err) => setStatus("mlp-status", err.message, true),
+    });
+    $("mlp-train").onclick = () => this.train();
+    $("mlp-stop").onclick = () => this.training.stop();
+    for (const id of ["hebb-rule", "hebb-eta", "hebb-angle", "hebb-steps"]) $(id).oninput = debounce(() => this.hebb(), 150);
+    for (const id of ["mom-kappa", "mom-alpha", "mom-beta", "mom-steps"]) $(id).oninput = debounce(() => this.momentum(), 100);
+    $("mom-optimal").onclick = () => this.momentum(true);
+  },
+
+  shown() {
+    if (!this.started) { this.started = true; this.hebb(); this.momentum(); }
+  },
+
+  async train() {
+    const layers = $("mlp-layers").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+    const spec = {
+      kind: "mlp", dataset: $("mlp-dataset").value, noise: num("mlp-noise"), layers,
+      activation: $("mlp-activation").value, optimizer: $("mlp-optimizer").value,
+      lr: num("mlp-lr"), momentum: num("mlp-momentum"),
+      steps: $("mlp-forever").checked ? 20000 : num("mlp-steps"),
+    };
+    try {
+      if (spec.dataset === "csv") {
+        spec.csv = await readFile($("mlp-csv"));
+        if (!spec.csv) throw new Error("choose a CSV file of x1,x2,label rows first");
+      }
+      this.points = null;
+      await this.training.start(spec);
+      setStatus("mlp-status", "starting a worker ...");
+    } catch (err) {
+      setStatus("mlp-status", err.message, true);
+    }
+  },
+
+  drawField(snap) {
+    const d = this.points || {};
+    field($("mlp-field"), {
+      grid: snap.grid, extent: snap.extent, points: d.points, labels: d.labels, classes: d.classes,
+      title: `accuracy ${(100 * snap.accuracy).toFixed(1)}% at step ${snap.step}`,
+    });
+  },
+
+  async hebb() {
+    const body = { rule: $("hebb-rule").value, eta: num("hebb-eta"), angle: num("hebb-angle"), steps: num("hebb-steps") };
+    try {
+      const r = await api("/api/neuron/hebb", body);
+      const w = r.weights[r.weights.length - 1];
+      const norm = Math.hypot(w[0], w[1]);
+      const scale = Math.max(1.0, norm);
+      field($("hebb-field"), {
+        extent: [-3, 3, -3, 3], points: r.points,
+        arrows: [{ x: 2.5 * r.pc[0], y: 2.5 * r.pc[1], color: "#bbb" }, { x: (2.5 * w[0]) / scale, y: (2.5 * w[1]) / scale, color: "#d62728" }],
+        paths: [{ pts: r.weights.map((v) => [(2.5 * v[0]) / Math.max(1, Math.hypot(...v)), (2.5 * v[1]) / Math.max(1, Math.hypot(...v))]), color: "#ff7f0e" }],
+        title: `${r.rule}: w (red) and the first principal component (grey)`,
+      });
+      const norms = r.weights.map((v) => Math.hypot(v[0], v[1]));
+      linePlot($("hebb-norm"), [{ x: norms.map((_, i) => i), y: norms, label: "‖w‖" }],
+        { title: "weight norm per epoch", xLabel: "epoch", logY: r.rule === "hebb" });
+      const cos = Math.abs(w[0] * r.pc[0] + w[1] * r.pc[1]) / norm;
+      setStatus("hebb-status", `step ${r.weights.length - 1} / ${body.steps} · ‖w‖ = ${norm.toPrecision(4)} · |cos(w, PC1)| = ${cos.toFixed(4)}`);
+    } catch (err) {
+      setStatus("hebb-status", err.message, true);
+    }
+  },
+
+  async momentum(optimal) {
+    const body = { kappa: num("mom-kappa"), alpha: num("mom-alpha"), beta: num("mom-beta"), steps: num("mom-steps") };
+    try {
+      let r = await api("/api/neuron/momentum", body);
+      if (optimal === true) {
+        $("mom-alpha").value = r.optimal_momentum.alpha; $("mom-beta").value = r.optimal_momentum.beta;
+        body.alpha = r.optimal_momentum.alpha; body.beta = r.optimal_momentum.beta;
+        r = await api("/api/neuron/momentum", body);
+      }
+      this.drawQuadratic(r);
+      const rate = (v) => (v === null ? "diverges" : v.toFixed(4));
+      setStatus("mom-status", `step ${body.steps} · α = ${r.alpha.toFixed(4)}, β = ${r.beta.toFixed(2)} · rate: descent ${rate(r.gd_rate)}, momentum ${rate(r.momentum_rate)} · optimal momentum rate ${r.optimal_momentum.rate.toFixed(4)} (α ${r.optimal_momentum.alpha.toFixed(4)}, β ${r.optimal_momentum.beta.toFixed(3)})`);
+      const series = ["gd", "momentum"].map((k, i) => ({
+        x: r[`${k}_error`].map((_, j) => j), y: r[`${k}_error`], label: k === "gd" ? "descent" : "momentum", color: COLORS[i],
+      }));
+      linePlot($("mom-error"), series, { title: "‖w − w*‖", xLabel: "step", logY: true });
+    } catch (err) {
+      setStatus("mom-status", err.message, true);
+    }
+  },
+
+  drawQuadratic(r) {
+    const [l1, l2] = r.eigenvalues;
+    const f0 = 0.5 * (l1 + l2); // f at the start (-1, 1)
+    // contours f = f0 / 2^k: ellipses with semi-axes sqrt(2c / lambda)
+    const ellipses = Array.from({ length: 12 }, (_, k) => {
+      const c = f0 / Math.pow(2, k);
+      return { rx: Math.sqrt((2 * c) / l1), ry: Math.sqrt((2 * c) / l2) };
+    });
+    const clip = (pts) => pts.filter((p) => Math.abs(p[0]) < 5 && Math.abs(p[1]) < 5);
+    field($("mom-field"), {
+      extent: [-1.3, 1.3, -1.3, 1.3], ellipses,
+      paths: [{ pts: clip(r.gd), color: COLORS[0] }, { pts: clip(r.momentum), color: COLORS[1] }],
+      title: "paths from (−1, 1): descent (blue), momentum (red)",
+    });
+  },
+};

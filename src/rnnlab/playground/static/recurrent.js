@@ -1,0 +1,80 @@
+// The Recurrent page: a task, a cell, truncation; the loss curve live, and for one input
+// sequence the hidden state and every gate over time, the gradient norm through time
+// (log scale) and the predictions against the targets.
+"use strict";
+
+// What each internal is, for the heatmaps' titles.
+const INTERNALS = {
+  h: "h: hidden state", c: "c: cell state", i: "i: input gate", f: "f: forget gate",
+  o: "o: output gate", g: "g: candidate", r: "r: reset gate", z: "z: update gate",
+  n: "n: candidate", u: "u: potentials", y: "y: output (Jordan context)",
+};
+
+const Recurrent = {
+  snap: null,
+
+  init(meta) {
+    $("rnn-cell").innerHTML = meta.cells.map((c) => `<option${c === "lstm" ? " selected" : ""}>${c}</option>`).join("");
+    this.training = new Training({
+      progress: (s, losses) => {
+        setStatus("rnn-status", describe(s, losses), s.status === "failed");
+        linePlot($("rnn-loss"), [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
+          { title: "training loss", xLabel: "step", logY: true });
+      },
+      snapshot: (snap) => { this.snap = snap; this.draw(); },
+      end: () => {},
+      failed: (err) => setStatus("rnn-status", err.message, true),
+    });
+    $("rnn-train").onclick = () => this.train();
+    $("rnn-stop").onclick = () => this.training.stop();
+    $("rnn-layer").onchange = () => this.draw();
+  },
+
+  shown() {},
+
+  async train() {
+    const spec = { kind: "recurrent", task: $("rnn-task").value, cell: $("rnn-cell").value };
+    for (const k of ["hidden", "layers", "T", "lag", "truncate", "lr", "steps"]) spec[k] = num(`rnn-${k}`);
+    if ($("rnn-forever").checked) spec.steps = 20000;
+    try {
+      if (spec.task === "csv") {
+        spec.csv = await readFile($("rnn-csv"));
+        if (!spec.csv) throw new Error("choose a CSV file of numeric columns first");
+      }
+      this.snap = null;
+      $("rnn-layer").innerHTML = Array.from({ length: spec.layers }, (_, k) => `<option value="${k}">${k + 1}</option>`).join("");
+      await this.training.start(spec);
+      setStatus("rnn-status", "starting a worker ...");
+    } catch (err) {
+      setStatus("rnn-status", err.message, true);
+    }
+  },
+
+  draw() {
+    const snap = this.snap;
+    if (!snap) return;
+    const layer = snap.layers[Number($("rnn-layer").value)] || snap.layers[0];
+    const box = $("rnn-heatmaps");
+    const names = Object.keys(layer);
+    if (box.dataset.names !== names.join(",")) {
+      box.innerHTML = names.map((n) => `<canvas data-internal="${n}"></canvas>`).join("");
+      box.dataset.names = names.join(",");
+    }
+    for (const canvas of box.querySelectorAll("canvas")) {
+      const n = canvas.dataset.internal;
+      const gate = "ifozr".includes(n);
+      heatmap(canvas, layer[n], {
+        title: `${INTERNALS[n] || n} (units × steps, step ${snap.step})`,
+        range: gate ? [0, 1] : undefined, diverging: !gate,
+      });
+    }
+    const T = snap.grad_norms.length, steps = Array.from({ length: T }, (_, t) => t + 1);
+    linePlot($("rnn-grads"), [{ x: steps, y: snap.grad_norms, label: "‖∂L/∂h(t)‖", color: COLORS[4] }],
+      { title: "gradient norm through time, first layer (log scale)", xLabel: "step t", logY: true });
+    const series = [
+      { x: steps, y: snap.target, label: "target", color: "#333", dots: snap.classes > 0 },
+      { x: steps, y: snap.prediction, label: snap.classes ? "predicted class" : "prediction", color: COLORS[1], dots: snap.classes > 0 },
+    ];
+    linePlot($("rnn-pred"), series, { title: snap.classes ? "classes (ids) per step" : "predictions against targets", xLabel: "step t" });
+  },
+};

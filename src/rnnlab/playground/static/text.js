@@ -1,0 +1,50 @@
+// The Text page: pick a trained char-model run, sample with a temperature and a prime,
+// open its `rnnlab inspect` view when it has one.
+"use strict";
+
+const TextPage = {
+  runs: [],
+
+  init() {
+    $("text-sample").onclick = () => this.sample();
+    $("text-run").onchange = () => this.pick();
+    $("text-temp").oninput = () => { $("text-temp-v").textContent = num("text-temp").toFixed(2); };
+    $("text-temp").oninput();
+  },
+
+  async shown() {
+    try {
+      this.runs = (await api("/api/runs")).runs;
+    } catch (err) {
+      setStatus("text-status", err.message, true);
+      return;
+    }
+    const sel = $("text-run"), keep = sel.value;
+    sel.innerHTML = this.runs.map((r) => `<option value="${r.name}">${r.name} (${r.cell}-${r.hidden} x${r.layers}, ${r.corpus})</option>`).join("");
+    if (keep) sel.value = keep;
+    this.pick();
+    if (!this.runs.length) setStatus("text-status", "no trained char-model runs in the runs folder; train one with `make demo` or `rnnlab train --out runs/NAME`");
+  },
+
+  pick() {
+    const run = this.runs.find((r) => r.name === $("text-run").value);
+    const link = $("text-inspect");
+    link.hidden = !(run && run.inspect);
+    if (run && run.inspect) link.href = `/runs/${encodeURIComponent(run.name)}/inspect.html`;
+  },
+
+  async sample() {
+    const body = {
+      run: $("text-run").value, temperature: num("text-temp"), prime: $("text-prime").value,
+      length: num("text-length"), seed: num("text-seed"),
+    };
+    setStatus("text-status", "sampling ...");
+    try {
+      const r = await api("/api/text/sample", body);
+      $("text-out").textContent = r.prime + r.text;
+      setStatus("text-status", `step ${r.text.length} / ${body.length} characters from ${r.run} at temperature ${r.temperature}`);
+    } catch (err) {
+      setStatus("text-status", err.message, true);
+    }
+  },
+};

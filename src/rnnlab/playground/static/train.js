@@ -1,0 +1,88 @@
+// A training on the server, followed live: the losses and the step arrive as server-sent
+// events; the latest look inside the model is fetched when a new one is announced.
+"use strict";
+
+class Training {
+  // hooks: {progress(state, losses), snapshot(snap), data(points), end(state)}
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.id = null;
+    this.losses = [];
+    this.source = null;
+    this.shown = 0; // snapshot version drawn
+    this.fetching = false;
+    this.dataLoaded = false;
+  }
+
+  async start(spec) {
+    this.close();
+    this.losses = []; this.shown = 0; this.wanted = 0; this.dataLoaded = false;
+    const job = await api("/api/jobs", spec);
+    this.id = job.id;
+    this.source = new EventSource(`/api/jobs/${job.id}/events`);
+    this.source.onmessage = (e) => this.update(JSON.parse(e.data));
+    // The stream ends when the training does; anything else: follow by polling.
+    this.source.onerror = () => { if (this.source) { this.close(); this.poll(); } };
+    return job;
+  }
+
+  async poll() {
+    if (!this.id) return;
+    const id = this.id;
+    const state = await api(`/api/jobs/${id}?since=${this.losses.length}`).catch(() => null);
+    if (!state || id !== this.id) return;
+    this.update(state);
+    if (state.status === "starting" || state.status === "running") setTimeout(() => this.poll(), 500);
+  }
+
+  update(state) {
+    if (state.id !== this.id) return;
+    this.losses.push(...state.losses);
+    this.hooks.progress(state, this.losses);
+    if (state.snapshot_version > this.shown) this.fetchSnapshot(state.snapshot_version);
+    if (!(state.status === "starting" || state.status === "running")) {
+      this.close();
+      this.hooks.end(state);
+    }
+  }
+
+  async fetchSnapshot(version) {
+    this.wanted = Math.max(this.wanted || 0, version);
+    if (this.fetching) return; // the loop below picks the newer version up
+    this.fetching = true;
+    const id = this.id;
+    try {
+      if (this.hooks.data && !this.dataLoaded) {
+        this.hooks.data(await api(`/api/jobs/${id}/data`));
+        this.dataLoaded = true;
+      }
+      while (this.shown < this.wanted && id === this.id) {
+        const v = this.wanted;
+        const snap = await api(`/api/jobs/${id}/snapshot`);
+        if (id !== this.id) break;
+        this.shown = v;
+        this.hooks.snapshot(snap);
+      }
+    } catch (err) {
+      if (this.hooks.failed) this.hooks.failed(err);
+    } finally {
+      this.fetching = false;
+    }
+  }
+
+  async stop() {
+    if (this.id) await api(`/api/jobs/${this.id}/stop`, {});
+  }
+
+  close() {
+    if (this.source) { this.source.close(); this.source = null; }
+  }
+}
+
+// "step 40 / 300 · running · loss 0.123" for a training's status line.
+function describe(state, losses) {
+  const last = losses.length ? losses[losses.length - 1][1] : null;
+  const loss = last === null ? "" : ` · loss ${Number(last).toPrecision(4)}`;
+  const err = state.error ? ` · ${state.error}` : "";
+  return `step ${state.step} / ${state.steps} · ${state.status}${loss} · ${state.elapsed} s${err}`;
+}

@@ -1,0 +1,179 @@
+"""The playground in a real Chromium: every page draws with no console error and no
+request outside the server; a short training on the Recurrent page updates its loss
+curve and heatmaps. A screenshot of each page goes to ``$RNNLAB_SCREENSHOTS`` (the
+README's pictures: ``RNNLAB_SCREENSHOTS=docs/playground``) or the test's temporary
+folder; with ``RNNLAB_SCREENSHOT_RUN=runs/demo`` the Text page's picture samples that
+trained run instead of the tests' untrained one."""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from _browser import browser, new_page  # noqa: F401
+from _playground import fake_run
+from playwright.sync_api import expect
+
+from rnnlab.playground import make_app
+
+WAIT = 120_000  # ms: a worker starts JAX and compiles before its first step
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The playground on a free port, in a thread of this process."""
+    runs = tmp_path_factory.mktemp("runs")
+    fake_run(runs / "tiny-gru")
+    (runs / "tiny-gru" / "inspect.html").write_text("<html><body>cells</body></html>")
+    real = os.environ.get("RNNLAB_SCREENSHOT_RUN")
+    if real:
+        (runs / "trained").mkdir()
+        for name in ("config.json", "best.eqx", "inspect.html"):
+            if (Path(real) / name).exists():
+                shutil.copy(Path(real) / name, runs / "trained" / name)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        make_app(runs_dir=runs, port=port),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    end = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < end and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    out = os.environ.get("RNNLAB_SCREENSHOTS")
+    path = Path(out) if out else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _open(new_page, server, page_name):  # noqa: F811
+    p = new_page(allow=(server,))
+    p.page.goto(f"{server}/#{page_name}")
+    p.page.wait_for_selector("body[data-ready='1']")
+    return p
+
+
+def _wait_text(page, selector, text, timeout=30_000):
+    # a locator's wait: the page's policy forbids the eval behind wait_for_function
+    expect(page.locator(selector)).to_contain_text(text, timeout=timeout)
+
+
+def _canvas(page, selector):
+    """A canvas's pixels as a data URL (to see that it was drawn and redrawn)."""
+    return page.eval_on_selector(selector, "c => c.toDataURL()")
+
+
+def _blank(page, selector):
+    return page.eval_on_selector(
+        selector,
+        "c => !c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v)",
+    )
+
+
+def _clean(p):
+    assert p.errors == [], p.errors
+    assert p.blocked == [], f"requests outside the server: {p.blocked}"
+
+
+def test_spikes_page_draws_the_neuron_and_the_rates(new_page, server, shots):  # noqa: F811
+    p = _open(new_page, server, "spikes")
+    page = p.page
+    _wait_text(page, "#rate-status", "optimal")
+    _wait_text(page, "#lif-status", "spikes")
+    before = _canvas(page, "#lif-trace")
+    page.fill("#lif-steps", "3000")
+    page.dispatch_event("#lif-steps", "input")
+    _wait_text(page, "#lif-status", "3000")
+    assert _canvas(page, "#lif-trace") != before  # redrawn for the new duration
+    page.click("#rate-optimal")
+    page.wait_for_timeout(500)
+    for c in ("#lif-trace", "#lif-fi", "#rate-raster", "#rate-psth", "#rate-kernel"):
+        assert not _blank(page, c), c
+    page.screenshot(path=shots / "spikes.png", full_page=True)
+    _clean(p)
+
+
+def test_text_page_samples_and_links_the_inspect_view(new_page, server, shots):  # noqa: F811
+    p = _open(new_page, server, "text")
+    page = p.page
+    page.wait_for_selector("#text-run option[value='tiny-gru']", state="attached")
+    assert page.get_attribute("#text-inspect", "href") == "/runs/tiny-gru/inspect.html"
+    page.fill("#text-prime", "hello")
+    page.click("#text-sample")
+    _wait_text(page, "#text-status", "step")
+    assert page.text_content("#text-out").startswith("hello")
+    assert len(page.text_content("#text-out")) == len("hello") + 300
+    if page.locator("#text-run option[value='trained']").count():
+        page.select_option("#text-run", "trained")
+        page.fill("#text-prime", "ROMEO:")
+        page.click("#text-sample")
+        _wait_text(page, "#text-status", "from trained")
+    page.screenshot(path=shots / "text.png", full_page=True)
+    _clean(p)
+
+
+def test_neuron_page_trains_an_mlp_and_draws_momentum_and_oja(new_page, server, shots):  # noqa: F811
+    p = _open(new_page, server, "neuron")
+    page = p.page
+    _wait_text(page, "#mom-status", "rate")
+    _wait_text(page, "#hebb-status", "cos")
+    page.select_option("#mlp-dataset", "circles")
+    page.fill("#mlp-lr", "0.3")
+    page.fill("#mlp-steps", "200")
+    page.click("#mlp-train")
+    _wait_text(page, "#mlp-status", "200 / 200 · done", WAIT)
+    page.wait_for_timeout(300)
+    for c in ("#mlp-field", "#mlp-loss", "#hebb-field", "#mom-field", "#mom-error"):
+        assert not _blank(page, c), c
+    page.screenshot(path=shots / "neuron.png", full_page=True)
+    _clean(p)
+
+
+def test_recurrent_training_updates_the_loss_and_the_heatmaps(new_page, server, shots):  # noqa: F811
+    p = _open(new_page, server, "recurrent")
+    page = p.page
+    page.select_option("#rnn-task", "sine")
+    page.select_option("#rnn-cell", "gru")
+    for field, value in (("hidden", "8"), ("T", "24"), ("lr", "0.02")):
+        page.fill(f"#rnn-{field}", value)
+    page.check("#rnn-forever")  # runs until stopped
+    page.click("#rnn-train")
+    page.wait_for_selector("#rnn-heatmaps canvas", timeout=WAIT)
+    names = page.eval_on_selector_all(
+        "#rnn-heatmaps canvas", "cs => cs.map(c => c.dataset.internal)"
+    )
+    assert sorted(names) == ["h", "n", "r", "z"]  # the GRU's state and gates
+    for c in ("#rnn-loss", "#rnn-heatmaps canvas[data-internal='h']", "#rnn-grads"):
+        _redrawn(page, c)
+    page.screenshot(path=shots / "recurrent.png", full_page=True)
+    page.click("#rnn-stop")
+    _wait_text(page, "#rnn-status", "stopped")
+    assert not _blank(page, "#rnn-pred")
+    _clean(p)
+
+
+def _redrawn(page, selector, timeout=30.0):
+    """Wait until the canvas changes (the training goes on while we look)."""
+    before, end = _canvas(page, selector), time.monotonic() + timeout
+    while _canvas(page, selector) == before:
+        assert time.monotonic() < end, f"{selector} was not redrawn in {timeout} s"
+        page.wait_for_timeout(200)
