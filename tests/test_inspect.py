@@ -10,6 +10,7 @@ import pytest
 from _cli import run
 from _inspect_models import PLANTED, TEXT, make_run, planted_model
 
+import rnnlab
 from rnnlab.inspect import (
     charlm_grad_norms,
     correlations,
@@ -19,6 +20,7 @@ from rnnlab.inspect import (
     safe_json,
     saturation,
     trace_charlm,
+    trace_rnn,
 )
 
 
@@ -108,13 +110,14 @@ def test_finder_returns_the_planted_unit():
 
 def test_trace_probs_and_loss_match_the_model():
     model, vocab, _ = planted_model()
-    ids = vocab.encode(TEXT[:40])
+    ids = vocab.encode(TEXT)
     trace = trace_charlm(model, ids)
     logits, _ = model(jnp.asarray(ids)[None])
     p = np.asarray(jax.nn.softmax(logits[0], -1))
     np.testing.assert_allclose(trace.probs, p, atol=1e-6)
     assert np.isnan(trace.loss[0])
-    np.testing.assert_allclose(trace.loss[1:], -np.log(p[np.arange(39), ids[1:]]), rtol=1e-4)
+    nll = -np.log(p[np.arange(len(ids) - 1), ids[1:]])
+    np.testing.assert_allclose(trace.loss[1:], nll, rtol=1e-4)
 
 
 def test_saturation_against_a_hand_count():
@@ -127,7 +130,26 @@ def test_saturation_against_a_hand_count():
     assert set(sat) == {(0, "i"), (0, "f")}  # c and g are no sigmoid gates
 
 
-def test_model_grad_norms_match_finite_differences():
+@pytest.mark.parametrize(
+    "cell, gates",
+    [("lstm", "ifo"), ("gru", "rz"), ("peephole", "ifo"), ("cifg", "fo"), ("lstm1997", "io")],
+)
+def test_saturation_reads_the_gates_of_every_gated_cell(cell, gates):
+    rnn = rnnlab.RNN(cell, 3, 4, num_layers=2, key=jax.random.key(0))
+    xs = 3 * jax.random.normal(jax.random.key(1), (20, 3))
+    layers = trace_rnn(rnn, xs)
+    sat = saturation(layers)
+    assert set(sat) == {(layer, g) for layer in (0, 1) for g in gates}
+    # layer 1 reads layer 0's h: the traced stack equals the stack itself
+    ys, _ = rnn(xs[None])
+    np.testing.assert_allclose(layers[1]["h"], ys[0], atol=1e-6)
+    left, right = sat[(1, gates[0])]
+    g = layers[1][gates[0]]
+    assert left.tolist() == [float(np.mean(g[:, k] < 0.1)) for k in range(4)]
+    assert right.tolist() == [float(np.mean(g[:, k] > 0.9)) for k in range(4)]
+
+
+def test_model_grad_norms_match_autodiff_by_hand():
     model, vocab, _ = planted_model(other=0.3)
     ids = vocab.encode(TEXT[:12])
     norms = charlm_grad_norms(model, ids)  # (1, 11)
@@ -135,21 +157,19 @@ def test_model_grad_norms_match_finite_differences():
     xs = model.embedding[jnp.asarray(ids[:-1])]
 
     def loss_from(t, h):
-        # run to step t, replace h(t) by `h`, run on; the loss of the last prediction
+        # run on, with h(t) replaced by `h`: the loss of the last prediction
         state = cell.init_state()
         for s in range(len(xs)):
             state, y = cell(state, xs[s])
-            if s == t:
-                state = (h, state[1])
-                y = h
+            y = jnp.where(s == t, h, y)
+            state = (y, state[1])
         logits = model.readout_weight @ y + model.readout_bias
         return -jax.nn.log_softmax(logits)[ids[-1]]
 
+    grad = jax.jit(jax.grad(loss_from, argnums=1))
+    h = trace_charlm(model, ids[:-1]).layers[0]["h"]  # (11, H): h(t) of the same run
     for t in (0, 5, 10):
-        state = cell.init_state()
-        for s in range(t + 1):
-            state, _ = cell(state, xs[s])
-        g = jax.grad(lambda h, t=t: loss_from(t, h))(state[0])
+        g = grad(t, h[t])
         np.testing.assert_allclose(norms[0, t], np.linalg.norm(g), rtol=1e-4, atol=1e-9)
 
 
