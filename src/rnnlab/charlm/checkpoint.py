@@ -16,14 +16,21 @@ from rnnlab.charlm.model import CharLM
 from rnnlab.data import Vocab
 from rnnlab.engine.io import BEST, LAST, load_tree
 from rnnlab.errors import UserError
+from rnnlab.models import WindowLM
 
 __all__ = ["BEST", "LAST", "load_run", "new_model"]
 
 
-def new_model(config: RunConfig) -> CharLM:
+def new_model(config: RunConfig) -> CharLM | WindowLM:
     """The model that ``config`` describes, freshly initialised from its seed."""
     key = jax.random.key(config.train.seed)
-    return CharLM(len(config.vocab), config.model, key=key)
+    m = config.model
+    if m.model == "rnn":
+        return CharLM(len(config.vocab), m, key=key)
+    return WindowLM(
+        len(config.vocab), m.model, embed=m.embed, hidden=m.hidden, layers=m.layers,
+        window=m.window, key=key,
+    )  # fmt: skip
 
 
 def load_run(run_dir: str | os.PathLike, which: str = BEST) -> tuple[RunConfig, CharLM, Vocab]:

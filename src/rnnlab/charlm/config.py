@@ -15,6 +15,7 @@ from rnnlab.errors import UserError
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "cosine", "epoch-decay")
+MODELS = ("rnn", "window-mlp", "conv1d", "transformer")
 
 
 @dataclass
@@ -26,8 +27,21 @@ class ModelConfig:
     layers: int = 1
     embed: int = 64
     dropout: float = 0.0
+    # --model: "rnn", or a window baseline (rnnlab.models.WindowLM) over the last
+    # `window` characters (per layer for conv1d and transformer).
+    model: str = "rnn"
+    window: int = 16
 
     def check(self) -> None:
+        if self.model not in MODELS:
+            raise UserError(
+                f"--model {self.model!r} does not apply to --task charlm; "
+                f"choose one of {', '.join(MODELS)}"
+            )
+        if self.window < 1:
+            raise UserError(f"--window must be >= 1, got {self.window}")
+        if self.model != "rnn" and self.dropout > 0:
+            raise UserError(f"--dropout applies to --model rnn only, not {self.model}")
         if self.cell not in CELLS:
             raise UserError(f"unknown --cell {self.cell!r}; choose one of {', '.join(CELLS)}")
         for name in ("hidden", "layers", "embed"):

