@@ -72,6 +72,30 @@ def test_page_in_chromium(built, new_page):  # noqa: F811
         assert row.startswith(f'"{shown}"') or row.startswith(repr(shown)[1:-1]), row
         assert abs(float(row.split()[-1]) - trace.probs[t, c]) < 2e-3
 
+    # error analysis: coloured by the loss, the most surprising character is the reddest
+    p.page.select_option("#colour", "loss")
+    worst = int(np.nanargmax(trace.loss))
+    style = p.page.locator(f'#text span[data-t="{worst}"]').get_attribute("style")
+    assert "rgb(220, 40, 30)" in style, style  # alpha 1
+    best = int(np.nanargmin(trace.loss))
+    style = p.page.locator(f'#text span[data-t="{best}"]').get_attribute("style")
+    alpha = float(re.search(r"rgba\(220, 40, 30, ([\d.e-]+)\)", style).group(1))
+    assert abs(alpha - trace.loss[best] / np.nanmax(trace.loss)) < 0.01
+
+    # selecting text with the mouse fills in the span to search
+    p.page.evaluate(
+        """([a, b]) => {
+        const r = document.createRange();
+        r.setStart(document.querySelector(`#text span[data-t="${a}"]`).firstChild, 0);
+        r.setEnd(document.querySelector(`#text span[data-t="${b}"]`).firstChild, 1);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(r);
+        document.dispatchEvent(new MouseEvent("mouseup"));
+    }""",
+        [12, 20],
+    )
+    assert (p.page.input_value("#from"), p.page.input_value("#to")) == ("12", "20")
+
     # pattern search on h over the second quotation: the planted unit alone is on, and the
     # other quotations are the matches
     quotes = runs(detect(TEXT, ["quote"])["quote"] > 0)

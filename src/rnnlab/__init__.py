@@ -27,7 +27,7 @@ from rnnlab.unroll import check_cell, grad_norms_through_time, unroll
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("neuron", "spikes", "data", "charlm", "engine", "models", "tasks")
+_SUBPACKAGES = ("neuron", "spikes", "data", "charlm", "engine", "models", "tasks", "inspect")
 
 
 def __getattr__(name):
