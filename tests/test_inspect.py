@@ -12,11 +12,14 @@ from _inspect_models import PLANTED, TEXT, make_run, planted_model
 
 import rnnlab
 from rnnlab.inspect import (
+    Trace,
     charlm_grad_norms,
     correlations,
     detect,
     find_cells,
+    page_data,
     quantise,
+    render_page,
     safe_json,
     saturation,
     trace_charlm,
@@ -181,6 +184,23 @@ def test_quantise_and_safe_json():
     np.testing.assert_allclose(lo + codes * (hi - lo) / 255, a, atol=(hi - lo).max() / 510)
     s = safe_json({"t": "</script><!-- & </SCRIPT"})
     assert "<" not in s and ">" not in s and "&" not in s
+
+
+def test_a_big_model_page_stays_under_10_mb():
+    # 2 layers of 512 units, 2,000 characters: all six internals would take 12 MB before
+    # base64, so the page keeps the states c and h
+    T, H, V = 2000, 512, 80
+    rng = np.random.default_rng(0)
+    layers = [
+        {k: rng.uniform(-1, 1, (T, H)).astype(np.float32) for k in ("c", "h", "i", "f", "g", "o")}
+        for _ in range(2)
+    ]
+    probs = rng.dirichlet(np.ones(V), T).astype(np.float32)
+    trace = Trace(layers, probs, rng.uniform(0, 5, T).astype(np.float32))
+    text = "".join(rng.choice(list("ab \n"), T))
+    data = page_data(text, [chr(65 + i) for i in range(V)], trace, detect(text), {})
+    assert [sorted(layer["signals"]) for layer in data["layers"]] == [["c", "h"]] * 2
+    assert len(render_page(data, title="big").encode()) < 10_000_000
 
 
 @pytest.fixture(scope="module")

@@ -40,31 +40,25 @@ def correlations(acts: np.ndarray, signal: np.ndarray) -> np.ndarray:
     return np.where(den > 1e-12, num / np.where(den > 1e-12, den, 1.0), 0.0)
 
 
-def find_cells(layers, detectors: dict, *, names=("c", "h"), top: int = 3, mask=None):
+def find_cells(layers, detectors: dict, *, names=("c", "h"), top: int = 3):
     """For each detector, the ``top`` units whose activation correlates most (in absolute
     value) with it, over every layer and every internal in ``names`` that the layers have.
 
     ``layers``: a list of ``{name: (T, H)}`` (:attr:`Trace.layers`); ``detectors``:
-    ``{name: (T,)}`` (:func:`detect`); ``mask`` (T,) bool, optional: the steps that count
-    (for instance, leave out a warm-up at the start, where the state is still the zero
-    state). Returns ``{detector: [Found, ...]}``, best first; a detector that is constant
-    over the text (no quotes in the text, say) finds nothing: ``[]``.
+    ``{name: (T,)}`` (:func:`detect`). Returns ``{detector: [Found, ...]}``, best first; a
+    detector that is constant over the text (no quotes in the text, say) finds nothing.
     """
     out = {}
     for det, signal in detectors.items():
         found = []
-        if np.ptp(signal if mask is None else signal[mask]) == 0:
+        if np.ptp(signal) == 0:
             out[det] = found
             continue
         for layer, internals in enumerate(layers):
             for name in names:
                 if name not in internals:
                     continue
-                acts = internals[name]
-                sig = signal
-                if mask is not None:
-                    acts, sig = acts[mask], signal[mask]
-                r = correlations(acts, sig)
+                r = correlations(internals[name], signal)
                 for k in np.argsort(-np.abs(r))[:top]:
                     found.append(Found(det, layer, name, int(k), float(r[k])))
         out[det] = sorted(found, key=lambda f: -abs(f.r))[:top]

@@ -48,10 +48,14 @@ def safe_json(obj) -> str:
 
 
 def _signals(layers) -> list[dict]:
-    """Which internals of each layer the page carries: all of them within :data:`BUDGET`,
-    else the states only (``c``, ``h``, ``u``)."""
-    total = sum(v.size for internals in layers for v in internals.values())
-    keep = None if total <= BUDGET else ("c", "h", "u")
+    """Which internals of each layer the page carries: all of them if they fit in
+    :data:`BUDGET` bytes, else the states only (``c``, ``h``, ``u``), else ``h`` only."""
+    keep = None
+    for choice in (None, ("c", "h", "u"), ("h",)):
+        keep = choice
+        size = sum(v.size for d in layers for k, v in d.items() if choice is None or k in choice)
+        if size <= BUDGET:
+            break
     return [
         {
             "units": int(next(iter(internals.values())).shape[1]),
