@@ -238,6 +238,12 @@ def test_bad_input_is_one_line(run_dir, tmp_path, capsys):
     one_line_error(*run(capsys, "inspect", run_dir, "--text", empty)[::2], "character")
     one_line_error(*run(capsys, "inspect", run_dir, "--text", tmp_path / "no.txt")[::2], "no.txt")
     one_line_error(*run(capsys, "inspect", run_dir, "--chars", "1")[::2], "--chars")
+    one_line_error(
+        *run(capsys, "inspect", run_dir, "--out", tmp_path / "no" / "p.html")[::2], "--out"
+    )
+    french = tmp_path / "fr.txt"
+    french.write_text("\u00e9t\u00e9", encoding="utf-8")  # not in the model's vocabulary
+    one_line_error(*run(capsys, "inspect", run_dir, "--text", french)[::2], "vocabulary")
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / "config.json").write_text((run_dir / "config.json").read_text())

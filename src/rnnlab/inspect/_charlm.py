@@ -100,12 +100,12 @@ def write_charlm_page(run_dir, out=None, *, text_file=None, split="test", chars=
 
     run_dir = Path(run_dir)
     config, model, vocab = load_run(run_dir)
-    text = run_text(run_dir, text_file=text_file, split=split, chars=chars)
-    result = inspect_charlm(model, vocab, text, config=config)
-    figs = figures(result, run_dir.name)
     out = Path(out) if out is not None else run_dir / "inspect.html"
     if not out.parent.is_dir():
         raise UserError(f"--out {out}: the folder {out.parent} does not exist")
+    text = run_text(run_dir, text_file=text_file, split=split, chars=chars)
+    result = inspect_charlm(model, vocab, text, config=config)
+    figs = figures(result, run_dir.name)
     data = _page.page_data(text, vocab.chars, result.trace, result.detectors, result.found)
     page = _page.render_page(data, title=f"rnnlab inspect: {run_dir.name}", figures=figs)
     atomic_write(out, lambda f: f.write(page.encode("utf-8")))
