@@ -33,9 +33,9 @@ TRAINING = {
     "kind": "recurrent",
     "task": "sine",
     "cell": "lstm",
-    "hidden": 32,
-    "T": 50,
-    "steps": 20_000,  # until stopped
+    "hidden": 128,
+    "T": 100,
+    "steps": 20_000,  # until stopped: more than 60 s of steps at this size
     "lr": 0.01,
 }
 
@@ -56,6 +56,13 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/PID/stat``)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def worker_pids(server_pid: int) -> list[int]:
@@ -92,12 +99,14 @@ async def client(http, jobs, stop_at, latencies, errors):
                     since_version[job] = state["snapshot_version"]
                 else:
                     shown = since_version[job]
+                    sizes.append(len(r.content))
             except httpx.HTTPError as err:
                 errors.append(f"{path}: {type(err).__name__}")
         await asyncio.sleep(0.2)
 
 
 since_version: dict[str, int] = {}
+sizes: list[int] = []  # bytes of each snapshot fetched
 
 
 async def load(base: str, clients: int, seconds: float) -> dict:
@@ -135,6 +144,7 @@ async def load(base: str, clients: int, seconds: float) -> dict:
             "p95": round(float(np.percentile(flat, 95)), 2),
             "max": round(float(flat.max()), 2),
         },
+        "snapshot_kb_mean": round(float(np.mean(sizes)) / 1024, 1) if sizes else None,
         "errors": len(errors),
         "error_examples": errors[:5],
         "third_training_status": third.status_code,
@@ -170,6 +180,7 @@ def main() -> None:
                     sys.exit("the playground server did not start")
                 time.sleep(0.3)
             rss = {}
+            cpu0 = cpu_seconds(server.pid)
 
             async def run():
                 task = asyncio.create_task(load(base, args.clients, args.seconds))
@@ -180,12 +191,14 @@ def main() -> None:
                 return task.result()
 
             result = asyncio.run(run())
+            result["server_cpu_s"] = round(cpu_seconds(server.pid) - cpu0, 1)
             result["server_peak_rss_mb"] = round(peak_rss_mb(server.pid) or float("nan"), 1)
             result["worker_peak_rss_mb"] = [round(v, 1) for v in rss.values()]
         finally:
             server.terminate()
             server.wait(timeout=30)
     result["cpu_cores"] = len(os.sched_getaffinity(0))
+    result["load_average_1min"] = round(os.getloadavg()[0], 2)  # other work on the machine
     print(json.dumps(result, indent=2))
 
 

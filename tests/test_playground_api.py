@@ -9,11 +9,13 @@ import pytest
 from _cli import run
 from _playground import fake_run
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from rnnlab.charlm.checkpoint import load_run
 from rnnlab.charlm.sample import sample
 from rnnlab.neuron import optimal_gd, optimal_momentum
-from rnnlab.playground import compute, make_app
+from rnnlab.playground import compute, make_app, neuron_train, specs
+from rnnlab.playground.series import make_set
 from rnnlab.spikes import LIF, fi_curve_theory, optimal_bin_size, time_histogram
 
 PORT = 8765
@@ -85,6 +87,17 @@ def test_state_changing_requests_from_other_sites_are_refused(client, origin, st
     assert client.get("/api/meta", headers=headers).status_code == 200
 
 
+def test_websocket_upgrades_from_other_sites_are_refused(client):
+    # no page uses a WebSocket; the guard refuses a foreign one before any route (1008),
+    # while a local one reaches the router, which has no such route (1000)
+    for origin, code in (("http://evil.example", 1008), (f"http://localhost:{PORT}", 1000)):
+        with pytest.raises(WebSocketDisconnect) as closed:
+            headers = {"host": f"127.0.0.1:{PORT}", "origin": origin}
+            with client.websocket_connect("/api/ws", headers=headers):
+                pass
+        assert closed.value.code == code
+
+
 def test_bodies_over_one_megabyte_are_refused(client):
     big = b"x" * ((1 << 20) + 1)
     r = client.post("/api/jobs", content=big, headers={"content-type": "application/json"})
@@ -119,6 +132,22 @@ def test_models_and_data_beyond_the_limits_are_refused(client, body, field):
     assert r.status_code == 422, r.text
     assert field in r.json()["error"]
     assert client.app.jobs.jobs == {}  # nothing was started
+
+
+def test_your_own_csv_becomes_the_training_data():
+    text = "t,a,b\n" + "".join(f"{i},{i * i},{(-1) ** i}\n" for i in range(40))
+    spec = specs.recurrent({"task": "csv", "csv": text, "T": 10})
+    data = make_set("csv", 10, 0, table=np.asarray(spec["table"]))
+    table = np.array([[i, i * i, (-1) ** i] for i in range(40)], float)
+    z = (table - table.mean(0)) / table.std(0)
+    assert data.classes == 0 and data.x.shape[1:] == (10, 3)
+    start = int(np.argmin(np.abs(z[:, 0] - data.x[3, 0, 0])))  # window 3's first row
+    np.testing.assert_allclose(data.x[3], z[start : start + 10], atol=1e-6)
+    np.testing.assert_allclose(data.y[3], z[start + 1 : start + 11], atol=1e-6)
+    points = "x1,x2,label\n0.1,0.2,0\n-0.3,0.4,1\n0.5,-0.6,2\n"
+    X, y = neuron_train.points(specs.mlp({"dataset": "csv", "csv": points}))
+    np.testing.assert_allclose(X, [[0.1, 0.2], [-0.3, 0.4], [0.5, -0.6]], atol=1e-7)
+    assert y.tolist() == [0, 1, 2]
 
 
 def test_runs_are_listed_by_name_with_their_inspect_page(client):

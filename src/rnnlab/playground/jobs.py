@@ -148,7 +148,11 @@ class JobManager:
                 job.snapshot = line  # served as it is: never parsed by the server
                 job.snapshot_version += 1
             else:
-                self._event(job, json.loads(line))
+                try:
+                    event = json.loads(line)
+                except ValueError:  # not a protocol line: the worker's stderr has the story
+                    continue
+                self._event(job, event)
             job.version += 1
         job.proc.wait()
         with self._lock:

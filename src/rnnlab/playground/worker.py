@@ -6,7 +6,8 @@ JSON object a line: ``{"event": "step", "step", "loss"}`` as the engine logs,
 ``SNAPSHOT_EVERY`` seconds and at the last step), then ``{"event": "stop", "status"}``
 or ``{"event": "error", "message"}``. A process per training means a run is stopped at
 once by ending the process, and a long compile never holds the server up; the server
-starts it with one JAX device (``JAX_NUM_CPU_DEVICES=1``) so that it takes one core.
+starts it with one JAX device (``JAX_NUM_CPU_DEVICES=1``) so that it takes one core, and
+the worker lowers its own priority (``nice``) so that the server answers first.
 """
 
 from __future__ import annotations
@@ -93,7 +94,11 @@ def _finite(x: float):
     return x if x == x and abs(x) != float("inf") else None
 
 
+NICE = 10  # below the server: the pages stay responsive while two trainings use the cores
+
+
 def main() -> None:
+    os.nice(NICE)
     emit = _Events()
     try:
         spec = json.loads(sys.stdin.read())
