@@ -135,30 +135,40 @@ function legend(ctx, w, series) {
   }
 }
 
-// Blue (negative) - white - red (positive), or white-to-black for values in [0, 1].
-function colorOf(v, lo, hi, diverging) {
-  if (v === null || !Number.isFinite(v)) return "#ccc";
+// Blue (negative) - white - red (positive), or white-to-black for values in [0, 1]: [r, g, b].
+function rgbOf(v, lo, hi, diverging) {
+  if (v === null || !Number.isFinite(v)) return [204, 204, 204];
   if (diverging) {
     const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1, a = Math.max(-1, Math.min(1, v / m));
     const c = Math.round(255 * (1 - Math.abs(a)));
-    return a >= 0 ? `rgb(255,${c},${c})` : `rgb(${c},${c},255)`;
+    return a >= 0 ? [255, c, c] : [c, c, 255];
   }
   const a = Math.max(0, Math.min(1, (v - lo) / (hi - lo || 1)));
   const c = Math.round(255 * (1 - a));
-  return `rgb(${c},${c},${Math.round(c * 0.6 + 100 * (1 - a))})`;
+  return [c, c, Math.round(c * 0.6 + 100 * (1 - a))];
 }
 
-// matrix: (T, H) as the server sends a trace; drawn as H rows (units) by T columns (steps).
+// matrix: (T, H) as the server sends a trace; drawn as H rows (units) by T columns
+// (steps): one pixel per value in an offscreen image, scaled up without smoothing (a
+// 256 x 500 trace is one drawImage, not 128,000 rectangles).
 function heatmap(canvas, matrix, opts = {}) {
   const { ctx, w, h } = ctxOf(canvas);
   const T = matrix.length, H = T ? matrix[0].length : 0;
   const [lo, hi] = opts.range || extent(matrix.flat());
-  const left = 30, top = 16, cw = (w - left - 4) / Math.max(T, 1), ch = (h - top - 4) / Math.max(H, 1);
-  for (let t = 0; t < T; t++) {
-    for (let j = 0; j < H; j++) {
-      ctx.fillStyle = colorOf(matrix[t][j], lo, hi, opts.diverging);
-      ctx.fillRect(left + t * cw, top + j * ch, Math.ceil(cw), Math.ceil(ch));
+  const left = 30, top = 16;
+  if (T && H) {
+    const off = document.createElement("canvas");
+    off.width = T; off.height = H;
+    const octx = off.getContext("2d"), img = octx.createImageData(T, H);
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < H; j++) {
+        const [r, g, b] = rgbOf(matrix[t][j], lo, hi, opts.diverging), k = 4 * (j * T + t);
+        img.data[k] = r; img.data[k + 1] = g; img.data[k + 2] = b; img.data[k + 3] = 255;
+      }
     }
+    octx.putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(off, left, top, w - left - 4, h - top - 4);
   }
   ctx.fillStyle = "#222"; ctx.textAlign = "left";
   ctx.fillText(`${opts.title || ""}  [${fmt(lo)}, ${fmt(hi)}]`, left, 11);

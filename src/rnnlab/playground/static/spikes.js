@@ -54,6 +54,9 @@ const Spikes = {
       const r = await api("/api/spikes/rates", body);
       if (seq !== this.seq) return; // a newer request is on its way
       this.rates = r;
+      // the optimal values as tick marks on the sliders
+      $("rate-bin-best").innerHTML = r.optimal_bin === null ? "" : `<option value="${Math.round(1000 * r.optimal_bin)}">`;
+      $("rate-bw-best").innerHTML = r.optimal_bandwidth === null ? "" : `<option value="${Math.round(1000 * r.optimal_bandwidth)}">`;
       raster($("rate-raster"), r.trains, r.duration, `${r.trains.length} Poisson trains`);
       const truth = { x: r.true_t, y: r.true_rate, label: "true rate", color: "#333", dash: [4, 3] };
       const half = r.bin_size / 2;
