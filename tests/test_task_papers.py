@@ -2,6 +2,7 @@
 
 import json
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from _cli import run
@@ -147,3 +148,174 @@ def test_task_flags_are_checked(tmp_path, capsys):
         capsys, "train", "--task", "adding", "--out", tmp_path / "b", "--variant", "x"
     )
     assert code == 2 and "--variant must be one of" in err
+
+
+def test_reber_masked_criterion_equals_the_set_one():
+    rng = np.random.default_rng(1)
+    strings = [reber.embedded_string(rng) for _ in range(40)]
+    mask = reber.allowed_mask(strings)
+    assert mask.shape == (40, max(len(s) for s in strings) - 1, 7)
+    # outputs that are right by construction (allowed 1, others 0), then perturbed
+    out = mask.astype(float) + rng.normal(0, 0.5, mask.shape)
+    got = reber.top_k_right_masked(out, mask)
+    for n, s in enumerate(strings):
+        want = reber.top_k_right(out[n, : len(s) - 1], reber.allowed_next(s))
+        assert (got[n, : len(s) - 1] == want).all()
+        assert got[n, len(s) - 1 :].all()  # padding counts as right
+    valid = mask.any(-1)
+    assert 0.2 < got[valid].mean() < 0.95  # the noise made both kinds
+    # by hand: after the first B, T and P are allowed (k = 2): both must beat the rest
+    m = reber.allowed_mask(["BTBTXSETE"], 1)
+    assert m[0, 0].tolist() == [False, True, True, False, False, False, False]
+    one = np.array([[[0.0, 1.0, 0.5, 0.7, 0.0, 0.0, 0.0]]])  # S beats P: wrong
+    assert not reber.top_k_right_masked(one, m)[0, 0]
+    one[0, 0, 3] = 0.5  # a tie of P and S: wrong
+    assert not reber.top_k_right_masked(one, m)[0, 0]
+    one[0, 0, 3] = 0.4
+    assert reber.top_k_right_masked(one, m)[0, 0]
+    assert bool(reber.top_k_right_masked(jnp.asarray(one), jnp.asarray(m))[0, 0])
+
+
+JSB = {
+    "train": [[[60, 64, 67], [62, 65], [60]], [[48, 55], [50], [52, 55, 60], [53]]],
+    "valid": [[[57, 60], [59]]],
+    "test": [[[43], [96], []]],
+}
+
+
+def test_chorales_read_a_jsb_file_with_its_split(tmp_path):
+    from rnnlab.tasks.chorales import jsb_dataset
+
+    path = tmp_path / "jsb.json"
+    path.write_text(json.dumps(JSB))
+    data = jsb_dataset(path)
+    assert {k: len(v) for k, v in data.splits.items()} == {"train": 2, "val": 1, "test": 1}
+    first = data.splits["train"]
+    assert first.x.shape == (2, 3, 88) and first.lengths.tolist() == [2, 3]
+    # frame 0 of the first piece: C4 E4 G4 (MIDI 60, 64, 67) on keys 60-21 ... of A0..C8
+    assert np.flatnonzero(first.x[0, 0]).tolist() == [39, 43, 46]
+    assert np.flatnonzero(first.y[0, 0]).tolist() == [41, 44]  # the next frame, D4 F4
+    assert not data.splits["test"].y[0, 1].any()  # an empty frame: a rest
+
+
+def test_chorales_from_a_jsb_file_from_the_cli(tmp_path, capsys):
+    path = tmp_path / "jsb.json"
+    path.write_text(json.dumps(JSB))
+    out = tmp_path / "run"
+    code, _, err = run(
+        capsys,
+        "train",
+        "--task",
+        "chorales",
+        "--data",
+        path,
+        "--out",
+        out,
+        "--steps",
+        "2",
+        "--eval-every",
+        "2",
+        "--hidden",
+        "4",
+        "--devices",
+        "1",
+    )
+    assert code == 0, err
+    code, text, err = run(capsys, "eval", out, "--json")
+    assert code == 0, err
+    assert json.loads(text)["metrics"]["frame_nll"] > 0
+    path.write_text(json.dumps({"train": [[[200]]], "valid": [], "test": []}))
+    code, _, err = run(capsys, "train", "--task", "chorales", "--data", path, "--out",
+                       tmp_path / "bad")  # fmt: skip
+    assert code == 2 and "is not a JSB chorales JSON file" in err and len(err.splitlines()) == 1
+
+
+def test_charlm_onehot_input_and_uniform_init():
+    import jax
+
+    from rnnlab.charlm.config import ModelConfig
+    from rnnlab.charlm.model import CharLM
+
+    config = ModelConfig(cell="lstm", hidden=5, onehot=True, init=0.08)
+    net = CharLM(11, config, key=jax.random.key(0))
+    assert net.embedding is None and net.vocab_size == 11
+    weights = [a for a in jax.tree_util.tree_leaves(net)]
+    assert all(float(abs(a).max()) <= 0.08 for a in weights)
+    assert max(float(abs(a).max()) for a in weights) > 0.07  # drawn over the whole range
+    # one-hot input: the first step's pre-activation is column `id` of weight_ih
+    cell = net.rnn.cells[0][0]
+    ids = jnp.array([[3, 7]])
+    logits, _ = net(ids)
+    a = cell.weight_ih[:, 3] + cell.bias_ih + cell.bias_hh  # (4H,), h0 = 0
+    i, f, g, o = jnp.split(a, 4)
+    h = jax.nn.sigmoid(o) * jnp.tanh(jax.nn.sigmoid(i) * jnp.tanh(g))
+    want = net.readout_weight @ h + net.readout_bias
+    np.testing.assert_allclose(logits[0, 0], want, atol=1e-5)
+    # an MTRNN keeps its time constants (not weights)
+    mt = CharLM(11, ModelConfig(cell="mtrnn", hidden=12, onehot=True, init=0.08),
+                key=jax.random.key(0))  # fmt: skip
+    assert float(mt.rnn.cells[0][0].tau.max()) > 1.0
+
+
+def test_charlm_onehot_from_the_cli(tmp_path, capsys):
+    out, text = tmp_path / "run", tmp_path / "text.txt"
+    text.write_text("the quick brown fox jumps over the lazy dog. " * 40)
+    code, _, err = run(capsys, "train", "--out", out, "--corpus", text, "--onehot", "--init",
+                       "0.08", "--hidden", "4", "--steps", "2", "--batch-size", "2",
+                       "--seq-len", "2", "--eval-every", "2", "--devices", "1")  # fmt: skip
+    assert code == 0, err
+    saved = json.loads((out / "config.json").read_text())["model"]
+    assert saved["onehot"] is True and saved["init"] == 0.08
+    code, _, err = run(capsys, "eval", out, "--split", "val")
+    assert code == 0, err
+    code, _, err = run(capsys, "train", "--task", "xor", "--out", tmp_path / "x", "--onehot")
+    assert code == 2 and "--onehot applies to --task charlm only" in err
+    code, _, err = run(capsys, "train", "--out", tmp_path / "y", "--init", "-1")
+    assert code == 2 and "--init must be >= 0" in err
+
+
+def test_adding_forget_bias(tmp_path, capsys):
+    import jax
+
+    from rnnlab.models import SequenceClassifier
+
+    for cell, block, gates in (("lstm", 1, 4), ("cifg", 0, 3)):
+        net = SequenceClassifier(2, 1, cell=cell, hidden=3, key=jax.random.key(0))
+        new = adding.with_forget_bias(net, 3.0, block)
+        old_c, new_c = net.rnn.cells[0][0], new.rnn.cells[0][0]
+        b = np.asarray(new_c.bias_ih + new_c.bias_hh).reshape(gates, 3)
+        np.testing.assert_allclose(b[block], 3.0)  # f = sigmoid(3) = 0.95 at the start
+        others = [g for g in range(gates) if g != block]
+        np.testing.assert_array_equal(
+            b[others], np.asarray(old_c.bias_ih + old_c.bias_hh).reshape(gates, 3)[others]
+        )
+    out = tmp_path / "run"
+    code, _, err = run(
+        capsys,
+        "train",
+        "--task",
+        "adding",
+        "--out",
+        out,
+        "--forget-bias",
+        "3",
+        "--length",
+        "8",
+        "--hidden",
+        "3",
+        "--steps",
+        "2",
+        "--eval-every",
+        "2",
+    )
+    assert code == 0, err
+    cell = json.loads((out / "config.json").read_text())["config"]
+    assert cell["forget_bias"] == 3.0
+    code, _, err = run(capsys, "eval", out, "--json")
+    assert code == 0, err
+    code, _, err = run(capsys, "train", "--task", "adding", "--out", tmp_path / "e",
+                       "--cell", "elman", "--forget-bias", "1")  # fmt: skip
+    assert code == 2 and "--forget-bias needs a cell with a forget gate" in err
+    code, _, err = run(capsys, "train", "--task", "xor", "--out", tmp_path / "x",
+                       "--forget-bias", "1")  # fmt: skip
+    assert code == 2 and "--forget-bias does not apply to --task xor" in err

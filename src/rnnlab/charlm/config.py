@@ -20,13 +20,21 @@ MODELS = ("rnn", "window-mlp", "conv1d", "transformer")
 
 @dataclass
 class ModelConfig:
-    """The network: embedding -> ``layers`` recurrent layers of ``cell`` -> softmax."""
+    """The network: embedding -> ``layers`` recurrent layers of ``cell`` -> softmax.
+
+    ``onehot``: the first layer reads each character as a one-hot vector of the
+    vocabulary's size instead of a learned embedding (``embed`` is then unused), as in
+    Karpathy et al. 2015. ``init``: when > 0, every weight and bias is drawn from
+    U(-init, init) (char-rnn's 0.08) instead of the torch-style defaults.
+    """
 
     cell: str = "lstm"
     hidden: int = 256
     layers: int = 1
     embed: int = 64
     dropout: float = 0.0
+    onehot: bool = False
+    init: float = 0.0
     # --model: "rnn", or a window baseline (rnnlab.models.WindowLM) over the last
     # `window` characters (per layer for conv1d and transformer).
     model: str = "rnn"
@@ -40,8 +48,10 @@ class ModelConfig:
             )
         if self.window < 1:
             raise UserError(f"--window must be >= 1, got {self.window}")
-        if self.model != "rnn" and self.dropout > 0:
-            raise UserError(f"--dropout applies to --model rnn only, not {self.model}")
+        if self.model != "rnn" and (self.dropout > 0 or self.onehot or self.init > 0):
+            raise UserError(
+                f"--dropout, --onehot and --init apply to --model rnn only, not {self.model}"
+            )
         if self.cell not in CELLS:
             raise UserError(f"unknown --cell {self.cell!r}; choose one of {', '.join(CELLS)}")
         for name in ("hidden", "layers", "embed"):
@@ -49,6 +59,8 @@ class ModelConfig:
                 raise UserError(f"--{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if not self.init >= 0.0:
+            raise UserError(f"--init must be >= 0 (0: default initialisation), got {self.init}")
 
 
 @dataclass

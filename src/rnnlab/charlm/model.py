@@ -19,7 +19,7 @@ class CharLM(eqx.Module):
     across contiguous batches, or sampling one character at a time).
     """
 
-    embedding: jax.Array  # (V, E)
+    embedding: jax.Array | None  # (V, E); None: one-hot input (``config.onehot``)
     rnn: RNN
     readout_weight: jax.Array  # (V, O)
     readout_bias: jax.Array  # (V,)
@@ -29,10 +29,13 @@ class CharLM(eqx.Module):
         # that the two learn alike from their own starts: embedding N(0, 1), readout
         # weight and bias U(-1/sqrt(O), 1/sqrt(O)); the cells already draw torch's way.
         k_e, k_r, k_w, k_b = jax.random.split(key, 4)
-        self.embedding = jax.random.normal(k_e, (vocab_size, config.embed))
+        if config.onehot:
+            self.embedding = None
+        else:
+            self.embedding = jax.random.normal(k_e, (vocab_size, config.embed))
         self.rnn = RNN(
             config.cell,
-            config.embed,
+            vocab_size if config.onehot else config.embed,
             config.hidden,
             config.layers,
             dropout=config.dropout,
@@ -42,16 +45,44 @@ class CharLM(eqx.Module):
         bound = 1.0 / jnp.sqrt(O)
         self.readout_weight = jax.random.uniform(k_w, (vocab_size, O), minval=-bound, maxval=bound)
         self.readout_bias = jax.random.uniform(k_b, (vocab_size,), minval=-bound, maxval=bound)
+        if config.init > 0:  # char-rnn's U(-0.08, 0.08) for every weight and bias
+            k_e, k_r, k_w, k_b = jax.random.split(k_e, 4)
+            a = config.init
+            if self.embedding is not None:
+                self.embedding = jax.random.uniform(k_e, self.embedding.shape, minval=-a, maxval=a)
+            self.rnn = _uniform(self.rnn, a, k_r)
+            self.readout_weight = jax.random.uniform(k_w, (vocab_size, O), minval=-a, maxval=a)
+            self.readout_bias = jax.random.uniform(k_b, (vocab_size,), minval=-a, maxval=a)
 
     @property
     def vocab_size(self) -> int:
-        return self.embedding.shape[0]
+        return self.readout_bias.shape[0]
 
     def init_state(self, batch_size: int):
         return self.rnn.init_state(batch_size)
 
     def __call__(self, ids, states=None, *, key=None, truncate=None):
-        xs = self.embedding[ids]  # (B, T, E)
+        if self.embedding is None:
+            xs = jax.nn.one_hot(ids, self.vocab_size)  # (B, T, V)
+        else:
+            xs = self.embedding[ids]  # (B, T, E)
         hs, states = self.rnn(xs, states, key=key, truncate=truncate)  # (B, T, O)
         logits = hs @ self.readout_weight.T + self.readout_bias  # (B, T, V)
         return logits, states
+
+
+_WEIGHTS = ("weight", "bias", "peephole")
+
+
+def _uniform(tree, scale: float, key):
+    """``tree`` with every weight and bias redrawn from U(-scale, scale); other arrays
+    (an MTRNN's time constants, masks and initial state) are kept."""
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(tree)
+    keys = jax.random.split(key, len(leaves))
+    new = []
+    for (path, leaf), k in zip(leaves, keys, strict=True):
+        name = getattr(path[-1], "name", "") if path else ""
+        if isinstance(leaf, jax.Array) and name.startswith(_WEIGHTS):
+            leaf = jax.random.uniform(k, leaf.shape, leaf.dtype, -scale, scale)
+        new.append(leaf)
+    return jax.tree_util.tree_unflatten(treedef, new)

@@ -129,7 +129,7 @@ def train(
 
     result = fit(
         problem,
-        optimizer_of(cfg),
+        optimizer_of(cfg, steps_per_epoch=len(batches)),
         settings,
         run_dir=run_dir,
         config={"task": "charlm", **json.loads(config.to_json())},

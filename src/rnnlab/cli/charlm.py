@@ -25,7 +25,11 @@ def train(
         str, Opt(help="charlm | classify | tag | motions | vowels (see rnnlab tasks).")
     ] = None,
     data: Annotated[
-        Path, Opt(help="Your FILE.npz for --task classify or tag (x, y, lengths, split).")
+        Path,
+        Opt(
+            help="Your FILE.npz for --task classify or tag (x, y, lengths, split); "
+            "--task chorales: a JSB chorales JSON file (train, valid, test)."
+        ),
     ] = None,
     model: Annotated[
         str, Opt(help="rnn (default) or a baseline that the task allows (see rnnlab tasks).")
@@ -61,6 +65,9 @@ def train(
     length: Annotated[
         int, Opt(help="--task adding: the minimal sequence length T (default: 100).")
     ] = None,
+    forget_bias: Annotated[
+        float, Opt(help="--task adding: initial forget-gate bias of lstm, peephole, cifg.")
+    ] = None,
     corpus: Annotated[
         str,
         Opt(help=f"shakespeare | python | PATH to a UTF-8 file (default: {TrainConfig.corpus})."),
@@ -81,6 +88,12 @@ def train(
     ] = None,
     dropout: Annotated[
         float, Opt(help=f"Dropout between layers (default: {ModelConfig.dropout}).")
+    ] = None,
+    onehot: Annotated[
+        bool, Opt("--onehot", help="charlm: one-hot input instead of an embedding (char-rnn).")
+    ] = None,
+    init: Annotated[
+        float, Opt(help="charlm: every weight and bias from U(-init, init) (char-rnn: 0.08).")
     ] = None,
     seq_len: Annotated[
         int, Opt(help=f"Characters per batch row (BPTT window) (default: {TrainConfig.seq_len}).")
@@ -152,7 +165,8 @@ def train(
     if given.pop("resolution") is not None:
         raise UserError("--resolution applies to --task chorales only")
     for flag, value in (("data", data), ("unit", unit), ("vocab", vocab), ("variant", variant),
-                        ("length", length), ("lag", lag)):  # fmt: skip
+                        ("length", length), ("lag", lag),
+                        ("forget-bias", forget_bias)):  # fmt: skip
         if value is not None:
             raise UserError(f"--{flag} does not apply to --task charlm (it reads --corpus)")
     from rnnlab.charlm import RunConfig, config_from_flags

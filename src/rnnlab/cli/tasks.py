@@ -11,7 +11,7 @@ import typer
 from rnnlab.errors import UserError
 
 # Flags of `rnnlab train` that only the char model reads.
-CHARLM_ONLY = ("corpus", "seq_len", "truncate")
+CHARLM_ONLY = ("corpus", "seq_len", "truncate", "onehot", "init")
 
 
 def tasks():
@@ -53,9 +53,9 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
             raise UserError(f"--{dashed} applies to --task charlm only, not --task {name}")
     config_class = getattr(task, "config_class", TaskConfig)  # a task may add fields
     known = {f.name for f in dataclasses.fields(config_class)}
-    for flag in ("resolution", "variant", "length", "lag"):  # flags that only some tasks read
+    for flag in ("resolution", "variant", "length", "lag", "forget_bias"):  # only some tasks
         if flags.get(flag) is not None and flag not in known:
-            raise UserError(f"--{flag} does not apply to --task {name}")
+            raise UserError(f"--{flag.replace('_', '-')} does not apply to --task {name}")
     given = {k: v for k, v in flags.items() if k in known - {"task"} and v is not None}
     if resume:
         saved = config_class(**read_config(out)["config"])

@@ -15,6 +15,11 @@ TP / (TP + FP + FN) over every predicted frame, a pitch predicted on when its pr
 is at least 0.5. Baselines: every pitch independently on with its training frequency
 (``frame_nll``), repeating the previous frame (``accuracy``), and a two-state chain per
 pitch, P(on | on or off before) counted on the training split (``markov_frame_nll``).
+
+``--data FILE.json`` reads the JSB chorales in the form that Boulanger-Lewandowski et al.
+(2012) split them (``{"train", "valid", "test"}``, each a list of pieces, a piece a list
+of quarter-note frames, a frame a list of the MIDI pitches sounding) and keeps their
+split; frames then cover the piano's 88 keys, A0 to C8, as in that paper.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+import json
 import logging
 from pathlib import Path
 
@@ -109,6 +115,39 @@ def load_rolls(resolution: str = "quarter", *, cache_dir=None) -> tuple[list[str
     return names, rolls
 
 
+PIANO = (21, 108)  # A0..C8, the 88 keys of Boulanger-Lewandowski et al. (2012)
+JSB_SPLITS = {"train": "train", "val": "valid", "test": "test"}
+
+
+def jsb_dataset(path) -> RawDataset:
+    """The JSB chorales of a JSON file with the Boulanger-Lewandowski split (module
+    docstring), as piano rolls over the 88 piano keys."""
+    try:
+        pieces = json.loads(Path(path).read_text(encoding="utf-8"))
+        rolls, splits = [], {}
+        for ours, theirs in JSB_SPLITS.items():
+            first = len(rolls)
+            for piece in pieces[theirs]:
+                roll = np.zeros((len(piece), 128), bool)
+                for t, frame in enumerate(piece):
+                    pitches = [int(p) for p in frame]
+                    if not all(0 <= p < 128 for p in pitches):
+                        raise ValueError(f"pitch outside 0..127 in {pitches}")
+                    roll[t, pitches] = True
+                rolls.append(roll)
+            splits[ours] = np.arange(first, len(rolls))
+    except OSError as err:
+        raise UserError(f"--data {path}: cannot read it ({err.strerror})") from None
+    except (ValueError, KeyError, TypeError, IndexError) as err:
+        raise UserError(
+            f"--data {path} is not a JSB chorales JSON file with train, valid and test lists "
+            f"of pieces of frames of MIDI pitches 0..127 ({type(err).__name__}: {err})"
+        ) from None
+    if any(len(r) < 2 for r in rolls) or min(len(v) for v in splits.values()) == 0:
+        raise UserError(f"--data {path}: every split needs pieces of at least two frames")
+    return roll_dataset(rolls, splits, *PIANO)
+
+
 def roll_dataset(rolls: list, splits: dict[str, np.ndarray], low: int, high: int) -> RawDataset:
     """Inputs frames 0..T-2 and targets frames 1..T-1 of pitches ``low..high``, padded."""
     T = max(len(r) for r in rolls) - 1
@@ -175,6 +214,11 @@ class ChoralesTask(SupervisedTask):
     options = ("resolution",)
 
     def load(self, config: ChoralesConfig) -> RawDataset:
+        if config.data is not None:
+            if config.resolution != "quarter":
+                raise UserError("--data (JSB chorales) holds quarter-note frames only; drop "
+                                "--resolution")  # fmt: skip
+            return jsb_dataset(config.data)
         _, rolls = load_rolls(config.resolution)
         used = np.flatnonzero(np.any([r.any(0) for r in rolls], axis=0))
         return roll_dataset(rolls, split_rows(len(rolls)), int(used[0]), int(used[-1]))

@@ -21,6 +21,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.engine import Problem, io
@@ -94,6 +95,29 @@ def top_k_right(outputs: np.ndarray, allowed: list[set[str]]) -> np.ndarray:
     return np.array([
         {SYMBOLS[j] for j in order[t, : len(ok)]} == ok for t, ok in enumerate(allowed)
     ])  # fmt: skip
+
+
+def allowed_mask(strings: list[str], T: int | None = None) -> np.ndarray:
+    """(N, T, 7) bool: the allowed-next sets of :func:`allowed_next` as masks over
+    ``SYMBOLS``, padded with False to (or cut at) ``T`` steps (default: the longest
+    string's)."""
+    T = max(len(s) for s in strings) - 1 if T is None else T
+    mask = np.zeros((len(strings), T, len(SYMBOLS)), bool)
+    for n, s in enumerate(strings):
+        for t, ok in enumerate(allowed_next(s)[:T]):
+            mask[n, t, [SYMBOLS.index(c) for c in ok]] = True
+    return mask
+
+
+def top_k_right_masked(outputs, mask):
+    """Per step (bool, ``outputs.shape[:-1]``): :func:`top_k_right` for whole arrays,
+    NumPy or JAX. The k allowed symbols are the k largest exactly when the smallest
+    allowed output beats the largest other one (a tie counts as wrong); steps with an
+    empty mask (padding) are right."""
+    xp = np if isinstance(outputs, np.ndarray) else jnp
+    low = xp.min(xp.where(mask, outputs, xp.inf), axis=-1)
+    high = xp.max(xp.where(mask, -xp.inf, outputs), axis=-1)
+    return (low > high) | ~xp.any(mask, axis=-1)
 
 
 def reber_scores(outputs: np.ndarray, strings: list[str]) -> dict:

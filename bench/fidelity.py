@@ -1,0 +1,478 @@
+"""The papers' experiments, rerun beside the papers' numbers (issue 9).
+
+    python bench/fidelity.py                         # every row, the default budgets
+    python bench/fidelity.py --rows xor reber --out fidelity.json
+
+One row per experiment; budgets are counted as each paper counts them (passes over
+the stream, training strings, training sequences, epochs), so a result does not depend
+on how busy the machine was; the minutes each run took are reported beside it. JSON
+goes to stdout at the end and, with ``--out``, to a file rewritten after every run (an
+interrupted bench keeps what it finished). Training runs land in ``--runs`` (default
+``runs/fidelity``); a finished run found there is evaluated again, not retrained
+(``--fresh`` retrains). The JSB chorales and War and Peace files are benchmark-only
+data, passed by path (``--jsb``, ``--corpus``).
+
+- ``xor``: Elman (1990) temporal XOR at his sizes (1 input, 2 hidden, 1 output, 600
+  passes over 3,000 bits), ``--seeds`` seeds, and a larger net beside it; a seed has
+  converged when the XOR bit's test error is below half of chance (0.25) while the two
+  random bits stay near chance; the figure of error by position mod 3 is in each run.
+- ``reber``: embedded Reber grammar, H&S 1997 experiment 1: ``--trials`` trials per
+  cell (lstm1997 with the paper's squashing, lstm, elman), online (one string per
+  update, drawn from the 256 training strings), side by side under ``jax.vmap``; a trial
+  succeeds when every next-symbol prediction of the 256 training and 256 test strings
+  is right (top-k), checked every ``--reber-check`` strings, within ``--reber-strings``.
+- ``adding``: H&S 1997 experiment 4, T = 100, the paper's variant: ``--adding-seqs``
+  training sequences for an LSTM-32 at torch's initialisation, the same with its forget
+  gates started near 1 (``--adding-forget-bias``), and the 1997 cell; test MSE, sequences
+  with |error| >= 0.04 of 2,560, against the mean predictor.
+- ``chorales``: JSB chorales, Boulanger-Lewandowski split, tanh RNN, LSTM and GRU of
+  about 20K parameters (Chung et al. 2014's unit counts), test frame NLL.
+- ``warpeace``: War and Peace, Karpathy et al. 2015's recipe (one-hot input, RMSProp
+  2e-3 decay 0.95, batch 100, 100-step unroll, U(-0.08, 0.08) init, lr x 0.95 per epoch
+  after the 10th, early stopping on validation) for LSTM, GRU and tanh RNN at the
+  parameter counts of LSTM-64 and LSTM-128; test nats/char.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault(
+    "XLA_FLAGS",
+    "--xla_cpu_multi_thread_eigen=false --xla_cpu_collective_timeout_seconds=3600 "
+    "--xla_cpu_collective_call_terminate_timeout_seconds=3600",
+)
+
+import equinox as eqx  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+ROWS = ("xor", "reber", "adding", "chorales", "warpeace")
+CHANCE = 0.5  # the XOR task's error of p(1) = 1/2
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def _minutes(run_dir: Path) -> float:
+    """Training minutes of a finished run: the last ``time`` its metrics logged."""
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return round(max(r.get("time", 0.0) for r in rows) / 60, 2)
+
+
+def _finished(run_dir: Path) -> bool:
+    # The engine draws loss.png once a fit has ended (not when it diverged or died).
+    return (run_dir / "loss.png").is_file() and (run_dir / "best.eqx").is_file()
+
+
+def task_run(args, name: str, run_dir: Path, **fields) -> dict:
+    """Train ``--task name`` with ``fields`` into ``run_dir`` (or reuse a finished run
+    there), then evaluate its best checkpoint on the test split."""
+    from rnnlab.tasks import get_task
+
+    task = get_task(name)
+    config = task.config_class(task=name, devices=1, **fields)
+    if args.fresh or not _finished(run_dir):
+        shutil.rmtree(run_dir, ignore_errors=True)
+        task.train(run_dir, config)
+    result = task.evaluate(run_dir, "test", figures=True)
+    return {"run": str(run_dir), "minutes": _minutes(run_dir), **result}
+
+
+def command(name: str, **flags) -> str:
+    """The ``rnnlab train`` command line of one run of a row."""
+    words = ["rnnlab train --task", name, "--devices 1"]
+    for k, v in flags.items():
+        words.append(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}"))
+    return " ".join(words)
+
+
+# ---------------------------------------------------------------------------- xor
+
+
+def xor_row(args, emit) -> dict:
+    """Elman's net at his sizes over ``--seeds`` seeds, the same for ten times the passes,
+    and a larger net beside them."""
+    long = 10 * args.xor_passes
+    nets = {"elman-2": (2, args.xor_passes), f"elman-2-{long}-passes": (2, long),
+            f"elman-{args.xor_hidden}": (args.xor_hidden, args.xor_passes)}  # fmt: skip
+    out = {"paper": "Elman 1990, Fig. 3: error low on every third (XOR) bit, near chance "
+           "on the others (a figure, no number)", "budget": f"{args.xor_passes} passes over "
+           "3,000 bits (Elman: 600)", "nets": {}}  # fmt: skip
+    for net, (hidden, passes) in nets.items():
+        runs = []
+        for seed in range(args.seeds):
+            r = task_run(args, "xor", args.runs / f"xor-{net}-s{seed}", hidden=hidden,
+                         steps=passes, seed=seed)  # fmt: skip
+            m = r["metrics"]
+            runs.append({"seed": seed, "minutes": r["minutes"], "converged": _xor_converged(m),
+                         **{k: round(m[k], 4) for k in ("error_pos0", "error_pos1",
+                                                         "error_pos2")}})  # fmt: skip
+            out["nets"][net] = _xor_summary(runs, net, hidden, passes, args)
+            emit(out)
+    return out
+
+
+def _xor_converged(m: dict) -> bool:
+    return m["error_pos2"] < CHANCE / 2 and min(m["error_pos0"], m["error_pos1"]) > 0.4
+
+
+def _xor_summary(runs: list, net: str, hidden: int, passes: int, args) -> dict:
+    ok = [r for r in runs if r["converged"]]
+    mean = {k: round(float(np.mean([r[k] for r in (ok or runs)])), 3)
+            for k in ("error_pos0", "error_pos1", "error_pos2")}  # fmt: skip
+    return {
+        "hidden": hidden,
+        "passes": passes,
+        "converged": f"{len(ok)}/{len(runs)}",
+        "mean_error_by_position_mod_3": mean,
+        "of": "converged seeds" if ok else "all seeds",
+        "minutes": round(sum(r["minutes"] for r in runs), 2),
+        "figure": str(args.runs / f"xor-{net}-s0" / "xor_error_test.png"),
+        "command": command("xor", out="DIR", hidden=hidden, steps=passes, seed=0),
+        "runs": runs,
+    }
+
+
+# ---------------------------------------------------------------------------- reber
+
+REBER_PAPER = {
+    "lstm1997": "H&S 1997 Table 1: LSTM 97-100 % of trials, 8,440 strings on average for "
+    "its fastest setting (4 blocks of 2 cells, lr 0.5), 14,000-40,000 for others",
+    "lstm": "Gers et al. 2000 (forget gates): solves the embedded grammar as well "
+    "(number not restated here)",
+    "elman": "H&S 1997 Table 1: Elman nets 0 % within 200,000 strings",
+}
+
+
+def reber_row(args, emit) -> dict:
+    """``--trials`` online trials per cell, vmapped; strings until every prediction of
+    the training and test strings is right."""
+    from rnnlab.tasks import get_task
+    from rnnlab.tasks.reber import allowed_mask, one_hot_strings
+
+    strings = get_task("reber").strings(args.seed)
+    every = strings["train"] + strings["test"]
+    T = max(len(s) for s in every) - 1
+    data = one_hot_strings(every)  # (512, T, 7)
+    x, y, lengths = (jnp.asarray(a) for a in (data.x, data.y, data.lengths))
+    mask = jnp.asarray(allowed_mask(every, T))
+    n_train = len(strings["train"])
+    out = {"budget": f"{args.reber_strings:,} training strings per trial, checked every "
+           f"{args.reber_check:,}", "trials": args.trials, "cells": {}}  # fmt: skip
+    for cell in args.reber_cells:
+        t0 = time.perf_counter()
+        seen, right = _reber_trials(args, cell, x, y, lengths, mask, n_train)
+        solved = seen[seen > 0]
+        out["cells"][cell] = {
+            "paper": REBER_PAPER.get(cell, ""),
+            "hidden": args.reber_hidden,
+            "squash": "paper (4 sigma - 2, 2 sigma - 1)" if cell == "lstm1997" else None,
+            "solved": f"{len(solved)}/{args.trials}",
+            "mean_strings_to_solve": int(solved.mean()) if len(solved) else None,
+            "strings_to_solve": [int(s) if s > 0 else None for s in seen],
+            "steps_right_at_end": [round(float(r), 4) for r in right],
+            "minutes": round((time.perf_counter() - t0) / 60, 2),
+            "optimizer": f"sgd lr {args.reber_lr}, one string per update",
+        }
+        emit(out)
+    return out
+
+
+def _reber_trials(args, cell, x, y, lengths, mask, n_train):
+    """Train ``--trials`` nets of ``cell`` side by side; return, per trial, the strings
+    seen at the first check that found it solved (0: never) and its last step score."""
+    from rnnlab.layers import RNN
+    from rnnlab.models import SequenceTagger
+    from rnnlab.tasks.reber import top_k_right_masked
+
+    K = args.trials
+    kwargs = {"squash": "paper"} if cell == "lstm1997" else {}
+
+    def make(key):
+        net = SequenceTagger(7, 7, cell=cell, hidden=args.reber_hidden, key=key)
+        if not kwargs:
+            return net
+        rnn = RNN(cell, 7, args.reber_hidden, key=jax.random.fold_in(key, 1), **kwargs)
+        return eqx.tree_at(lambda m: m.rnn, net, rnn)
+
+    keys = jax.random.split(jax.random.key(args.seed + 1), K)
+    params, static = eqx.partition(eqx.filter_vmap(make)(keys), eqx.is_array)
+    opt = optax.sgd(args.reber_lr)
+    opt_state = jax.vmap(opt.init)(params)
+
+    def loss(p, i):
+        net = eqx.combine(p, static)
+        logits = net(x[i][None], lengths[i][None])[0]  # (T, 7)
+        nll = optax.softmax_cross_entropy_with_integer_labels(logits, y[i])
+        return jnp.where(jnp.arange(x.shape[1]) < lengths[i], nll, 0.0).sum()
+
+    def update(p, s, i):
+        g = jax.grad(loss)(p, i)
+        u, s = opt.update(g, s, p)
+        return optax.apply_updates(p, u), s
+
+    @jax.jit
+    def train(params, opt_state, idx):  # idx (n, K): the string of each update and trial
+        def one(carry, i):
+            return jax.vmap(update)(*carry, i), None
+
+        return jax.lax.scan(one, (params, opt_state), idx)[0]
+
+    @jax.jit
+    def check(params):  # (K,) solved, (K,) fraction of steps right
+        def per_trial(p):
+            logits = eqx.combine(p, static)(x, lengths)  # (512, T, 7)
+            right = top_k_right_masked(logits, mask)
+            valid = jnp.arange(x.shape[1])[None, :] < lengths[:, None]
+            return right.all(), (right & valid).sum() / valid.sum()
+
+        return jax.vmap(per_trial)(params)
+
+    rng = np.random.default_rng([args.seed, 1997])
+    seen = np.zeros(K, int)
+    right = np.zeros(K)
+    for done in range(args.reber_check, args.reber_strings + 1, args.reber_check):
+        idx = rng.integers(0, n_train, size=(args.reber_check, K))
+        params, opt_state = train(params, opt_state, jnp.asarray(idx))
+        solved, right = (np.asarray(a) for a in check(params))
+        seen = np.where((seen == 0) & solved, done, seen)
+        print(
+            f"reber {cell}: {done} strings, solved {solved.sum()}/{K}, steps right "
+            f"{right.round(3).tolist()}",
+            file=sys.stderr,
+        )
+        if (seen > 0).all():
+            break
+    return seen, right
+
+
+# ---------------------------------------------------------------------------- adding
+
+
+def adding_row(args, emit) -> dict:
+    """H&S 1997 experiment 4 at T = 100, the paper's variant, ``--adding-seqs`` each: the
+    forget-gate LSTM at torch's initialisation (f near 1/2), with ``--forget-bias``, and
+    the 1997 cell (no forget gate)."""
+    steps = args.adding_seqs // args.adding_batch
+    out = {
+        "paper": "H&S 1997 section 5.4, T = 100: criterion (at most 1 of 2,560 test "
+        "sequences with |error| >= 0.04) met after about 74,000 training sequences",
+        "budget": f"{steps * args.adding_batch:,} training sequences "
+        f"({steps} steps of {args.adding_batch})", "models": {},
+    }  # fmt: skip
+    models = {
+        "lstm": {"cell": "lstm"},
+        f"lstm-forget-bias-{args.adding_forget_bias:g}": {
+            "cell": "lstm", "forget_bias": args.adding_forget_bias},
+        "lstm1997": {"cell": "lstm1997"},
+    }  # fmt: skip
+    for name, model in models.items():
+        flags = dict(**model, hidden=args.adding_hidden, variant="paper", length=100,
+                     batch_size=args.adding_batch, steps=steps, lr=args.adding_lr,
+                     clip=args.adding_clip, eval_every=max(1, steps // 20))  # fmt: skip
+        r = task_run(args, "adding", args.runs / f"adding-{name}", seed=args.seed, **flags)
+        m, b = r["metrics"], r["baseline"]
+        out["models"][name] = {
+            "mse": round(m["mse"], 5), "wrong": m["wrong"], "of": 2560, "solved": m["solved"],
+            "baseline_mse": round(b["mse"], 5), "minutes": r["minutes"], "seeds": 1,
+            "command": command("adding", out="DIR", seed=args.seed, **flags),
+        }  # fmt: skip
+        emit(out)
+    return out
+
+
+# ---------------------------------------------------------------------------- chorales
+
+CHUNG = {"elman": (100, 9.10), "lstm": (36, 8.67), "gru": (46, 8.54)}  # units, test NLL
+
+
+def chorales_row(args, emit) -> dict:
+    """JSB chorales with the Boulanger-Lewandowski split: tanh RNN, LSTM, GRU."""
+    data = _data_path(args.jsb, "--jsb")
+    out = {"paper": "Chung et al. 2014, Table 2: test NLL per frame on JSB chorales, "
+           "~20K parameters each", "data": data.name, "models": {}}  # fmt: skip
+    for cell, (hidden, paper) in CHUNG.items():
+        flags = dict(cell=cell, hidden=hidden, steps=args.chorales_steps, batch_size=16,
+                     lr=args.chorales_lr, eval_every=max(1, args.chorales_steps // 40))  # fmt: skip
+        r = task_run(args, "chorales", args.runs / f"jsb-{cell}", data=str(data.resolve()),
+                     seed=args.seed, **flags)  # fmt: skip
+        epochs = args.chorales_steps * 16 / 229
+        out["models"][cell] = {
+            "paper": paper, "frame_nll": round(r["metrics"]["frame_nll"], 3),
+            "accuracy": round(r["metrics"]["accuracy"], 3),
+            "baseline_frame_nll": round(r["baseline"]["frame_nll"], 3),
+            "params": _params(r["run"]), "budget": f"{args.chorales_steps} steps of 16 "
+            f"chorales ({epochs:.0f} epochs)", "minutes": r["minutes"], "seeds": 1,
+            "command": command("chorales", out="DIR", data="JSB.json", seed=args.seed,
+                               **flags),
+        }  # fmt: skip
+        emit(out)
+    return out
+
+
+def _params(run_dir) -> int:
+    from rnnlab.tasks import get_task
+    from rnnlab.tasks._supervised import read_config
+
+    saved = read_config(Path(run_dir))
+    model = get_task(saved["task"]).load_run(Path(run_dir), saved)[2]
+    return int(sum(a.size for a in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))))
+
+
+# ---------------------------------------------------------------------------- warpeace
+
+KARPATHY = {  # Karpathy et al. 2015, Fig. 1 left, test nats/char, 1 layer
+    ("lstm", 64): 1.449, ("lstm", 128): 1.277,
+    ("gru", 64): 1.398, ("gru", 128): 1.230,
+    ("elman", 64): 1.446, ("elman", 128): 1.417,
+}  # fmt: skip
+
+
+def warpeace_row(args, emit) -> dict:
+    """Six char models on War and Peace, Karpathy et al. 2015's recipe."""
+    from rnnlab.charlm import RunConfig, train
+    from rnnlab.charlm.config import ModelConfig, TrainConfig
+    from rnnlab.data import Vocab, load_corpus
+
+    corpus = _data_path(args.corpus, "--corpus")
+    V = Vocab.from_text(load_corpus(str(corpus)).text).size
+    out = {"paper": "Karpathy, Johnson & Fei-Fei 2015, Fig. 1 (left): test nats/char, "
+           "1 layer, LSTM-64 / LSTM-128 and GRU, RNN of the same parameter counts",
+           "data": f"{corpus.name}, vocabulary {V}", "models": {}}  # fmt: skip
+    for size in (128, 64):
+        target = _charlm_params("lstm", size, V)
+        for cell in ("lstm", "gru", "elman"):
+            hidden = min(range(8, 1024), key=lambda h: abs(_charlm_params(cell, h, V) - target))
+            run_dir = args.runs / f"warpeace-{cell}-{size}"
+            model = ModelConfig(cell=cell, hidden=hidden, onehot=True, init=0.08)
+            steps = args.warpeace_epochs * _steps_per_epoch(corpus)
+            tr = TrainConfig(corpus=str(corpus), seq_len=100, batch_size=100, steps=steps,
+                             minutes=args.warpeace_minutes, optimizer="rmsprop", lr=2e-3,
+                             schedule="epoch-decay", eval_every=steps // args.warpeace_epochs,
+                             log_every=48, devices=1, seed=args.seed)  # fmt: skip
+            if args.fresh or not _finished(run_dir):
+                shutil.rmtree(run_dir, ignore_errors=True)
+                train(run_dir, RunConfig(model=model, train=tr))
+            test = _charlm_test(run_dir)
+            rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
+            last = max(r["step"] for r in rows)
+            out["models"][f"{cell}-{size}"] = {
+                "paper": KARPATHY[cell, size], "test_nats_per_char": round(test, 3),
+                "best_val": round(min(r["val_loss"] for r in rows if "val_loss" in r), 3),
+                "hidden": hidden, "params": _charlm_params(cell, hidden, V),
+                "budget": f"{last} steps = {last / (steps // args.warpeace_epochs):.1f} "
+                f"epochs of {args.warpeace_epochs} (paper: 50)",
+                "minutes": _minutes(run_dir), "seeds": 1,
+                "command": f"rnnlab train --out DIR --corpus warpeace.txt --cell {cell} "
+                f"--hidden {hidden} --onehot --init 0.08 --optimizer rmsprop --lr 2e-3 "
+                f"--schedule epoch-decay --batch-size 100 --seq-len 100 --steps {steps} "
+                f"--minutes {args.warpeace_minutes} --eval-every {steps // args.warpeace_epochs} "
+                f"--devices 1",
+            }  # fmt: skip
+            emit(out)
+    return out
+
+
+def _charlm_params(cell: str, hidden: int, vocab: int) -> int:
+    from rnnlab.charlm.config import ModelConfig
+    from rnnlab.charlm.model import CharLM
+
+    net = eqx.filter_eval_shape(
+        CharLM, vocab, ModelConfig(cell=cell, hidden=hidden, onehot=True), key=jax.random.key(0)
+    )
+    return int(sum(np.prod(a.shape) for a in jax.tree_util.tree_leaves(net)))
+
+
+def _steps_per_epoch(corpus: Path) -> int:
+    from rnnlab.data import StreamBatches, Vocab, load_corpus, split_ids
+
+    text = load_corpus(str(corpus)).text
+    return len(StreamBatches(split_ids(Vocab.from_text(text).encode(text))["train"], 100, 100))
+
+
+def _charlm_test(run_dir: Path) -> float:
+    from rnnlab.charlm.checkpoint import load_run
+    from rnnlab.charlm.sample import evaluate
+    from rnnlab.data import load_corpus, split_ids
+
+    config, model, vocab = load_run(run_dir)
+    test = split_ids(vocab.encode(load_corpus(config.train.corpus).text))["test"]
+    return float(evaluate(model, test, batch_size=100, seq_len=100))
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def _data_path(path: Path, flag: str) -> Path:
+    if not path.is_file():
+        sys.exit(f"{flag} {path}: no such file (a benchmark-only file; see the README)")
+    return path
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
+    p.add_argument("--out", type=Path, help="JSON file, rewritten after every run")
+    p.add_argument("--runs", type=Path, default=Path("runs/fidelity"))
+    p.add_argument("--fresh", action="store_true", help="retrain runs found in --runs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, default=10, help="xor: seeds per net")
+    p.add_argument("--xor-passes", type=int, default=600)
+    p.add_argument("--xor-hidden", type=int, default=8, help="xor: the larger net")
+    p.add_argument("--trials", type=int, default=10, help="reber: trials per cell")
+    p.add_argument("--reber-cells", nargs="+", default=["lstm1997", "lstm", "elman"])
+    p.add_argument("--reber-strings", type=int, default=30_000)
+    p.add_argument("--reber-check", type=int, default=500)
+    p.add_argument("--reber-hidden", type=int, default=8)
+    p.add_argument("--reber-lr", type=float, default=0.1)
+    p.add_argument("--adding-seqs", type=int, default=320_000)
+    p.add_argument("--adding-batch", type=int, default=32)
+    p.add_argument("--adding-hidden", type=int, default=32)
+    p.add_argument("--adding-lr", type=float, default=1e-3)
+    p.add_argument("--adding-clip", type=float, default=1.0)
+    p.add_argument("--adding-forget-bias", type=float, default=3.0)
+    p.add_argument("--jsb", type=Path, default=Path("../shared/data/jsb-chorales-quarter.json"))
+    p.add_argument("--chorales-steps", type=int, default=2000)
+    p.add_argument("--chorales-lr", type=float, default=3e-3)
+    p.add_argument("--corpus", type=Path, default=Path("../shared/data/warpeace.txt"))
+    p.add_argument("--warpeace-epochs", type=int, default=10)
+    p.add_argument("--warpeace-minutes", type=float, default=8.0)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    args = parse(argv)
+    args.runs.mkdir(parents=True, exist_ok=True)
+    results = {"budgets": {k: v for k, v in vars(args).items() if k not in ("rows", "out")}}
+    results["budgets"] = json.loads(json.dumps(results["budgets"], default=str))
+    rows = {"xor": xor_row, "reber": reber_row, "adding": adding_row,
+            "chorales": chorales_row, "warpeace": warpeace_row}  # fmt: skip
+
+    for name in args.rows:
+        t0 = time.perf_counter()
+
+        def emit(partial, name=name):
+            results[name] = partial
+            if args.out is not None:
+                tmp = args.out.with_suffix(".tmp")
+                tmp.write_text(json.dumps(results, indent=2))
+                tmp.replace(args.out)  # atomic: an interrupted bench keeps the last run
+
+        emit(rows[name](args, emit))
+        results[name]["wall_minutes"] = round((time.perf_counter() - t0) / 60, 2)
+        emit(results[name])
+    print(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()
