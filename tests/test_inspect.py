@@ -123,6 +123,14 @@ def test_trace_probs_and_loss_match_the_model():
     np.testing.assert_allclose(trace.loss[1:], nll, rtol=1e-4)
 
 
+def test_a_window_model_is_refused_in_one_line():
+    from rnnlab.models import WindowLM
+
+    net = WindowLM(5, "window-mlp", embed=4, hidden=8, layers=1, window=4, key=jax.random.key(0))
+    with pytest.raises(rnnlab.UserError, match="recurrent char models"):
+        trace_charlm(net, np.arange(5))
+
+
 def test_saturation_against_a_hand_count():
     i = np.array([[0.05, 0.5], [0.95, 0.5], [0.05, 0.91], [0.5, 0.09]])  # (T=4, H=2)
     f = np.full((4, 2), 0.99)

@@ -68,7 +68,8 @@ def trace_charlm(model, ids) -> Trace:
     """The :class:`Trace` of a char model (:class:`rnnlab.charlm.CharLM`) reading ``ids``
     (T,) from its zero state: internals, next-character distributions and surprisal."""
     ids = jnp.asarray(ids, jnp.int32)
-    layers = trace_rnn(model.rnn, charlm_inputs(model, ids))
+    xs = charlm_inputs(model, ids)  # (T, E); a model without recurrent layers stops here
+    layers = trace_rnn(model.rnn, xs)
     logp = np.asarray(_charlm_outputs(model, ids), np.float64)  # (T, V)
     loss = np.full(len(ids), np.nan, np.float32)
     # step t's distribution predicts character t + 1
