@@ -57,3 +57,9 @@ def test_classification_run(tmp_path, capsys):
     assert "label 0:" in stdout and "label 1:" in stdout
     code, _, err = run(capsys, "inspect", out, "--text", tmp_path / "d.npz")
     assert code == 2 and "--text applies to char-model runs" in err
+
+
+def test_tasks_it_cannot_draw_are_one_line(tmp_path, capsys):
+    (tmp_path / "config.json").write_text('{"task": "numbers", "config": {}}')
+    code, _, err = run(capsys, "inspect", tmp_path)
+    assert code == 2 and err.count("\n") == 1 and "not --task numbers" in err, err

@@ -58,13 +58,23 @@ def write_task_figures(run_dir, out=None, *, split: str = "test") -> dict:
     from rnnlab.engine.io import atomic_write
     from rnnlab.tasks import get_task, read_config
     from rnnlab.tasks._data import scaled
+    from rnnlab.tasks._supervised import SupervisedTask
 
     run_dir = Path(run_dir)
     saved = read_config(run_dir)
     task = get_task(saved.get("task", "charlm"))
+    if type(task).load_run is not SupervisedTask.load_run or task.head not in ("tag", "classify"):
+        raise UserError(
+            "rnnlab inspect reads char-model runs and the runs of tagging and classification "
+            f"tasks over signals (motions, activity, primitives, tag, classify, ...), not "
+            f"--task {task.name}"
+        )
     config, info, model = task.load_run(run_dir, saved)
     if not hasattr(model, "rnn"):
-        raise UserError(f"rnnlab inspect reads recurrent runs; this one is --model {config.model}")
+        raise UserError(
+            f"rnnlab inspect reads recurrent models over float inputs; this {task.name} run's "
+            f"model is {type(model).__name__} (--model {config.model})"
+        )
     if model.rnn.bidirectional:
         raise UserError("rnnlab inspect reads forward recurrent layers, not bidirectional ones")
     data = task.load(config)
