@@ -234,3 +234,17 @@ def test_a_killed_training_does_not_leave_the_lock_stuck(tmp_path):
     proc.wait()
     with RunLock(tmp_path / "run"):  # the kernel released it with the process
         pass
+
+
+def test_atomic_write_gives_the_mode_open_would(tmp_path):
+    """mkstemp's private 0600 is not kept: the file gets 0666 less the umask, like open()."""
+    from rnnlab.engine import io
+
+    old = os.umask(0o027)
+    try:
+        io.write_text(tmp_path / "a.txt", "x")
+        (tmp_path / "b.txt").write_text("x")
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "a.txt").stat().st_mode & 0o777
+    assert mode == (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o640

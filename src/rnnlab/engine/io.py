@@ -39,6 +39,9 @@ def atomic_write(path, write) -> None:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # mkstemp makes the file private (0600); give it the mode open() would (0666 less
+        # the umask), so that a run's pages and checkpoints are readable like any file.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -52,6 +55,12 @@ def atomic_write(path, write) -> None:
             kept = "the previous version is intact" if path.exists() else "nothing was written"
             raise UserError(f"could not write {path} ({reason}); {kept}") from None
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only portable way to read it: set, then restore at once
+    os.umask(mask)
+    return mask
 
 
 def write_text(path, text: str) -> None:
