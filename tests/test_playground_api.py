@@ -134,6 +134,25 @@ def test_models_and_data_beyond_the_limits_are_refused(client, body, field):
     assert client.app.jobs.jobs == {}  # nothing was started
 
 
+def test_generated_tasks_put_their_targets_where_the_loss_looks():
+    recall = make_set("recall", 12, 0, lag=4)
+    ids = recall.x.argmax(-1)  # (N, T) the symbols seen
+    np.testing.assert_array_equal(recall.y[:, 4:], ids[:, :-4])  # the symbol 4 steps back
+    assert (recall.mask[:, :4] == 0).all() and (recall.mask[:, 4:] == 1).all()
+    adding = make_set("adding", 20, 0)
+    last = adding.mask.argmax(1)  # one counted step per row: the last valid one
+    assert (adding.mask.sum(1) == 1).all()
+    marked = adding.x[:, :, 1] == 1  # the two marked values
+    want = 0.5 + (adding.x[:, :, 0] * marked).sum(1) / 4  # Hochreiter & Schmidhuber's target
+    np.testing.assert_allclose(adding.y[np.arange(len(last)), last, 0], want, rtol=1e-6)
+    sine = make_set("sine", 10, 0)
+    np.testing.assert_array_equal(sine.y[:, :-1], sine.x[:, 1:])  # the next value
+    xor = make_set("xor", 10, 0)  # rounded down to whole triples
+    assert xor.x.shape[1] == 9 and xor.classes == 2
+    bits = xor.x[:, :, 0].astype(int)
+    np.testing.assert_array_equal(bits[:, 2::3], bits[:, 0::3] ^ bits[:, 1::3])
+
+
 def test_your_own_csv_becomes_the_training_data():
     text = "t,a,b\n" + "".join(f"{i},{i * i},{(-1) ** i}\n" for i in range(40))
     spec = specs.recurrent({"task": "csv", "csv": text, "T": 10})
