@@ -100,6 +100,10 @@ def test_cli_trains_and_evaluates(unit, tmp_path, capsys):
     )  # fmt: skip
     assert code == 0, err
     assert (out / "confusion_val.png").is_file()
+    # the best checkpoint is the one of the fewest validation errors, not the lowest loss
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if "val_accuracy" in r]
+    assert rows[-1]["best"] == pytest.approx(min(1 - r["val_accuracy"] for r in rows))
     nb = json.loads((out / "baselines_val.json").read_text())
     assert set(nb) == {"majority class", "naive Bayes"}
     code, stdout, err = run(capsys, "eval", out, "--split", "test", "--json")
