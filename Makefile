@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Collective timeouts raised from 40 s: see rnnlab/engine/devices.py.
 export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false --xla_cpu_collective_timeout_seconds=3600 --xla_cpu_collective_call_terminate_timeout_seconds=3600
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fidelity clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ test: lint
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/cells.py
+
+# The papers' experiments beside the papers' numbers (README "Papers, reproduced"); about
+# 80 minutes on 2 cores. The JSB and War and Peace files are benchmark-only data that lie
+# outside the repository: pass JSB=... CORPUS=... if they are elsewhere.
+JSB ?= ../shared/data/jsb-chorales-quarter.json
+CORPUS ?= ../shared/data/warpeace.txt
+fidelity: $(VENV)/.base
+	$(BIN)/python bench/fidelity.py --jsb $(JSB) --corpus $(CORPUS) --out runs/fidelity/fidelity.json
 
 clean:
 	rm -rf $(VENV) runs

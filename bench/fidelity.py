@@ -17,8 +17,9 @@ data, passed by path (``--jsb``, ``--corpus``).
   converged when the XOR bit's test error is below half of chance (0.25) while the two
   random bits stay near chance; the figure of error by position mod 3 is in each run.
 - ``reber``: embedded Reber grammar, H&S 1997 experiment 1: ``--trials`` trials per
-  cell (lstm1997 with the paper's squashing, lstm, elman), online (one string per
-  update, drawn from the 256 training strings), side by side under ``jax.vmap``; a trial
+  cell (lstm1997 with the paper's squashing, lstm, elman) and learning rate (as the
+  paper's Table 1 lists several), online (one string per update, plain SGD, drawn from
+  the 256 training strings), side by side under ``jax.vmap``; a trial
   succeeds when every next-symbol prediction of the 256 training and 256 test strings
   is right (top-k), checked every ``--reber-check`` strings, within ``--reber-strings``.
 - ``adding``: H&S 1997 experiment 4, T = 100, the paper's variant: ``--adding-seqs``
@@ -144,9 +145,12 @@ def _xor_summary(runs: list, net: str, hidden: int, passes: int, args) -> dict:
 
 # ---------------------------------------------------------------------------- reber
 
+# H&S 1997 Table 1: LSTM of 3 memory blocks of 2 cells (its fastest setting; here every
+# cell has its own gates), Elman's net of 15 hidden units.
+REBER_HIDDEN = {"lstm1997": 6, "lstm": 6, "elman": 15}
 REBER_PAPER = {
     "lstm1997": "H&S 1997 Table 1: LSTM 97-100 % of trials, 8,440 strings on average for "
-    "its fastest setting (4 blocks of 2 cells, lr 0.5), 14,000-40,000 for others",
+    "its fastest setting (3 blocks of 2 cells, lr 0.5), 9,500-39,740 for the others",
     "lstm": "Gers et al. 2000 (forget gates): solves the embedded grammar as well "
     "(number not restated here)",
     "elman": "H&S 1997 Table 1: Elman nets 0 % within 200,000 strings",
@@ -169,25 +173,28 @@ def reber_row(args, emit) -> dict:
     out = {"budget": f"{args.reber_strings:,} training strings per trial, checked every "
            f"{args.reber_check:,}", "trials": args.trials, "cells": {}}  # fmt: skip
     for cell in args.reber_cells:
-        t0 = time.perf_counter()
-        seen, right = _reber_trials(args, cell, x, y, lengths, mask, n_train)
-        solved = seen[seen > 0]
         out["cells"][cell] = {
             "paper": REBER_PAPER.get(cell, ""),
-            "hidden": args.reber_hidden,
-            "squash": "paper (4 sigma - 2, 2 sigma - 1)" if cell == "lstm1997" else None,
-            "solved": f"{len(solved)}/{args.trials}",
-            "mean_strings_to_solve": int(solved.mean()) if len(solved) else None,
-            "strings_to_solve": [int(s) if s > 0 else None for s in seen],
-            "steps_right_at_end": [round(float(r), 4) for r in right],
-            "minutes": round((time.perf_counter() - t0) / 60, 2),
-            "optimizer": f"sgd lr {args.reber_lr}, one string per update",
+            "hidden": args.reber_hidden or REBER_HIDDEN.get(cell, 6),
+            "squash": "paper (4 sigma - 2, 2 sigma - 1)" if cell == "lstm1997" else "tanh",
+            "optimizer": "sgd, one string per update, at each learning rate",
         }
-        emit(out)
+        for lr in args.reber_lrs:
+            t0 = time.perf_counter()
+            seen, right = _reber_trials(args, cell, lr, x, y, lengths, mask, n_train)
+            solved = seen[seen > 0]
+            out["cells"][cell][f"lr {lr:g}"] = {
+                "solved": f"{len(solved)}/{args.trials}",
+                "mean_strings_to_solve": int(solved.mean()) if len(solved) else None,
+                "strings_to_solve": [int(s) if s > 0 else None for s in seen],
+                "steps_right_at_end": [round(float(r), 4) for r in right],
+                "minutes": round((time.perf_counter() - t0) / 60, 2),
+            }
+            emit(out)
     return out
 
 
-def _reber_trials(args, cell, x, y, lengths, mask, n_train):
+def _reber_trials(args, cell, lr, x, y, lengths, mask, n_train):
     """Train ``--trials`` nets of ``cell`` side by side; return, per trial, the strings
     seen at the first check that found it solved (0: never) and its last step score."""
     from rnnlab.layers import RNN
@@ -195,18 +202,19 @@ def _reber_trials(args, cell, x, y, lengths, mask, n_train):
     from rnnlab.tasks.reber import top_k_right_masked
 
     K = args.trials
+    hidden = args.reber_hidden or REBER_HIDDEN.get(cell, 6)
     kwargs = {"squash": "paper"} if cell == "lstm1997" else {}
 
     def make(key):
-        net = SequenceTagger(7, 7, cell=cell, hidden=args.reber_hidden, key=key)
+        net = SequenceTagger(7, 7, cell=cell, hidden=hidden, key=key)
         if not kwargs:
             return net
-        rnn = RNN(cell, 7, args.reber_hidden, key=jax.random.fold_in(key, 1), **kwargs)
+        rnn = RNN(cell, 7, hidden, key=jax.random.fold_in(key, 1), **kwargs)
         return eqx.tree_at(lambda m: m.rnn, net, rnn)
 
     keys = jax.random.split(jax.random.key(args.seed + 1), K)
     params, static = eqx.partition(eqx.filter_vmap(make)(keys), eqx.is_array)
-    opt = optax.sgd(args.reber_lr)
+    opt = optax.sgd(lr)
     opt_state = jax.vmap(opt.init)(params)
 
     def loss(p, i):
@@ -281,8 +289,12 @@ def adding_row(args, emit) -> dict:
                      clip=args.adding_clip, eval_every=max(1, steps // 20))  # fmt: skip
         r = task_run(args, "adding", args.runs / f"adding-{name}", seed=args.seed, **flags)
         m, b = r["metrics"], r["baseline"]
+        rows = [json.loads(line) for line in (Path(r["run"]) / "metrics.jsonl").open()]
+        first = [row["step"] for row in rows if row.get("val_accuracy") == 1.0]
         out["models"][name] = {
             "mse": round(m["mse"], 5), "wrong": m["wrong"], "of": 2560, "solved": m["solved"],
+            "sequences_until_validation_all_right": first[0] * args.adding_batch if first
+            else None,
             "baseline_mse": round(b["mse"], 5), "minutes": r["minutes"], "seeds": 1,
             "command": command("adding", out="DIR", seed=args.seed, **flags),
         }  # fmt: skip
@@ -430,10 +442,14 @@ def parse(argv=None):
     p.add_argument("--xor-hidden", type=int, default=8, help="xor: the larger net")
     p.add_argument("--trials", type=int, default=10, help="reber: trials per cell")
     p.add_argument("--reber-cells", nargs="+", default=["lstm1997", "lstm", "elman"])
-    p.add_argument("--reber-strings", type=int, default=30_000)
+    p.add_argument("--reber-strings", type=int, default=100_000)
     p.add_argument("--reber-check", type=int, default=500)
-    p.add_argument("--reber-hidden", type=int, default=8)
-    p.add_argument("--reber-lr", type=float, default=0.1)
+    p.add_argument(
+        "--reber-hidden",
+        type=int,
+        help="reber: units of every cell (default: the paper's, 6 for the LSTMs, 15 for elman)",
+    )
+    p.add_argument("--reber-lrs", type=float, nargs="+", default=[0.5, 0.1, 0.02])
     p.add_argument("--adding-seqs", type=int, default=320_000)
     p.add_argument("--adding-batch", type=int, default=32)
     p.add_argument("--adding-hidden", type=int, default=32)
