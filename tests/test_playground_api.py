@@ -122,6 +122,7 @@ def test_bodies_over_one_megabyte_are_refused(client):
         ({"task": "recall", "T": 10, "lag": 10}, "lag"),
         ({"task": "csv", "csv": "a\n" + "1\n" * 10_001}, "10001 rows"),
         ({"task": "csv", "csv": "1,2\n3,x\n"}, "row 2"),
+        ({"task": "csv", "csv": ",".join(["1"] * 33) + "\n"}, "33 columns"),
         ({"kind": "mlp", "layers": [8, 8, 8, 8]}, "layers"),
         ({"kind": "mlp", "layers": [300]}, "units"),
         ({"kind": "mlp", "dataset": "csv", "csv": "1,2,0\n3,4,0\n"}, "two classes"),

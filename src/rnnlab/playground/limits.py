@@ -22,6 +22,7 @@ MAX_LAYERS = 3
 MAX_T = 500  # steps of a sequence
 MAX_STEPS = 20_000  # training steps
 MAX_ROWS = 10_000  # rows of an uploaded CSV
+MAX_COLUMNS = 32  # its columns: each is an input of the model, so they bound its size too
 MAX_TRAININGS = 2  # at once (429 beyond)
 TIME_BOX = 600.0  # seconds a training may run
 
@@ -32,6 +33,7 @@ LIMITS = {
     "T": MAX_T,
     "steps": MAX_STEPS,
     "csv_rows": MAX_ROWS,
+    "csv_columns": MAX_COLUMNS,
     "trainings": MAX_TRAININGS,
     "time_box_s": TIME_BOX,
 }
@@ -79,6 +81,8 @@ def parse_csv(text, *, min_columns: int = 1) -> np.ndarray:
     if not rows:
         raise Invalid("csv has no rows of numbers")
     width = len(rows[0])
+    if width > MAX_COLUMNS:
+        raise Invalid(f"csv has {width} columns; at most {MAX_COLUMNS} are allowed")
     if width < min_columns or any(len(r) != width for r in rows):
         raise Invalid(f"csv rows must all have the same number (>= {min_columns}) of columns")
     for i, r in enumerate(rows):
