@@ -53,6 +53,8 @@ class Job:
         self.started, self.ended = time.time(), None
         self.version = 0
         self.proc: subprocess.Popen | None = None
+        self.stopping: str | None = None  # the status a stop or the time box is setting
+        self.timer: threading.Timer | None = None  # the time box
 
     @property
     def active(self) -> bool:
@@ -113,9 +115,9 @@ class JobManager:
         job.proc.stdin.write(json.dumps({**spec, "model_path": str(job.model_path)}).encode())
         job.proc.stdin.close()
         threading.Thread(target=self._follow, args=(job,), daemon=True).start()
-        timer = threading.Timer(self.time_box, self._finish, args=(job, "timeout"))
-        timer.daemon = True
-        timer.start()
+        job.timer = threading.Timer(self.time_box, self._finish, args=(job, "timeout"))
+        job.timer.daemon = True
+        job.timer.start()
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -132,14 +134,18 @@ class JobManager:
         self._dir.cleanup()
 
     def _finish(self, job: Job, status: str) -> None:
+        """Kill the worker, then publish ``status``: a job is over once its process is."""
         with self._lock:
-            if not job.active:
+            if not job.active or job.stopping:
                 return
-            job.status, job.ended = status, time.time()
-            job.version += 1
+            job.stopping = status
         if job.proc is not None and job.proc.poll() is None:
             job.proc.kill()
             job.proc.wait(timeout=10)
+        with self._lock:
+            if job.active:  # unless the worker finished by itself meanwhile
+                job.status, job.ended = status, time.time()
+            job.version += 1
 
     def _follow(self, job: Job) -> None:
         """Read the worker's events until it exits."""
@@ -155,8 +161,10 @@ class JobManager:
                 self._event(job, event)
             job.version += 1
         job.proc.wait()
+        if job.timer is not None:
+            job.timer.cancel()  # no thread left waiting out the time box of a finished job
         with self._lock:
-            if job.active:  # the worker ended by itself without a stop event
+            if job.active and not job.stopping:  # it ended by itself without a stop event
                 job.status, job.ended = "failed", time.time()
                 job.error = job.error or self._log_tail(job)
             job.version += 1

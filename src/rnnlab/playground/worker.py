@@ -17,7 +17,11 @@ import os
 import sys
 import time
 
-SNAPSHOT_EVERY = 0.5  # seconds between two looks inside the model
+SNAPSHOT_EVERY = 0.5  # seconds between two looks inside the model, at least
+# A big model's look (hidden 256 over 500 steps: megabytes) waits longer: it may take at
+# most a fifth of the worker's time, and the pages receive at most 2 MB of it a second.
+SNAPSHOT_SHARE = 0.2
+SNAPSHOT_BYTES_PER_S = 2e6
 EVALS = 100  # evaluations over a run, at most (each may send a snapshot)
 
 
@@ -28,9 +32,11 @@ class _Events:
         self.out = os.fdopen(os.dup(1), "w", encoding="utf-8")
         os.dup2(2, 1)
 
-    def __call__(self, event: dict) -> None:
-        self.out.write(json.dumps(event, allow_nan=False) + "\n")
+    def __call__(self, event: dict) -> int:
+        line = json.dumps(event, allow_nan=False) + "\n"
+        self.out.write(line)
         self.out.flush()
+        return len(line)
 
 
 def run(spec: dict, emit) -> str:
@@ -59,13 +65,16 @@ def run(spec: dict, emit) -> str:
 
     steps = spec["steps"]
     every = max(1, steps // EVALS)
-    state = {"step": 0, "sent": -float("inf")}
+    state = {"step": 0, "next": -float("inf"), "looks": 0}
 
     def evaluate(model):
-        now = time.monotonic()
-        if now - state["sent"] >= SNAPSHOT_EVERY or state["step"] >= steps:
-            emit({"event": "snapshot", "step": state["step"], **look(model)})
-            state["sent"] = time.monotonic()
+        start = time.monotonic()
+        if start >= state["next"] or state["step"] >= steps:
+            size = emit({"event": "snapshot", "step": state["step"], **look(model)})
+            # the first look compiles: its time says nothing about the next ones
+            took = (time.monotonic() - start) if state["looks"] else 0.0
+            gap = max(SNAPSHOT_EVERY, took / SNAPSHOT_SHARE, size / SNAPSHOT_BYTES_PER_S)
+            state["next"], state["looks"] = start + gap, state["looks"] + 1
         return {"val_loss": 0.0}
 
     def report(event):
