@@ -11,6 +11,7 @@ from _playground import fake_run
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+import rnnlab
 from rnnlab.charlm.checkpoint import load_run
 from rnnlab.charlm.sample import sample
 from rnnlab.neuron import optimal_gd, optimal_momentum
@@ -49,6 +50,9 @@ def test_page_is_served_with_a_policy_that_forbids_other_sites(client):
     assert "default-src 'self'" in r.headers["content-security-policy"]
     for src in ("app.js", "plot.js", "style.css"):
         assert client.get(f"/static/{src}").status_code == 200, src
+    meta = client.get("/api/meta").json()
+    assert meta["cells"] == list(rnnlab.CELLS) and len(meta["cells"]) == 8
+    assert meta["limits"]["hidden"] == 256 and meta["limits"]["trainings"] == 2
 
 
 @pytest.mark.parametrize(

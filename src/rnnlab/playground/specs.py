@@ -6,6 +6,7 @@ process, which trusts it. CSV text is parsed here too, so a worker receives numb
 
 from __future__ import annotations
 
+from rnnlab.cells import CELLS
 from rnnlab.playground.limits import (
     MAX_HIDDEN,
     MAX_LAYERS,
@@ -18,7 +19,7 @@ from rnnlab.playground.limits import (
 )
 from rnnlab.playground.series import TASKS
 
-CELL_NAMES = ("elman", "jordan", "lstm", "lstm1997", "peephole", "cifg", "gru", "mtrnn")
+CELL_NAMES = tuple(CELLS)  # every cell of the library, by the names make_cell takes
 RNN_OPTIMIZERS = ("adam", "rmsprop", "sgd", "momentum")
 DATASETS = ("xor", "circles", "spirals", "blobs", "csv")
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "threshold")
