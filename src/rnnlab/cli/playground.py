@@ -64,7 +64,16 @@ def playground(
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     app = make_app(runs_dir=runs, host=host, port=port)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    # Keep-alive of 65 s, not uvicorn's 5: a page polling an idle connection races the
+    # server closing it (a request lost as "server disconnected" under load).
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=65,
+        timeout_graceful_shutdown=2,
+    )
 
 
 def register(app) -> None:
