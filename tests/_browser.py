@@ -28,7 +28,7 @@ def chromium_path():
 
 
 def _unavailable(why):
-    message = f"{why}; `make test` installs it (apt-get install -y chromium; pip install playwright)"
+    message = f"{why}; `make test` installs it (apt-get install chromium; pip install playwright)"
     if os.environ.get("CI") == "true":
         pytest.fail(f"browser tests must run under CI=true: {message}")
     pytest.skip(message)
@@ -69,9 +69,7 @@ class Page:
 
         self.context.route("**/*", route)
         self.page = self.context.new_page()
-        self.page.on(
-            "console", lambda m: self.errors.append(m.text) if m.type == "error" else None
-        )
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     def close(self):
