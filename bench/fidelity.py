@@ -7,7 +7,8 @@ One row per experiment; budgets are counted as each paper counts them (passes ov
 the stream, training strings, training sequences, epochs), so a result does not depend
 on how busy the machine was; the minutes each run took are reported beside it. JSON
 goes to stdout at the end and, with ``--out``, to a file rewritten after every run (an
-interrupted bench keeps what it finished). Training runs land in ``--runs`` (default
+interrupted bench keeps what it finished; the rows of an existing file that a call does
+not rerun are kept). Training runs land in ``--runs`` (default
 ``runs/fidelity``); a finished run found there is evaluated again, not retrained
 (``--fresh`` retrains). The JSB chorales and War and Peace files are benchmark-only
 data, passed by path (``--jsb``, ``--corpus``).
@@ -27,7 +28,8 @@ data, passed by path (``--jsb``, ``--corpus``).
   gates started near 1 (``--adding-forget-bias``), and the 1997 cell; test MSE, sequences
   with |error| >= 0.04 of 2,560, against the mean predictor.
 - ``chorales``: JSB chorales, Boulanger-Lewandowski split, tanh RNN, LSTM and GRU of
-  about 20K parameters (Chung et al. 2014's unit counts), test frame NLL.
+  about 20K parameters (Chung et al. 2014's unit counts), test frame NLL of the best
+  validation checkpoint, ``--chorales-seeds`` seeds.
 - ``warpeace``: War and Peace, Karpathy et al. 2015's recipe (one-hot input, RMSProp
   2e-3 decay 0.95, batch 100, 100-step unroll, U(-0.08, 0.08) init, lr x 0.95 per epoch
   after the 10th, early stopping on validation) for LSTM, GRU and tanh RNN at the
@@ -64,9 +66,15 @@ CHANCE = 0.5  # the XOR task's error of p(1) = 1/2
 
 
 def _minutes(run_dir: Path) -> float:
-    """Training minutes of a finished run: the last ``time`` its metrics logged."""
+    """Training minutes of a finished run from the ``time`` its metrics logged (a resumed
+    run's clock starts again at 0: the segments add up)."""
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    return round(max(r.get("time", 0.0) for r in rows) / 60, 2)
+    total = last = 0.0
+    for t in (r["time"] for r in rows if "time" in r):
+        if t < last:
+            total += last
+        last = t
+    return round((total + last) / 60, 2)
 
 
 def _finished(run_dir: Path) -> bool:
@@ -254,7 +262,7 @@ def _reber_trials(args, cell, lr, x, y, lengths, mask, n_train):
         solved, right = (np.asarray(a) for a in check(params))
         seen = np.where((seen == 0) & solved, done, seen)
         print(
-            f"reber {cell}: {done} strings, solved {solved.sum()}/{K}, steps right "
+            f"reber {cell} lr {lr:g}: {done} strings, solved {solved.sum()}/{K}, steps right "
             f"{right.round(3).tolist()}",
             file=sys.stderr,
         )
@@ -287,18 +295,25 @@ def adding_row(args, emit) -> dict:
         flags = dict(**model, hidden=args.adding_hidden, variant="paper", length=100,
                      batch_size=args.adding_batch, steps=steps, lr=args.adding_lr,
                      clip=args.adding_clip, eval_every=max(1, steps // 20))  # fmt: skip
-        r = task_run(args, "adding", args.runs / f"adding-{name}", seed=args.seed, **flags)
-        m, b = r["metrics"], r["baseline"]
-        rows = [json.loads(line) for line in (Path(r["run"]) / "metrics.jsonl").open()]
-        first = [row["step"] for row in rows if row.get("val_accuracy") == 1.0]
-        out["models"][name] = {
-            "mse": round(m["mse"], 5), "wrong": m["wrong"], "of": 2560, "solved": m["solved"],
-            "sequences_until_validation_all_right": first[0] * args.adding_batch if first
-            else None,
-            "baseline_mse": round(b["mse"], 5), "minutes": r["minutes"], "seeds": 1,
-            "command": command("adding", out="DIR", seed=args.seed, **flags),
-        }  # fmt: skip
-        emit(out)
+        runs = []
+        for seed in range(args.adding_seeds):
+            r = task_run(args, "adding", args.runs / f"adding-{name}-s{seed}", seed=seed, **flags)
+            rows = [json.loads(line) for line in (Path(r["run"]) / "metrics.jsonl").open()]
+            first = [row["step"] for row in rows if row.get("val_accuracy") == 1.0]
+            m = r["metrics"]
+            runs.append({"seed": seed, "mse": round(m["mse"], 6), "wrong": m["wrong"],
+                         "solved": m["solved"], "minutes": r["minutes"],
+                         "sequences_until_validation_all_right": first[0] * args.adding_batch
+                         if first else None})  # fmt: skip
+            out["models"][name] = {
+                "solved": f"{sum(x['solved'] for x in runs)}/{len(runs)}",
+                "wrong_of_2560": [x["wrong"] for x in runs],
+                "mse": [x["mse"] for x in runs],
+                "baseline_mse": round(r["baseline"]["mse"], 5),
+                "minutes": round(sum(x["minutes"] for x in runs), 2), "seeds": len(runs),
+                "command": command("adding", out="DIR", seed=0, **flags), "runs": runs,
+            }  # fmt: skip
+            emit(out)
     return out
 
 
@@ -312,22 +327,29 @@ def chorales_row(args, emit) -> dict:
     data = _data_path(args.jsb, "--jsb")
     out = {"paper": "Chung et al. 2014, Table 2: test NLL per frame on JSB chorales, "
            "~20K parameters each", "data": data.name, "models": {}}  # fmt: skip
+    epochs = args.chorales_steps * 16 / 229
     for cell, (hidden, paper) in CHUNG.items():
         flags = dict(cell=cell, hidden=hidden, steps=args.chorales_steps, batch_size=16,
                      lr=args.chorales_lr, eval_every=max(1, args.chorales_steps // 40))  # fmt: skip
-        r = task_run(args, "chorales", args.runs / f"jsb-{cell}", data=str(data.resolve()),
-                     seed=args.seed, **flags)  # fmt: skip
-        epochs = args.chorales_steps * 16 / 229
-        out["models"][cell] = {
-            "paper": paper, "frame_nll": round(r["metrics"]["frame_nll"], 3),
-            "accuracy": round(r["metrics"]["accuracy"], 3),
-            "baseline_frame_nll": round(r["baseline"]["frame_nll"], 3),
-            "params": _params(r["run"]), "budget": f"{args.chorales_steps} steps of 16 "
-            f"chorales ({epochs:.0f} epochs)", "minutes": r["minutes"], "seeds": 1,
-            "command": command("chorales", out="DIR", data="JSB.json", seed=args.seed,
-                               **flags),
-        }  # fmt: skip
-        emit(out)
+        runs = []
+        for seed in range(args.chorales_seeds):
+            r = task_run(args, "chorales", args.runs / f"jsb-{cell}-s{seed}",
+                         data=str(data.resolve()), seed=seed, **flags)  # fmt: skip
+            runs.append(r)
+            nll = [x["metrics"]["frame_nll"] for x in runs]
+            out["models"][cell] = {
+                "paper": paper, "frame_nll": round(float(np.mean(nll)), 3),
+                "frame_nll_sd": round(float(np.std(nll, ddof=1)), 3) if len(nll) > 1 else None,
+                "frame_nll_per_seed": [round(v, 3) for v in nll],
+                "accuracy": round(float(np.mean([x["metrics"]["accuracy"] for x in runs])), 3),
+                "baseline_frame_nll": round(r["baseline"]["frame_nll"], 3),
+                "params": _params(r["run"]), "hidden": hidden,
+                "budget": f"{args.chorales_steps} steps of 16 chorales ({epochs:.0f} epochs), "
+                "best validation checkpoint",
+                "minutes": round(sum(x["minutes"] for x in runs), 2), "seeds": len(runs),
+                "command": command("chorales", out="DIR", data="JSB.json", seed=0, **flags),
+            }  # fmt: skip
+            emit(out)
     return out
 
 
@@ -342,6 +364,9 @@ def _params(run_dir) -> int:
 
 # ---------------------------------------------------------------------------- warpeace
 
+# (run name, cell, forget-gate bias): char-rnn starts its LSTM forget biases at 1
+WARPEACE_MODELS = (("lstm", "lstm", None), ("lstm-fb1", "lstm", 1.0), ("gru", "gru", None),
+                   ("elman", "elman", None))  # fmt: skip
 KARPATHY = {  # Karpathy et al. 2015, Fig. 1 left, test nats/char, 1 layer
     ("lstm", 64): 1.449, ("lstm", 128): 1.277,
     ("gru", 64): 1.398, ("gru", 128): 1.230,
@@ -350,7 +375,8 @@ KARPATHY = {  # Karpathy et al. 2015, Fig. 1 left, test nats/char, 1 layer
 
 
 def warpeace_row(args, emit) -> dict:
-    """Six char models on War and Peace, Karpathy et al. 2015's recipe."""
+    """Char models on War and Peace, Karpathy et al. 2015's recipe: LSTM, GRU and tanh
+    RNN at two sizes, and the LSTM again with char-rnn's forget-gate bias of 1."""
     from rnnlab.charlm import RunConfig, train
     from rnnlab.charlm.config import ModelConfig, TrainConfig
     from rnnlab.data import Vocab, load_corpus
@@ -360,12 +386,13 @@ def warpeace_row(args, emit) -> dict:
     out = {"paper": "Karpathy, Johnson & Fei-Fei 2015, Fig. 1 (left): test nats/char, "
            "1 layer, LSTM-64 / LSTM-128 and GRU, RNN of the same parameter counts",
            "data": f"{corpus.name}, vocabulary {V}", "models": {}}  # fmt: skip
-    for size in (128, 64):
+    for size in args.warpeace_sizes:
         target = _charlm_params("lstm", size, V)
-        for cell in ("lstm", "gru", "elman"):
-            hidden = min(range(8, 1024), key=lambda h: abs(_charlm_params(cell, h, V) - target))
-            run_dir = args.runs / f"warpeace-{cell}-{size}"
-            model = ModelConfig(cell=cell, hidden=hidden, onehot=True, init=0.08)
+        for name, cell, bias in WARPEACE_MODELS:
+            hidden = _same_size(cell, target, V)
+            run_dir = args.runs / f"warpeace-{name}-{size}"
+            model = ModelConfig(cell=cell, hidden=hidden, onehot=True, init=0.08,
+                                forget_bias=bias)  # fmt: skip
             steps = args.warpeace_epochs * _steps_per_epoch(corpus)
             tr = TrainConfig(corpus=str(corpus), seq_len=100, batch_size=100, steps=steps,
                              minutes=args.warpeace_minutes, optimizer="rmsprop", lr=2e-3,
@@ -377,7 +404,7 @@ def warpeace_row(args, emit) -> dict:
             test = _charlm_test(run_dir)
             rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
             last = max(r["step"] for r in rows)
-            out["models"][f"{cell}-{size}"] = {
+            out["models"][f"{name}-{size}"] = {
                 "paper": KARPATHY[cell, size], "test_nats_per_char": round(test, 3),
                 "best_val": round(min(r["val_loss"] for r in rows if "val_loss" in r), 3),
                 "hidden": hidden, "params": _charlm_params(cell, hidden, V),
@@ -385,13 +412,26 @@ def warpeace_row(args, emit) -> dict:
                 f"epochs of {args.warpeace_epochs} (paper: 50)",
                 "minutes": _minutes(run_dir), "seeds": 1,
                 "command": f"rnnlab train --out DIR --corpus warpeace.txt --cell {cell} "
-                f"--hidden {hidden} --onehot --init 0.08 --optimizer rmsprop --lr 2e-3 "
+                f"--hidden {hidden} --onehot --init 0.08 "
+                + (f"--forget-bias {bias:g} " if bias is not None else "")
+                + "--optimizer rmsprop --lr 2e-3 "
                 f"--schedule epoch-decay --batch-size 100 --seq-len 100 --steps {steps} "
                 f"--minutes {args.warpeace_minutes} --eval-every {steps // args.warpeace_epochs} "
                 f"--devices 1",
             }  # fmt: skip
             emit(out)
     return out
+
+
+def _same_size(cell: str, target: int, vocab: int) -> int:
+    """The hidden size whose char model has the parameter count nearest ``target``:
+    counted exactly around the root of g H (V + H + 2) + V (H + 1) = target, g the
+    cell's number of gate blocks (4 LSTM, 3 GRU, 1 tanh RNN; two bias vectors)."""
+    g = {"lstm": 4, "gru": 3}.get(cell, 1)
+    a, b, c = g, g * (vocab + 2) + vocab, vocab - target
+    guess = round((-b + (b * b - 4 * a * c) ** 0.5) / (2 * a))
+    near = range(max(1, guess - 3), guess + 4)
+    return min(near, key=lambda h: abs(_charlm_params(cell, h, vocab) - target))
 
 
 def _charlm_params(cell: str, hidden: int, vocab: int) -> int:
@@ -456,20 +496,33 @@ def parse(argv=None):
     p.add_argument("--adding-lr", type=float, default=1e-3)
     p.add_argument("--adding-clip", type=float, default=1.0)
     p.add_argument("--adding-forget-bias", type=float, default=3.0)
+    p.add_argument("--adding-seeds", type=int, default=3)
     p.add_argument("--jsb", type=Path, default=Path("../shared/data/jsb-chorales-quarter.json"))
-    p.add_argument("--chorales-steps", type=int, default=2000)
+    p.add_argument("--chorales-steps", type=int, default=6000)
+    p.add_argument("--chorales-seeds", type=int, default=3)
     p.add_argument("--chorales-lr", type=float, default=3e-3)
     p.add_argument("--corpus", type=Path, default=Path("../shared/data/warpeace.txt"))
     p.add_argument("--warpeace-epochs", type=int, default=10)
     p.add_argument("--warpeace-minutes", type=float, default=8.0)
+    p.add_argument(
+        "--warpeace-sizes",
+        type=int,
+        nargs="+",
+        choices=(64, 128),
+        default=[128, 64],
+        help="warpeace: the LSTM sizes whose parameter counts the rows take",
+    )
     return p.parse_args(argv)
 
 
 def main(argv=None) -> dict:
     args = parse(argv)
     args.runs.mkdir(parents=True, exist_ok=True)
-    results = {"budgets": {k: v for k, v in vars(args).items() if k not in ("rows", "out")}}
-    results["budgets"] = json.loads(json.dumps(results["budgets"], default=str))
+    # An existing --out keeps the rows that this call does not rerun (each row states its
+    # own budget; "budgets" holds this call's flags).
+    results = json.loads(args.out.read_text()) if args.out and args.out.is_file() else {}
+    budgets = {k: v for k, v in vars(args).items() if k not in ("rows", "out")}
+    results["budgets"] = json.loads(json.dumps(budgets, default=str))
     rows = {"xor": xor_row, "reber": reber_row, "adding": adding_row,
             "chorales": chorales_row, "warpeace": warpeace_row}  # fmt: skip
 

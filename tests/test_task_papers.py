@@ -281,7 +281,7 @@ def test_adding_forget_bias(tmp_path, capsys):
 
     for cell, block, gates in (("lstm", 1, 4), ("cifg", 0, 3)):
         net = SequenceClassifier(2, 1, cell=cell, hidden=3, key=jax.random.key(0))
-        new = adding.with_forget_bias(net, 3.0, block)
+        new = adding.with_forget_bias(net, 3.0)
         old_c, new_c = net.rnn.cells[0][0], new.rnn.cells[0][0]
         b = np.asarray(new_c.bias_ih + new_c.bias_hh).reshape(gates, 3)
         np.testing.assert_allclose(b[block], 3.0)  # f = sigmoid(3) = 0.95 at the start
@@ -319,3 +319,54 @@ def test_adding_forget_bias(tmp_path, capsys):
     code, _, err = run(capsys, "train", "--task", "xor", "--out", tmp_path / "x",
                        "--forget-bias", "1")  # fmt: skip
     assert code == 2 and "--forget-bias does not apply to --task xor" in err
+
+
+def test_fidelity_bench_runs_every_row_on_tiny_budgets(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "bench" / "fidelity.py"
+    spec = importlib.util.spec_from_file_location("fidelity", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    jsb, text = tmp_path / "jsb.json", tmp_path / "text.txt"
+    jsb.write_text(json.dumps(JSB))
+    rng = np.random.default_rng(0)
+    text.write_text("".join(rng.choice(list("abcde fgh\n"), size=30_000)))
+    out = tmp_path / "fidelity.json"
+    got = bench.main([str(a) for a in [
+        "--runs", tmp_path / "runs", "--out", out, "--seeds", "1", "--xor-passes", "2",
+        "--trials", "2", "--reber-cells", "lstm", "--reber-lrs", "0.1", "--reber-strings",
+        "20", "--reber-check", "10", "--adding-seqs", "64", "--adding-seeds", "1",
+        "--jsb", jsb, "--chorales-steps", "2", "--chorales-seeds", "1", "--corpus", text,
+        "--warpeace-epochs", "1", "--warpeace-sizes", "64",
+    ]])  # fmt: skip
+    assert json.loads(out.read_text()) == json.loads(json.dumps(got, default=str))
+    assert set(got) == {"budgets", *bench.ROWS}
+    assert got["xor"]["nets"]["elman-2"]["converged"] in {"0/1", "1/1"}
+    lstm = got["reber"]["cells"]["lstm"]["lr 0.1"]
+    assert lstm["solved"] == f"{sum(s is not None for s in lstm['strings_to_solve'])}/2"
+    adding = got["adding"]["models"]
+    assert adding.keys() == {"lstm", "lstm-forget-bias-3", "lstm1997"}
+    assert adding["lstm"]["baseline_mse"] == pytest.approx(1 / 24, rel=0.1)  # the mean's MSE
+    assert got["chorales"]["models"]["gru"]["paper"] == 8.54
+    wp = got["warpeace"]["models"]
+    assert len(wp) == 4 and wp["lstm-64"]["hidden"] == wp["lstm-fb1-64"]["hidden"] == 64
+    # the other cells are sized to the LSTM's parameter count
+    assert abs(wp["gru-64"]["params"] - wp["lstm-64"]["params"]) < 0.05 * wp["lstm-64"]["params"]
+
+
+def test_charlm_forget_bias_after_the_uniform_draw(tmp_path, capsys):
+    import jax
+
+    from rnnlab.charlm.config import ModelConfig
+    from rnnlab.charlm.model import CharLM
+
+    config = ModelConfig(cell="lstm", hidden=5, onehot=True, init=0.08, forget_bias=1.0)
+    cell = CharLM(11, config, key=jax.random.key(0)).rnn.cells[0][0]
+    b_ih, b_hh = np.asarray(cell.bias_ih).reshape(4, 5), np.asarray(cell.bias_hh).reshape(4, 5)
+    assert (b_ih[1] == 1.0).all() and (b_hh[1] == 0.0).all()  # gates i, f, g, o
+    assert abs(b_ih[[0, 2, 3]]).max() <= 0.08 and abs(b_hh[[0, 2, 3]]).max() <= 0.08
+    code, _, err = run(capsys, "train", "--out", tmp_path / "g", "--cell", "gru",
+                       "--forget-bias", "1")  # fmt: skip
+    assert code == 2 and "--forget-bias needs --model rnn and a cell with a forget gate" in err

@@ -189,3 +189,31 @@ class CIFGLSTMCell(_LSTMBase):
         c = f * c + (1 - f) * g
         h = o * tanh(c)
         return (h, c), h, {"h": h, "c": c, "f": f, "g": g, "o": o}
+
+
+# Where each forget-gated cell keeps its forget gate among its gate blocks.
+FORGET_BLOCK = {LSTMCell: 1, PeepholeLSTMCell: 1, CIFGLSTMCell: 0}
+
+
+def with_forget_bias(cell, bias: float):
+    """``cell`` (:class:`LSTMCell`, :class:`PeepholeLSTMCell`, :class:`CIFGLSTMCell`) with
+    its forget gates starting at f = sigmoid(``bias``): the gate's rows of ``bias_ih`` set
+    to ``bias`` and of ``bias_hh`` to 0. torch's initialisation leaves f near 1/2, which
+    halves the cell state at every step until the gate learns to hold it; Gers et al.
+    (2000) start forget biases positive, char-rnn (Karpathy et al. 2015) at 1.
+
+    >>> import jax, rnnlab
+    >>> from rnnlab.cells.lstm import with_forget_bias
+    >>> cell = with_forget_bias(rnnlab.LSTMCell(3, 4, key=jax.random.key(0)), 1.0)
+    >>> float(cell.bias_ih[4:8].min()), float(cell.bias_hh[4:8].max())
+    (1.0, 0.0)
+    """
+    block = FORGET_BLOCK.get(type(cell))
+    if block is None or cell.bias_ih is None:
+        raise UserError(
+            f"a forget bias needs a cell with a forget gate and biases (lstm, peephole, cifg), "
+            f"not {type(cell).__name__}"
+        )
+    rows = slice(block * cell.hidden_size, (block + 1) * cell.hidden_size)
+    new = (cell.bias_ih.at[rows].set(bias), cell.bias_hh.at[rows].set(0.0))
+    return eqx.tree_at(lambda c: (c.bias_ih, c.bias_hh), cell, new)

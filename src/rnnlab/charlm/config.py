@@ -26,6 +26,8 @@ class ModelConfig:
     vocabulary's size instead of a learned embedding (``embed`` is then unused), as in
     Karpathy et al. 2015. ``init``: when > 0, every weight and bias is drawn from
     U(-init, init) (char-rnn's 0.08) instead of the torch-style defaults.
+    ``forget_bias``: the forget gates (lstm, peephole, cifg) start at f = sigmoid(B),
+    after ``init`` (char-rnn: 1); None keeps the cell's own initialisation.
     """
 
     cell: str = "lstm"
@@ -35,6 +37,7 @@ class ModelConfig:
     dropout: float = 0.0
     onehot: bool = False
     init: float = 0.0
+    forget_bias: float | None = None
     # --model: "rnn", or a window baseline (rnnlab.models.WindowLM) over the last
     # `window` characters (per layer for conv1d and transformer).
     model: str = "rnn"
@@ -61,6 +64,13 @@ class ModelConfig:
             raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
         if not self.init >= 0.0:
             raise UserError(f"--init must be >= 0 (0: default initialisation), got {self.init}")
+        if self.forget_bias is not None and (
+            self.model != "rnn" or self.cell not in ("lstm", "peephole", "cifg")
+        ):
+            raise UserError(
+                "--forget-bias needs --model rnn and a cell with a forget gate (lstm, peephole, "
+                f"cifg), not --cell {self.cell}"
+            )
 
 
 @dataclass

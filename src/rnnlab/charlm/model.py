@@ -6,6 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from rnnlab.cells.lstm import with_forget_bias
 from rnnlab.charlm.config import ModelConfig
 from rnnlab.layers import RNN
 
@@ -53,6 +54,12 @@ class CharLM(eqx.Module):
             self.rnn = _uniform(self.rnn, a, k_r)
             self.readout_weight = jax.random.uniform(k_w, (vocab_size, O), minval=-a, maxval=a)
             self.readout_bias = jax.random.uniform(k_b, (vocab_size,), minval=-a, maxval=a)
+        if config.forget_bias is not None:  # char-rnn: 1, after the uniform draw
+            cells = tuple(
+                tuple(with_forget_bias(c, config.forget_bias) for c in layer)
+                for layer in self.rnn.cells
+            )
+            self.rnn = eqx.tree_at(lambda r: r.cells, self.rnn, cells)
 
     @property
     def vocab_size(self) -> int:

@@ -66,7 +66,7 @@ def train(
         int, Opt(help="--task adding: the minimal sequence length T (default: 100).")
     ] = None,
     forget_bias: Annotated[
-        float, Opt(help="--task adding: initial forget-gate bias of lstm, peephole, cifg.")
+        float, Opt(help="adding, charlm: initial forget-gate bias of lstm, peephole, cifg.")
     ] = None,
     corpus: Annotated[
         str,
@@ -165,8 +165,7 @@ def train(
     if given.pop("resolution") is not None:
         raise UserError("--resolution applies to --task chorales only")
     for flag, value in (("data", data), ("unit", unit), ("vocab", vocab), ("variant", variant),
-                        ("length", length), ("lag", lag),
-                        ("forget-bias", forget_bias)):  # fmt: skip
+                        ("length", length), ("lag", lag)):  # fmt: skip
         if value is not None:
             raise UserError(f"--{flag} does not apply to --task charlm (it reads --corpus)")
     from rnnlab.charlm import RunConfig, config_from_flags

@@ -42,7 +42,7 @@ from rnnlab.tasks._supervised import SupervisedTask, TaskConfig, predict_logits,
 from rnnlab.tasks.registry import register
 
 VARIANTS = ("paper", "sum")
-FORGET_GATE = {"lstm": 1, "peephole": 1, "cifg": 0}  # the f block's place in the gate order
+FORGET_GATE = ("lstm", "peephole", "cifg")  # the cells that --forget-bias applies to
 TOLERANCE = 0.04  # a sequence is right when |output - target| < 0.04
 SIZES = {"train": 2560, "val": 256, "test": 2560}  # train: only for the baseline's mean
 
@@ -84,21 +84,15 @@ def adding_scores(pred: np.ndarray, y: np.ndarray) -> dict:
     }
 
 
-def with_forget_bias(model, bias: float, block: int):
-    """``model`` with the forget gate of every recurrent cell biased by ``bias``: the
-    gate's rows of ``bias_ih`` set to ``bias`` and of ``bias_hh`` to 0 (gate ``block``
-    in the cell's gate order)."""
+def with_forget_bias(model, bias: float):
+    """``model`` with the forget gates of all its recurrent cells starting at
+    f = sigmoid(``bias``) (:func:`rnnlab.cells.lstm.with_forget_bias`)."""
     import equinox as eqx
 
-    for layer, cells in enumerate(model.rnn.cells):
-        for d, cell in enumerate(cells):
-            rows = slice(block * cell.hidden_size, (block + 1) * cell.hidden_size)
-            new = (cell.bias_ih.at[rows].set(bias), cell.bias_hh.at[rows].set(0.0))
-            model = eqx.tree_at(
-                lambda m, l=layer, d=d: (m.rnn.cells[l][d].bias_ih, m.rnn.cells[l][d].bias_hh),
-                model, new,
-            )  # fmt: skip
-    return model
+    from rnnlab.cells.lstm import with_forget_bias as biased
+
+    cells = tuple(tuple(biased(c, bias) for c in layer) for layer in model.rnn.cells)
+    return eqx.tree_at(lambda m: m.rnn.cells, model, cells)
 
 
 def mse_loss(model, batch, carry, keys):
@@ -161,7 +155,7 @@ class AddingTask(SupervisedTask):
         model = super().build_model(config, info)
         if config.forget_bias is None or config.model != "rnn":
             return model
-        return with_forget_bias(model, config.forget_bias, FORGET_GATE[config.cell])
+        return with_forget_bias(model, config.forget_bias)
 
     def load(self, config) -> RawDataset:
         splits = {
