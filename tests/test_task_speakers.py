@@ -99,6 +99,7 @@ def test_cli_trains_and_evaluates(unit, tmp_path, capsys):
         "--batch-size", "16", "--cell", "gru", *TINY,
     )  # fmt: skip
     assert code == 0, err
+    assert "best validation error" in err  # the line names what picked the checkpoint
     assert (out / "confusion_val.png").is_file()
     # the best checkpoint is the one of the fewest validation errors, not the lowest loss
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

@@ -80,7 +80,9 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
     if process_index() == 0:
         if summary["status"] == "interrupted":
             typer.echo(f"stopped at step {summary['step']}; continue with --resume", err=True)
-        typer.echo(f"best validation loss {summary['best']:.4f}; run saved in {out}", err=True)
+        # the metric that picks the best checkpoint: val_loss, or val_error for speakers
+        metric = summary.get("metric", "val_loss").removeprefix("val_")
+        typer.echo(f"best validation {metric} {summary['best']:.4f}; run saved in {out}", err=True)
 
 
 def _report(event: dict) -> None:

@@ -270,7 +270,13 @@ def _fit(problem, optimizer, settings, mesh, run_dir, config, resume, report):
     if status == "diverged":
         where = f"{run_dir / io.BEST} (validation {best:.4f})" if math.isfinite(best) else None
         kept = f"the best checkpoint {where} is kept" if where else "no checkpoint was kept"
-        summary = {"event": "stop", "step": step, "best": best, "status": status}
+        summary = {
+            "event": "stop",
+            "step": step,
+            "best": best,
+            "metric": problem.metric,
+            "status": status,
+        }
         report(summary)
         summary["message"] = f"the loss became {mean} by step {step}; training stopped, {kept}"
         return Result(host_model(params), summary, rows)
@@ -279,7 +285,13 @@ def _fit(problem, optimizer, settings, mesh, run_dir, config, resume, report):
     save_last(step)
     if writer:
         plot_losses(run_dir, problem.loss_label)
-    summary = {"event": "stop", "step": step, "best": best, "status": status}
+    summary = {
+        "event": "stop",
+        "step": step,
+        "best": best,
+        "metric": problem.metric,
+        "status": status,
+    }
     report(summary)
     return Result(host_model(params), summary, rows)
 
