@@ -20,6 +20,10 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+# The page tests' browser: defined once here, since Playwright's sync API runs one
+# instance per thread (a second session fixture imported into another module fails).
+from _browser import browser, new_page  # noqa: E402, F401
+
 import rnnlab  # noqa: E402
 
 # Fixed data of a cell, not trained: never perturbed, never expected to get gradients.

@@ -5,7 +5,6 @@ import re
 
 import numpy as np
 import pytest
-from _browser import browser, new_page  # noqa: F401
 from _inspect_models import PLANTED, TEXT, planted_model
 
 from rnnlab.inspect import detect, find_cells, page_data, render_page, trace_charlm

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from _browser import browser, new_page  # noqa: F401
 from _playground import fake_run
 from playwright.sync_api import expect
 
