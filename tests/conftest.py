@@ -26,6 +26,16 @@ from _browser import browser, new_page  # noqa: E402, F401
 
 import rnnlab  # noqa: E402
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_code():
+    """Drop JAX's compiled functions after each test module. The suite compiles thousands
+    of programs in one process, and each keeps its code mapped: past Linux's limit of
+    65,530 memory mappings a process, the next compile crashes inside LLVM."""
+    yield
+    jax.clear_caches()
+
+
 # Fixed data of a cell, not trained: never perturbed, never expected to get gradients.
 FROZEN = frozenset({"tau", "mask_ih", "mask_hh"})
 
