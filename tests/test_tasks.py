@@ -302,3 +302,15 @@ def test_resume_continues_a_task_run(tmp_path, capsys, data_files):
     code, _, err = run(capsys, "sample", out)
     assert code == 2 and "classify run, which does not generate" in err
     assert "charlm" in err and "chorales" in err
+
+
+def test_an_unknown_split_is_one_clear_error():
+    """Every task's eval reads its split through Dataset.split: a wrong name says which exist."""
+    from rnnlab.errors import UserError
+    from rnnlab.tasks import Dataset
+
+    part = SeqData(np.zeros((2, 3, 1), np.float32), np.zeros(2, np.int32), np.array([3, 2]))
+    data = Dataset({"train": part, "test": part}, ["a"])
+    assert data.split("test") is part
+    with pytest.raises(UserError, match=r"^--split must be one of train, test, got 'tset'$"):
+        data.split("tset")

@@ -46,7 +46,6 @@ def train_task(name: str, out: Path, flags: dict, resume: bool) -> None:
     from rnnlab.tasks import TaskConfig, get_task, read_config
 
     task = get_task(name)
-    TaskConfig = getattr(task, "config_class", TaskConfig)  # a task's own fields (numbers)
     for flag in CHARLM_ONLY:
         if flags.get(flag) is not None:
             dashed = flag.replace("_", "-")

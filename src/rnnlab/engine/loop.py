@@ -267,24 +267,12 @@ def _fit(problem, optimizer, settings, mesh, run_dir, config, resume, report):
         status = "interrupted"
     finally:
         stop.restore()
-    if status == "diverged":
-        where = f"{run_dir / io.BEST} (validation {best:.4f})" if math.isfinite(best) else None
-        kept = f"the best checkpoint {where} is kept" if where else "no checkpoint was kept"
-        summary = {
-            "event": "stop",
-            "step": step,
-            "best": best,
-            "metric": problem.metric,
-            "status": status,
-        }
-        report(summary)
-        summary["message"] = f"the loss became {mean} by step {step}; training stopped, {kept}"
-        return Result(host_model(params), summary, rows)
-    if step > evaluated:  # stopped early: best.eqx must see the last steps
-        evaluate(step)
-    save_last(step)
-    if writer:
-        plot_losses(run_dir, problem.loss_label)
+    if status != "diverged":  # a diverged run keeps last.eqx as it was
+        if step > evaluated:  # stopped early: best.eqx must see the last steps
+            evaluate(step)
+        save_last(step)
+        if writer:
+            plot_losses(run_dir, problem.loss_label)
     summary = {
         "event": "stop",
         "step": step,
@@ -293,6 +281,10 @@ def _fit(problem, optimizer, settings, mesh, run_dir, config, resume, report):
         "status": status,
     }
     report(summary)
+    if status == "diverged":
+        where = f"{run_dir / io.BEST} (validation {best:.4f})" if math.isfinite(best) else None
+        kept = f"the best checkpoint {where} is kept" if where else "no checkpoint was kept"
+        summary["message"] = f"the loss became {mean} by step {step}; training stopped, {kept}"
     return Result(host_model(params), summary, rows)
 
 

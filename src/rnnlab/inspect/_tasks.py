@@ -78,9 +78,7 @@ def write_task_figures(run_dir, out=None, *, split: str = "test") -> dict:
     if model.rnn.bidirectional:
         raise UserError("rnnlab inspect reads forward recurrent layers, not bidirectional ones")
     data = task.load(config)
-    if split not in data.splits:
-        raise UserError(f"--split must be one of {', '.join(data.splits)}, got {split!r}")
-    layers, x, labels, pred = trace_strip(model, strip(scaled(data.splits[split], info), task.head))
+    layers, x, labels, pred = trace_strip(model, strip(scaled(data.split(split), info), task.head))
     names = info.get("class_names")
     detectors = {f"label {names[c] if names else c}": (labels == c).astype(np.float32)
                  for c in np.unique(labels)}  # fmt: skip

@@ -180,7 +180,7 @@ def train_mlp(
 
     problem = Problem(
         model=model,
-        loss=_summed_loss,
+        loss=summed_loss,
         batches=Batches(),
         batch_size=B,
         evaluate=evaluate,
@@ -197,7 +197,7 @@ def train_mlp(
     )
 
 
-def _summed_loss(model: MLP, batch, carry, keys):
+def summed_loss(model: MLP, batch, carry, keys):
     """The engine's loss: summed over the rows of ``batch``, with their count."""
     X, y = batch
     z = jax.vmap(model)(X)  # (b, K)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from rnnlab.engine import Problem
 from rnnlab.neuron import MLP, circles, gaussian_blobs, two_spirals, xor
+from rnnlab.neuron._mlp import summed_loss  # the MLP's loss for the engine, as mlp.fit uses
 
 GRID = 41  # points per side of the decision-boundary grid
 GENERATORS = {"xor": xor, "circles": circles, "spirals": two_spirals, "blobs": gaussian_blobs}
@@ -24,17 +24,6 @@ def points(spec: dict) -> tuple[np.ndarray, np.ndarray]:
         table = np.asarray(spec["table"], np.float64)
         return table[:, :2].astype(np.float32), table[:, 2].astype(np.int32)
     return GENERATORS[spec["dataset"]](spec["n"], noise=spec["noise"], seed=spec["seed"])
-
-
-def mlp_loss(model: MLP, batch, carry, keys):
-    """Summed cross-entropy of the rows (sigmoid for one output), with their count."""
-    X, y = batch
-    z = jax.vmap(model)(X)  # (b, K)
-    if z.shape[1] == 1:
-        loss = optax.sigmoid_binary_cross_entropy(z[:, 0], y.astype(z.dtype))
-    else:
-        loss = optax.softmax_cross_entropy_with_integer_labels(z, y)
-    return loss.sum(), y.shape[0], None
 
 
 class _Full:
@@ -79,5 +68,5 @@ def build(spec: dict):
             "accuracy": float(np.mean(np.asarray(pred) == y)),
         }
 
-    problem = Problem(model=model, loss=mlp_loss, batches=_Full(X, y), batch_size=len(X))
+    problem = Problem(model=model, loss=summed_loss, batches=_Full(X, y), batch_size=len(X))
     return problem, look, {"points": np.round(X, 4).tolist(), "labels": y.tolist(), "classes": K}

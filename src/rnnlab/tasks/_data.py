@@ -47,6 +47,12 @@ class Dataset:
     def features(self) -> int:
         return self.splits["train"].x.shape[2]
 
+    def split(self, name: str) -> SeqData:
+        """The split called ``name`` (``--split``); an unknown one is a :class:`UserError`."""
+        if name not in self.splits:
+            raise UserError(f"--split must be one of {', '.join(self.splits)}, got {name!r}")
+        return self.splits[name]
+
     def info(self) -> dict:
         """What config.json records about the data (to rebuild the model and the scaling)."""
         train = self.splits["train"]

@@ -153,6 +153,7 @@ class SupervisedTask:
     head = "classify"  # or "tag"
     figures = ("confusion matrix",)
     units: tuple[str, ...] = ()  # the choices of --unit, for tasks that offer one
+    config_class = TaskConfig  # a task with fields of its own sets its subclass
 
     def load(self, config: TaskConfig) -> Dataset:
         raise NotImplementedError
@@ -223,7 +224,7 @@ class SupervisedTask:
         return result.summary
 
     def load_run(self, run_dir: Path, saved: dict):
-        config = TaskConfig(**saved["config"])
+        config = self.config_class(**saved["config"])
         info = saved["data"]
         model = io.load_tree(Path(run_dir) / io.BEST, self.build_model(config, info))
         return config, info, model
@@ -234,9 +235,7 @@ class SupervisedTask:
         run_dir = Path(run_dir)
         config, info, model = self.load_run(run_dir, read_config(run_dir))
         data = self.load(config)
-        if split not in data.splits:
-            raise UserError(f"--split must be one of {', '.join(data.splits)}, got {split!r}")
-        part = scaled(data.splits[split], info)
+        part = scaled(data.split(split), info)
         metrics, pred = scores(predict_logits(model, part), part)
         base = self.baseline_scores(scaled(data.splits["train"], info), part, info)
         if figures:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.engine import Problem, io
+from rnnlab.engine import Problem
 from rnnlab.errors import UserError
 from rnnlab.tasks._data import SeqData
 from rnnlab.tasks._nextstep import RawDataset
@@ -177,18 +177,11 @@ class AddingTask(SupervisedTask):
             unit="sequences", loss_label="squared error",
         )  # fmt: skip
 
-    def load_run(self, run_dir: Path, saved: dict):
-        config = AddingConfig(**saved["config"])
-        model = io.load_tree(Path(run_dir) / io.BEST, self.build_model(config, saved["data"]))
-        return config, saved["data"], model
-
     def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
         run_dir = Path(run_dir)
         config, info, model = self.load_run(run_dir, read_config(run_dir))
         data = self.load(config)
-        if split not in data.splits:
-            raise UserError(f"--split must be one of {', '.join(data.splits)}, got {split!r}")
-        part = data.splits[split]
+        part = data.split(split)
         metrics = adding_scores(predict_logits(model, part)[:, 0], part.y)
         mean = np.full(len(part), data.splits["train"].y.mean())
         return {

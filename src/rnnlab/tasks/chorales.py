@@ -236,19 +236,12 @@ class ChoralesTask(SupervisedTask):
             unit="chorales", loss_label="frame NLL (nats)",
         )  # fmt: skip
 
-    def load_run(self, run_dir: Path, saved: dict):
-        config = ChoralesConfig(**saved["config"])
-        model = io.load_tree(Path(run_dir) / io.BEST, self.build_model(config, saved["data"]))
-        return config, saved["data"], model
-
     def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
         from rnnlab.tasks._supervised import read_config
 
         config, info, model = self.load_run(run_dir, read_config(run_dir))
         data = self.load(config)
-        if split not in data.splits:
-            raise UserError(f"--split must be one of {', '.join(data.splits)}, got {split!r}")
-        part = data.splits[split]
+        part = data.split(split)
         metrics = roll_scores(_probs(model, part), part)
         base = baseline_scores(data.splits["train"], part)
         return {"task": self.name, "split": split, "metrics": metrics, "baseline": base}

@@ -100,12 +100,3 @@ class RecallTask(SupervisedTask):
                 D, C, hidden=config.hidden, window=config.window, pool=False, key=key
             )
         return models.LastStep(body)
-
-    def load_run(self, run_dir, saved: dict):
-        from pathlib import Path
-
-        from rnnlab.engine import io
-
-        config = RecallConfig(**saved["config"])
-        model = io.load_tree(Path(run_dir) / io.BEST, self.build_model(config, saved["data"]))
-        return config, saved["data"], model

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.errors import UserError
 from rnnlab.tasks._data import SeqData
 from rnnlab.tasks._nextstep import RawDataset
 from rnnlab.tasks._supervised import SupervisedTask, TaskConfig, predict_logits, read_config
@@ -110,9 +109,7 @@ class XorTask(SupervisedTask):
         run_dir = Path(run_dir)
         config, info, model = self.load_run(run_dir, read_config(run_dir))
         data = self.load(config)
-        if split not in data.splits:
-            raise UserError(f"--split must be one of {', '.join(data.splits)}, got {split!r}")
-        part = data.splits[split]
+        part = data.split(split)
         logits = predict_logits(model, part)  # (N, T, 2)
         p1 = 1 / (1 + np.exp(logits[..., 0] - logits[..., 1]))  # softmax's p(1)
         mean = data.splits["train"].y.mean()
