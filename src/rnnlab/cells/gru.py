@@ -20,8 +20,10 @@ class GRUCell(Cell):
         n &= \tanh(W_n x + b_{in} + r \odot (U_n h + b_{hn})) \qquad
         h' = (1 - z) \odot n + z \odot h
 
-    With ``reset_after=False``, the paper's form: the reset gate scales ``h``
-    *before* the matmul, ``n = tanh(W_n x + b_in + U_n (r * h) + b_hn)``.
+    With ``reset_after=False``, the published form (Cho et al. arXiv 1406.1078 v3,
+    EMNLP 2014; also Chung et al. 2014's ``U(r * h)``): the reset gate scales ``h``
+    *before* the matmul, ``n = tanh(W_n x + b_in + U_n (r * h) + b_hn)``. arXiv v1,
+    torch and cuDNN apply it after the matmul, the default here.
 
     Here ``z`` keeps the old state (``z = 1`` copies ``h``), as in torch and in Cho et
     al. 2014 (``h = z h_prev + (1 - z) h~``). Slides that follow Chung et

@@ -89,9 +89,16 @@ class LSTM1997Cell(_LSTMBase):
       the cell; :func:`rnnlab.unroll` computes the full gradient (its ``truncate``
       option cuts at chunk boundaries, a different truncation).
 
-    Neither changes what one step computes, but both change training: learning
-    speed and success rates from rnnlab are not replications of the paper's tables
-    (nor are its other choices, such as online updates and its initial biases).
+    - *Gate-to-gate recurrence*: in the 1997 nets every memory cell and every gate
+      unit receives connections from all memory cells *and gate units* of the
+      previous step (the hidden layer is fully connected). Here the gates read the
+      previous cell outputs ``h`` only, so this does change what a step computes.
+
+    The first two do not change what one step computes, but they change training:
+    learning speed and success rates from rnnlab are not replications of the paper's
+    tables (nor are its other choices, such as online updates and its initial biases).
+    (The paper's Table 10 caption swaps the ranges of ``g`` and ``h``; its text and
+    Appendix A.1, eqs. 3-5, which this cell follows, are the authority.)
 
     >>> import jax, rnnlab
     >>> cell = rnnlab.LSTM1997Cell(3, 4, squash="paper", key=jax.random.key(0))

@@ -37,9 +37,15 @@ class MTRNNCell(Step):
 
     State: ``u`` (H,). Output: ``h = tanh(u)`` (H,), every group.
 
-    Every unit here, io units included, is a tanh unit. The paper's input-output
-    units differ: they give a softmax readout of a sparse (topology-preserving map)
+    Every unit here, io units included, is a tanh unit. The paper's units differ:
+    its context units are logistic sigmoid units (``tanh(x) = 2 sigma(2x) - 1``, the
+    same family up to a rescaling of weights and biases), and its input-output units
+    give a softmax readout per modality of a sparse (topology-preserving map)
     encoding of the sensorimotor values; rnnlab leaves any readout to the layer above.
+    The authors' code also cuts the io-to-io connections and feeds the io positions
+    the external input instead of their own activation; here the io units keep their
+    recurrent ``U`` connections (Yamashita & Tani 2008, Eq. 6, as read through a
+    reimplementation from the authors' code).
 
     ``learn_initial_state=True`` adds ``initial_state`` (H,), a trainable ``u_0``
     (zero at first) that ``init_state`` returns, so that ``unroll(cell, xs)`` starts

@@ -26,7 +26,7 @@ def _png(fig) -> bytes:
 
 
 def saturation_png(sat: dict, title: str = "") -> bytes:
-    """Karpathy, Johnson & Fei-Fei (2015), Fig. 5: for each gate, one dot per unit at
+    """Karpathy, Johnson & Fei-Fei (2015, arXiv v2), Fig. 3: for each gate, one dot per unit at
     (fraction of time left-saturated, fraction right-saturated), coloured by layer.
     ``sat`` is :func:`rnnlab.inspect.saturation`'s result."""
     plt = _plt()

@@ -67,7 +67,7 @@ def find_cells(layers, detectors: dict, *, names=("c", "h"), top: int = 3):
 
 def saturation(layers, *, low: float = 0.1, high: float = 0.9) -> dict:
     """The fraction of steps each gate unit spends left-saturated (``< low``) and
-    right-saturated (``> high``), as Karpathy, Johnson & Fei-Fei (2015, Fig. 5) plot it.
+    right-saturated (``> high``), as Karpathy, Johnson & Fei-Fei (2015, arXiv v2, Fig. 3) plot it.
 
     Returns ``{(layer, gate): (left (H,), right (H,))}`` for every sigmoid gate
     (:data:`GATES`) that the layers expose.

@@ -63,9 +63,9 @@ function fillSignals() {
 option($("colour"), "unit", "the unit");
 option($("colour"), "loss", "surprisal (loss per char)");
 Object.keys(D.detectors).forEach((n) => option($("colour"), "det:" + n, "detector: " + n));
-function rgb(x) {  // x in [-1, 1]: blue (negative) to red (positive), as in the paper
+function rgb(x) {  // x in [-1, 1]: red (negative) to blue (positive), Karpathy et al. 2015, Fig. 2
   const a = Math.min(1, Math.abs(x));
-  return x >= 0 ? `rgba(220,40,30,${a})` : `rgba(30,90,220,${a})`;
+  return x >= 0 ? `rgba(30,90,220,${a})` : `rgba(220,40,30,${a})`;
 }
 function values() {
   const mode = $("colour").value;
@@ -83,7 +83,7 @@ function values() {
 function paint() {
   const { v, scale } = values();
   for (let t = 0; t < T; t++) spans[t].style.background = rgb(v[t] / scale);
-  $("legend").textContent = `colour: value / ${scale.toFixed(3)} (red +, blue -)`;
+  $("legend").textContent = `colour: value / ${scale.toFixed(3)} (blue +, red -)`;
 }
 ["layer"].forEach((id) => $(id).addEventListener("change", () => { fillSignals(); paint(); }));
 ["signal", "unit", "colour"].forEach((id) => $(id).addEventListener("change", paint));
