@@ -309,3 +309,25 @@ def test_mtrnn_masked_connections_get_no_gradient(random_like):
     # tau and the masks are fixed data, not trained.
     for fixed in (grads.tau, grads.mask_ih, grads.mask_hh):
         assert not np.any(np.asarray(fixed))
+
+
+def test_mtrnn_paper_form_logistic_units_and_no_io_to_io(random_like, close):
+    """nonlinearity="sigmoid", cut_io_io=True against a NumPy step written from the paper's
+    equation with logistic units and the io-to-io block of U removed."""
+    cell = rnnlab.MTRNNCell(
+        D, 7, io_size=2, fast_size=3, slow_size=2, nonlinearity="sigmoid", cut_io_io=True,
+        key=jax.random.key(9),
+    )  # fmt: skip
+    (xs,) = random_like([jnp.zeros((T, D))], 9, 1.0)
+    mask_ih, mask_hh, tau = mtrnn_masks_and_tau(cell.groups, D)
+    mask_hh[:2, :2] = 0  # io -> io cut
+    np.testing.assert_array_equal(np.asarray(cell.mask_hh), mask_hh)
+    W, U, b = (np.asarray(a, np.float64) for a in (cell.weight_ih, cell.weight_hh, cell.bias))
+    sig = lambda a: 1 / (1 + np.exp(-a))
+    u, expected = np.zeros(7), []
+    for x in np.asarray(xs, np.float64):
+        u = (1 - 1 / tau) * u + (1 / tau) * ((W * mask_ih) @ x + (U * mask_hh) @ sig(u) + b)
+        expected.append(sig(u))
+    close(unroll(cell, xs)[0], np.stack(expected), rtol=1e-5)
+    with pytest.raises(rnnlab.UserError):
+        rnnlab.MTRNNCell(3, 8, nonlinearity="relu", key=jax.random.key(0))

@@ -37,6 +37,10 @@ class MTRNNCell(Step):
 
     State: ``u`` (H,). Output: ``h = tanh(u)`` (H,), every group.
 
+    The paper's form, as options: ``nonlinearity="sigmoid"`` makes every unit logistic,
+    ``h = sigma(u)`` (Yamashita & Tani's context units), and ``cut_io_io=True`` removes
+    the io-to-io recurrent connections, as the authors' code does.
+
     Every unit here, io units included, is a tanh unit. The paper's units differ:
     its context units are logistic sigmoid units (``tanh(x) = 2 sigma(2x) - 1``, the
     same family up to a rescaling of weights and biases), and its input-output units
@@ -71,6 +75,7 @@ class MTRNNCell(Step):
     input_size: int = eqx.field(static=True)
     hidden_size: int = eqx.field(static=True)
     groups: tuple[int, int, int] = eqx.field(static=True)  # (io, fast, slow) sizes
+    nonlinearity: str = eqx.field(static=True)  # "tanh" or "sigmoid" (the paper's)
 
     def __init__(
         self,
@@ -85,6 +90,8 @@ class MTRNNCell(Step):
         tau_slow=PAPER_TAU["slow"],
         tau=None,
         learn_initial_state=False,
+        nonlinearity="tanh",
+        cut_io_io=False,
         key,
     ):
         if hidden_size is None:
@@ -109,6 +116,8 @@ class MTRNNCell(Step):
         if tau.ndim > 1 or tau.size not in (1, H):
             raise UserError(f"MTRNN tau must be a number or {H} values, got shape {tau.shape}")
         tau = np.broadcast_to(tau, (H,))
+        if nonlinearity not in ("tanh", "sigmoid"):
+            raise UserError(f"MTRNN nonlinearity must be tanh or sigmoid, got {nonlinearity!r}")
         if np.any(tau < 1):
             raise UserError(f"MTRNN time constants must be >= 1, got min {tau.min()}")
         # Slow units never see the input, and slow <-> io connections do not exist.
@@ -116,6 +125,7 @@ class MTRNNCell(Step):
         mask_hh = ~(
             ((group[:, None] == 2) & (group[None, :] == 0))
             | ((group[:, None] == 0) & (group[None, :] == 2))
+            | (cut_io_io & (group[:, None] == 0) & (group[None, :] == 0))
         )
         k1, k2, k3 = jax.random.split(key, 3)
         self.mask_ih = jnp.asarray(mask_ih, dtype=jnp.float32)
@@ -127,6 +137,7 @@ class MTRNNCell(Step):
         self.initial_state = jnp.zeros(H) if learn_initial_state else None
         self.input_size, self.hidden_size = input_size, H
         self.groups = (int(n_io), int(n_fast), int(n_slow))
+        self.nonlinearity = nonlinearity
 
     @property
     def output_size(self) -> int:
@@ -136,7 +147,10 @@ class MTRNNCell(Step):
         return super().init_state() if self.initial_state is None else self.initial_state
 
     def output(self, state):
-        return jnp.tanh(state)
+        return self._act(state)
+
+    def _act(self, u):
+        return jnp.tanh(u) if self.nonlinearity == "tanh" else jax.nn.sigmoid(u)
 
     def input_proj(self, x):
         W = self.weight_ih * jax.lax.stop_gradient(self.mask_ih)
@@ -145,7 +159,7 @@ class MTRNNCell(Step):
     def step(self, u, xp):
         U = self.weight_hh * jax.lax.stop_gradient(self.mask_hh)
         inv_tau = 1.0 / jax.lax.stop_gradient(self.tau)
-        h_prev = jnp.tanh(u)
+        h_prev = self._act(u)
         u = (1 - inv_tau) * u + inv_tau * (xp + h_prev @ U.T)
-        h = jnp.tanh(u)
+        h = self._act(u)
         return u, h, {"u": u, "h": h}
