@@ -169,7 +169,8 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_best_checkpoint(
     )
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) >= 1 and lines[-1].startswith("rnnlab: error: the loss became nan")
+    assert len(lines) >= 1 and lines[-1].startswith("rnnlab: error: diverged at step 5: ")
+    assert "the loss became nan" in lines[-1] and "learning rate" in lines[-1]
     assert "best checkpoint" in lines[-1]
     after = snapshot(out)
     for name in ("best.eqx", "last.eqx", "progress.json"):
@@ -248,3 +249,99 @@ def test_atomic_write_gives_the_mode_open_would(tmp_path):
         os.umask(old)
     mode = (tmp_path / "a.txt").stat().st_mode & 0o777
     assert mode == (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o640
+
+
+class Weight(eqx.Module):
+    w: jax.Array  # (1,)
+
+
+def square_loss(model, batch, carry, keys):
+    """L = w^2 per row: SGD multiplies w by (1 - 2 lr) a step, so lr 10 blows it up."""
+    (x,) = batch  # (B, 1) ones
+    return jnp.sum((model.w * x) ** 2), x.shape[0], None
+
+
+def blowup_reference(lr, steps):
+    """The same SGD by hand in float32: the loss of every step until it is not finite."""
+    w, losses = np.float32(1.0), []
+    for _ in range(steps):
+        with np.errstate(over="ignore", invalid="ignore"):
+            losses.append(np.float32(w * w))
+            w = np.float32(w - np.float32(lr) * np.float32(2 * w))
+    return np.array(losses)
+
+
+def weight_problem(**kw):
+    from rnnlab.data import SameBatch
+
+    batch = SameBatch((np.ones((1, 1), np.float32),))
+    model = Weight(jnp.ones(1, jnp.float32))
+    return Problem(model=model, loss=square_loss, batches=batch, batch_size=1, **kw)
+
+
+def test_a_diverging_run_stops_at_its_first_non_finite_step_with_the_metrics_before(tmp_path):
+    ref = blowup_reference(10.0, 40)
+    first_bad = int(np.flatnonzero(~np.isfinite(ref))[0]) + 1  # 1-based step: 17
+    assert 10 < first_bad < 25
+    evaluations = []
+
+    def evaluate(model):  # only reports: no metric picks a checkpoint
+        evaluations.append(float(model.w[0]))
+        return {"w": float(model.w[0])}
+
+    problem = weight_problem(evaluate=evaluate, metric=None)
+    settings = Settings(steps=40, log_every=5, eval_every=5, devices=1)
+    run = tmp_path / "run"
+    r = fit(problem, make_optimizer("sgd", 10.0, momentum=0.0), settings, run_dir=run)
+    s = r.summary
+    assert s["status"] == "diverged" and s["diverged_at"] == first_bad
+    message = s["message"]
+    assert message.startswith(f"diverged at step {first_bad}: the loss became ")
+    assert "learning rate" in message and "clip" in message and "\n" not in message
+    # the rows before the divergence: each the mean of its 5 steps, as the reference says
+    logged = [row for row in r.history if "loss" in row]
+    assert [row["step"] for row in logged] == [5, 10, 15]
+    for row in logged:
+        want = ref[row["step"] - 5 : row["step"]].mean()
+        np.testing.assert_allclose(row["loss"], want, rtol=1e-5)
+    assert [row["w"] for row in r.history if "w" in row] == evaluations
+    assert len(evaluations) == 3  # no look at the blown-up model
+    # metrics.jsonl has the finite rows; no best.eqx without a metric; the last save is kept
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert rows == r.history and all(np.isfinite(row["loss"]) for row in logged)
+    assert not (run / "best.eqx").exists() and (run / "loss.png").is_file()
+    assert json.loads((run / "progress.json").read_text())["step"] == 15
+    assert f"{run / 'last.eqx'} is kept" in message
+
+
+def test_fit_without_an_evaluation_and_without_a_run_directory_reports_the_divergence():
+    events = []
+    problem = weight_problem()
+    r = fit(
+        problem,
+        make_optimizer("sgd", 10.0, momentum=0.0),
+        Settings(steps=40, log_every=40, devices=1),
+        report=events.append,
+    )
+    first_bad = int(np.flatnonzero(~np.isfinite(blowup_reference(10.0, 40)))[0]) + 1
+    assert r.summary["diverged_at"] == first_bad and r.history == []
+    assert [e["event"] for e in events] == ["start", "diverged", "stop"]
+    assert events[1]["step"] == first_bad and events[-1]["message"] == r.summary["message"]
+
+
+def test_an_evaluation_without_the_named_metric_is_refused():
+    problem = weight_problem(evaluate=lambda m: {"other": 1.0})
+    with pytest.raises(ValueError, match="'val_loss'.*Problem.metric"):
+        fit(problem, make_optimizer("sgd", 0.01), Settings(steps=2, eval_every=1, devices=1))
+
+
+def test_cli_training_that_diverges_ends_in_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run_cli(
+        capsys, "train", "--task", "adding", "--out", out, "--length", "10", "--hidden", "4",
+        "--optimizer", "sgd", "--lr", "1000", "--clip", "0", "--steps", "40", "--eval-every", "10",
+        "--log-every", "5", "--batch-size", "8",
+    )  # fmt: skip
+    lines = err.strip().splitlines()
+    assert code == 2 and lines[-1].startswith("rnnlab: error: diverged at step "), err
+    assert "learning rate" in lines[-1] and "Traceback" not in err

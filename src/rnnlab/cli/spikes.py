@@ -1,8 +1,6 @@
 """``rnnlab spikes demo`` and ``rnnlab spikes rate``: spike trains and firing rates."""
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -58,20 +56,15 @@ def _parse_sigma(sigma: str) -> float | str:
         raise UserError(f"--sigma must be 'auto' or a number of seconds, got {sigma!r}") from None
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    # Temporary file in the same directory, then rename: never a half-written CSV.
+def _write_csv(path: Path, text: str) -> None:
+    """Never a half-written CSV: the one atomic writer (temporary file, then rename)."""
+    from rnnlab.engine.io import write_text
+
     if path.is_dir():
         raise UserError(f"--out {path} is a directory; give a file name")
     if not path.parent.is_dir():
         raise UserError(f"--out {path}: directory {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, text)
 
 
 _KERNEL_HELP = "gaussian | rectangular | triangular | epanechnikov | exponential | alpha"
@@ -107,4 +100,4 @@ def rate(
     if out is None:
         sys.stdout.write(text)
     else:
-        _write_atomic(out, text)
+        _write_csv(out, text)

@@ -8,7 +8,15 @@
 ('hell', 'ello')
 """
 
-from rnnlab.data.batching import SPLITS, StreamBatches, eval_batches, split_ids
+from rnnlab.data.batching import (
+    SPLITS,
+    DrawnBatches,
+    SameBatch,
+    ShuffledBatches,
+    StreamBatches,
+    eval_batches,
+    split_ids,
+)
 from rnnlab.data.corpus import CORPUS_FORMAT, Corpus, default_cache_dir, load_corpus
 from rnnlab.data.pycode import PYTHON_MAX_CHARS
 from rnnlab.data.toy import HELLO, next_char_pairs
@@ -21,6 +29,9 @@ __all__ = [
     "PYTHON_MAX_CHARS",
     "SPLITS",
     "Corpus",
+    "DrawnBatches",
+    "SameBatch",
+    "ShuffledBatches",
     "StreamBatches",
     "Vocab",
     "default_cache_dir",

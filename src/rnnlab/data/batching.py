@@ -1,4 +1,15 @@
-"""Train/validation/test split and batches for truncated BPTT, laid out as in char-rnn.
+"""Splits and the batch streams of the engine: every ``Problem.batches`` of rnnlab is one of
+these four (a pure function of the step, so that a resumed run replays exactly the batches
+an uninterrupted one would have seen).
+
+- :class:`StreamBatches`: contiguous streams for truncated BPTT, laid out as in char-rnn;
+- :class:`ShuffledBatches`: shuffled mini-batches of the rows of a set of arrays, a new
+  order every epoch (whole sequences, pairs, points);
+- :class:`DrawnBatches`: a new batch drawn for every step by a generator (online training
+  on generated data, as the adding problem's);
+- :class:`SameBatch`: the same (full) batch at every step.
+
+The rest of this docstring is about :class:`StreamBatches`.
 
 Truncated back-propagation through time only works if the state an RNN ends one
 batch with is the right state to start the next one with. So the id array is cut
@@ -29,7 +40,7 @@ as inputs in an epoch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -136,3 +147,93 @@ def eval_batches(
     # Built here, not inside a generator, so a too-short split fails at the call.
     batches = StreamBatches(ids, batch_size, seq_len)
     return (batches.get(step) for step in range(len(batches)))
+
+
+def _seed(seed) -> list[int]:
+    """An int or a sequence of ints, as the start of a NumPy seed sequence."""
+    return [int(s) for s in np.ravel(seed)]
+
+
+class ShuffledBatches:
+    """Shuffled mini-batches of the rows of ``arrays`` (a tuple of arrays, rows along axis 0).
+
+    ``get(step)`` is a pure function of ``step``: epoch ``e`` visits the rows in the order
+    of a permutation drawn from the seed sequence ``(*seed, e)``; an epoch has
+    ``per_epoch = N // batch_size`` steps, so the ``N % batch_size`` rows left over wait
+    for another epoch's order. ``seed`` is an int or a sequence of ints.
+
+    >>> x, y = np.arange(10) * 10, np.arange(10)
+    >>> batches = ShuffledBatches((x, y), batch_size=4, seed=0)
+    >>> batches.per_epoch, batches.epoch(5)
+    (2, 2)
+    >>> bx, by = batches.get(0)
+    >>> bx.tolist() == (10 * by).tolist(), len(set(by.tolist()) | set(batches.get(1)[1].tolist()))
+    (True, 8)
+    """
+
+    def __init__(self, arrays: Sequence[np.ndarray], batch_size: int, seed=0):
+        self.arrays = tuple(arrays)
+        n = len(self.arrays[0])
+        if any(len(a) != n for a in self.arrays):
+            raise UserError(f"arrays of {[len(a) for a in self.arrays]} rows: they must agree")
+        self.batch_size = _positive("batch_size", batch_size)
+        if self.batch_size > n:
+            raise UserError(f"batch size {self.batch_size} is larger than the {n} rows to batch")
+        self.seed = _seed(seed)
+        self.per_epoch = n // self.batch_size
+
+    def __len__(self) -> int:
+        """Steps per epoch."""
+        return self.per_epoch
+
+    def epoch(self, step: int) -> int:
+        return step // self.per_epoch
+
+    def get(self, step: int) -> tuple[np.ndarray, ...]:
+        """The rows of batch ``step``, one array per array given (``batch_size`` rows each)."""
+        e, i = divmod(step, self.per_epoch)
+        perm = np.random.default_rng([*self.seed, e]).permutation(len(self.arrays[0]))
+        rows = perm[i * self.batch_size : (i + 1) * self.batch_size]
+        return tuple(a[rows] for a in self.arrays)
+
+
+class DrawnBatches:
+    """A new batch for every step: ``draw(batch_size, rng)`` with ``rng`` seeded by
+    ``(*seed, step)``, a pure function of the step (exact resume). ``per_epoch`` is how
+    many steps count as an epoch (for a schedule that decays by epochs).
+
+    >>> draw = lambda n, rng: (rng.uniform(size=(n, 3)),)
+    >>> batches = DrawnBatches(draw, 2, seed=(7, 9))
+    >>> bool((batches.get(5)[0] == DrawnBatches(draw, 2, seed=(7, 9)).get(5)[0]).all())
+    True
+    """
+
+    def __init__(
+        self,
+        draw: Callable[[int, np.random.Generator], tuple],
+        batch_size: int,
+        seed=0,
+        per_epoch: int = 1,
+    ):
+        self.draw = draw
+        self.batch_size = _positive("batch_size", batch_size)
+        self.seed = _seed(seed)
+        self.per_epoch = _positive("per_epoch", per_epoch)
+
+    def get(self, step: int) -> tuple:
+        return self.draw(self.batch_size, np.random.default_rng([*self.seed, step]))
+
+
+class SameBatch:
+    """The same batch at every step (full-batch training, or one example to learn).
+
+    >>> SameBatch((np.ones(2),)).get(10)[0].tolist()
+    [1.0, 1.0]
+    """
+
+    def __init__(self, batch):
+        self.batch = batch
+        self.per_epoch = 1
+
+    def get(self, step: int):
+        return self.batch

@@ -31,7 +31,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,7 +100,7 @@ def _load_builtin(name: str, cache_dir: Path) -> Corpus:
     corpus = Corpus(name, text, source)
     try:
         _write_cache(path, corpus, key)
-    except OSError as err:
+    except (OSError, UserError) as err:
         # A read-only home must not stop training; the corpus is just rebuilt next time.
         _log.warning("could not cache corpus %r in %s: %s", name, cache_dir, err)
     return corpus
@@ -136,19 +135,12 @@ def _read_cache(path: Path, name: str, key: str) -> Corpus | None:
 
 
 def _write_cache(path: Path, corpus: Corpus, key: str) -> None:
-    """Write header and text to a temporary file, then rename it over ``path``."""
+    """Header and text, written atomically (:func:`rnnlab.engine.io.write_text`)."""
+    from rnnlab.engine.io import write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
     head = json.dumps(_header(corpus, key), ensure_ascii=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write((head + "\n" + corpus.text).encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, head + "\n" + corpus.text)
 
 
 def _load_file(spec: str) -> Corpus:

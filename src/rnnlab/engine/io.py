@@ -1,8 +1,10 @@
 """Files of a run directory: one ``atomic_write`` for the whole package, checkpoints, a lock.
 
-Every file that rnnlab writes goes through :func:`atomic_write`: the bytes land in a
-temporary file beside the target, which is then renamed over it. A crash, a Ctrl-C
-or a full disk in the middle of a write leaves the previous file as it was.
+Every file that rnnlab writes goes through :func:`atomic_write` (run directories,
+figures, rate CSVs, the corpus cache, the playground's models, inspect pages): the bytes
+land in a temporary file beside the target, which is then renamed over it. A crash, a
+Ctrl-C or a full disk in the middle of a write leaves the previous file as it was, and
+the new file gets the mode that ``open()`` would give it (0666 less the umask).
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ def write_text(path, text: str) -> None:
 
 def write_json(path, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+def write_png(path, fig, dpi: float | None = None) -> None:
+    """A matplotlib figure as PNG (at ``dpi``, default the figure's own), atomically."""
+    extra = {} if dpi is None else {"dpi": dpi}
+    atomic_write(path, lambda f: fig.savefig(f, format="png", **extra))
 
 
 def save_tree(path, tree) -> None:

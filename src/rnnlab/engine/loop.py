@@ -59,9 +59,11 @@ class Problem:
       arrays with the batch along axis 0, a pure function of ``step`` (exact resume);
       optionally ``epoch(step)`` and ``is_epoch_start(step)`` (the carry is reset there).
     - ``init_carry(batch_size)``: the carry at the start of every epoch.
-    - ``evaluate(model) -> dict``: metrics on held-out data; ``metric`` names the one
-      that decides the best checkpoint (lower is better). Other entries (a text
-      sample) are reported but not logged unless they are numbers.
+    - ``evaluate(model) -> dict``: metrics on held-out data, called every
+      ``Settings.eval_every`` steps; ``metric`` names the one that decides the best
+      checkpoint (lower is better), or is ``None`` when no number picks one (an
+      evaluation that only reports, or only looks at the model: no ``best.eqx``).
+      Other entries (a text sample) are reported but not logged unless they are numbers.
     - ``unit``: what a row-step counts, for the throughput (``chars`` per second).
     """
 
@@ -71,7 +73,7 @@ class Problem:
     batch_size: int
     init_carry: Callable[[int], Any] | None = None
     evaluate: Callable[[Any], dict] | None = None
-    metric: str = "val_loss"
+    metric: str | None = "val_loss"
     stochastic: bool = False
     items_per_step: int | None = None
     unit: str = "items"
@@ -82,7 +84,7 @@ class Problem:
 class Settings:
     """How :func:`fit` runs (not what it trains)."""
 
-    steps: int
+    steps: int | None  # None: no step limit (``minutes`` must then stop training)
     minutes: float | None = None
     eval_every: int | None = None
     log_every: int = 20
@@ -121,13 +123,20 @@ def fit(
     ``best.eqx``, ``progress.json``, ``metrics.jsonl`` and ``loss.png``; a lock
     keeps a second training out. Without it, nothing is written.
 
-    ``report`` receives ``{"event": "start"|"step"|"eval"|"stop", ...}``. The summary's
-    ``status`` is ``done``, ``interrupted`` (Ctrl-C or a ``KeyboardInterrupt`` raised
-    by ``report``), ``time`` (``minutes`` ran out) or ``diverged`` (a NaN or infinite
-    loss: training stops, the best checkpoint is kept, the last one is not
-    overwritten).
+    ``report`` receives ``{"event": "start"|"step"|"eval"|"diverged"|"stop", ...}``.
+    The summary's ``status`` is ``done``, ``interrupted`` (Ctrl-C or a
+    ``KeyboardInterrupt`` raised by ``report``), ``time`` (``minutes`` ran out) or
+    ``diverged``: a NaN or infinite loss, seen when the losses are logged (every
+    ``log_every`` steps). Training then stops; the summary's ``diverged_at`` is the
+    first step whose loss was not finite and its ``message`` one line that says so,
+    with a hint (a lower learning rate, gradient clipping). The metrics up to there
+    are kept (``history``, ``metrics.jsonl``, ``loss.png``), as is the best checkpoint;
+    ``last.eqx`` and ``progress.json`` are not overwritten, so ``resume`` continues
+    from the last good save.
     """
-    if settings.steps < 1:
+    if settings.steps is None and settings.minutes is None:
+        raise UserError("give --steps or --minutes: training needs a limit")
+    if settings.steps is not None and settings.steps < 1:
         raise UserError(f"--steps must be >= 1, got {settings.steps}")
     run_dir = None if run_dir is None else Path(run_dir)
     if run_dir is not None and not resume and dev.process_index() == 0:
@@ -156,136 +165,211 @@ def check_new_run_dir(run_dir: Path) -> None:
 
 
 def _fit(problem, optimizer, settings, mesh, run_dir, config, resume, report):
-    writer = dev.process_index() == 0 and run_dir is not None
-    B = problem.batch_size
-    params, static = eqx.partition(problem.model, eqx.is_array)
-    opt_state = optimizer.init(params)
-    carry = problem.init_carry(B) if problem.init_carry else None
-    start, best, rows = 0, math.inf, []
-    if resume:
-        if run_dir is None:
-            raise UserError("resume needs a run directory")
-        progress = read_progress(run_dir)
-        start, best = progress["step"], progress["best"]
-        like = (params, opt_state, carry)
-        params, opt_state, carry = io.load_tree(run_dir / io.LAST, _host(like))
-        rows = read_metrics(run_dir / io.METRICS, upto=start)
-    if writer and config is not None:
-        io.write_json(run_dir / io.CONFIG, {**config, "devices": _device_info(mesh)})
-    replicated, sharded = NamedSharding(mesh, P()), NamedSharding(mesh, P(dev.AXIS))
-    params = _to_global(params, replicated)
-    opt_state = _to_global(opt_state, replicated)
-    carry = _to_global(carry, sharded)
-    base_key = jax.random.key(settings.seed + 1)  # distinct from an initialisation key
-    spec = _StepSpec(
-        problem.loss, static, mesh, problem.stochastic, optimizer, settings.fuse_update
-    )
-    per_step = problem.items_per_step or B
-    epoch_of = getattr(problem.batches, "epoch", None)
-    is_epoch_start = getattr(problem.batches, "is_epoch_start", lambda s: s == 0)
-    report(
-        {
-            "event": "start",
-            "step": start,
-            "steps": settings.steps,
-            "devices": len(mesh.devices.flat),
-            "processes": dev.process_count(),
-        }
-    )
+    run = _Run(problem, optimizer, settings, mesh, run_dir, report)
+    run.restore(config, resume)
+    status = run.train()
+    return run.finish(status)
 
-    def host_model(p):
-        return eqx.combine(_local(p), static)
 
-    def save_last(step):
-        if run_dir is None:
+class _Run:
+    """One call of :func:`fit`: the state that its steps, evaluations and saves share."""
+
+    def __init__(self, problem, optimizer, settings, mesh, run_dir, report):
+        self.problem, self.optimizer, self.settings = problem, optimizer, settings
+        self.mesh, self.run_dir, self.report = mesh, run_dir, report
+        self.writer = dev.process_index() == 0 and run_dir is not None
+        self.params, self.static = eqx.partition(problem.model, eqx.is_array)
+        self.opt_state = optimizer.init(self.params)
+        self.carry = problem.init_carry(problem.batch_size) if problem.init_carry else None
+        self.step, self.best, self.rows = 0, math.inf, []
+        self.replicated = NamedSharding(mesh, P())
+        self.sharded = NamedSharding(mesh, P(dev.AXIS))
+        self.diverged_at, self.bad_loss = None, None
+        self.evaluated = 0  # the step of the last evaluation
+
+    def restore(self, config, resume) -> None:
+        """Read the run to resume, write ``config.json``, place the state on the devices."""
+        run_dir = self.run_dir
+        if resume:
+            if run_dir is None:
+                raise UserError("resume needs a run directory")
+            progress = read_progress(run_dir)
+            self.step, self.best = progress["step"], progress["best"]
+            self.evaluated = self.step
+            like = (self.params, self.opt_state, self.carry)
+            state = io.load_tree(run_dir / io.LAST, _host(like))
+            self.params, self.opt_state, self.carry = state
+            self.rows = read_metrics(run_dir / io.METRICS, upto=self.step)
+        if self.writer and config is not None:
+            io.write_json(run_dir / io.CONFIG, {**config, "devices": _device_info(self.mesh)})
+        self.params = _to_global(self.params, self.replicated)
+        self.opt_state = _to_global(self.opt_state, self.replicated)
+        self.carry = _to_global(self.carry, self.sharded)
+
+    def host_model(self):
+        return eqx.combine(_local(self.params), self.static)
+
+    def save_last(self) -> None:
+        if self.run_dir is None:
             return
-        tree = _gather((params, opt_state, carry))
-        if writer:
-            io.save_tree(run_dir / io.LAST, tree)
-            io.write_json(run_dir / io.PROGRESS, {"step": step, "best": best})
-            io.write_text(run_dir / io.METRICS, "".join(json.dumps(r) + "\n" for r in rows))
+        tree = _gather((self.params, self.opt_state, self.carry))
+        if self.writer:
+            io.save_tree(self.run_dir / io.LAST, tree)
+            io.write_json(self.run_dir / io.PROGRESS, {"step": self.step, "best": self.best})
+            self.save_metrics()
 
-    def evaluate(step):
-        nonlocal best
+    def save_metrics(self) -> None:
+        io.write_text(self.run_dir / io.METRICS, "".join(json.dumps(r) + "\n" for r in self.rows))
+
+    def evaluate(self) -> None:
+        """The problem's evaluation; a better ``metric`` saves ``best.eqx``."""
+        problem = self.problem
         if problem.evaluate is None:
             return
-        model = host_model(params)
+        model = self.host_model()
         metrics = problem.evaluate(model)
-        value = float(metrics[problem.metric])
-        if value < best:
-            best = value
-            if writer:
-                io.save_tree(run_dir / io.BEST, _host(model))
+        ranked = {}
+        if problem.metric is not None:
+            if problem.metric not in metrics:
+                raise ValueError(
+                    f"evaluate returned no {problem.metric!r} (it returned {sorted(metrics)}); "
+                    "name one of them in Problem.metric, or None"
+                )
+            value = float(metrics[problem.metric])
+            if value < self.best:
+                self.best = value
+                if self.writer:
+                    io.save_tree(self.run_dir / io.BEST, _host(model))
+            ranked = {"best": self.best}
         numbers = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
-        rows.append({"step": step, **numbers, "best": best})
-        report({"event": "eval", "step": step, **metrics, "best": best})
+        if numbers:
+            self.rows.append({"step": self.step, **numbers, **ranked})
+        self.report({"event": "eval", "step": self.step, **metrics, **ranked})
 
-    t_start = t_log = time.perf_counter()
-    step, since, losses, evaluated, status = start, 0, [], start, "done"
-    stop = _StopFlag()
-    try:
-        while step < settings.steps:
-            if is_epoch_start(step) and problem.init_carry and step > 0:
-                carry = _to_global(problem.init_carry(B), sharded)  # streams restart
-            batch = _to_global(problem.batches.get(step), sharded)
-            loss, params, opt_state, carry = spec.run(
-                params, opt_state, carry, batch, base_key, step
-            )
-            step += 1
-            since += 1
-            losses.append(loss)
-            last = step == settings.steps
-            if step % settings.log_every == 0 or last:
-                mean = float(jnp.mean(jnp.stack(losses)))
-                now = time.perf_counter()
-                row = {
-                    "step": step,
-                    "loss": mean,
-                    f"{problem.unit}_per_s": round(since * per_step / (now - t_log), 1),
-                    "time": round(now - t_start, 2),
-                }
-                if epoch_of is not None:
-                    row["epoch"] = int(epoch_of(step - 1))
-                t_log, since, losses = now, 0, []
-                if not math.isfinite(mean):
-                    status = "diverged"
-                    report({"event": "diverged", "step": step, "loss": mean})
-                    break
-                rows.append(row)
-                report({"event": "step", **row})
-                if _agree(stop.requested):
-                    status = "interrupted"
-                    break
-                if settings.minutes is not None and _agree(now - t_start > 60 * settings.minutes):
-                    status = "time"
-                    break
-            if settings.eval_every and (step % settings.eval_every == 0 or last):
-                evaluate(step)
-                save_last(step)
-                evaluated = step
-    except KeyboardInterrupt:  # raised by a ``report`` callback, outside any JAX call
-        status = "interrupted"
-    finally:
-        stop.restore()
-    if status != "diverged":  # a diverged run keeps last.eqx as it was
-        if step > evaluated:  # stopped early: best.eqx must see the last steps
-            evaluate(step)
-        save_last(step)
+    def train(self) -> str:
+        """Step until the end, a stop or a divergence; return the status."""
+        problem, settings, B = self.problem, self.settings, self.problem.batch_size
+        spec = _StepSpec(
+            problem.loss, self.static, self.mesh, problem.stochastic, self.optimizer,
+            settings.fuse_update,
+        )  # fmt: skip
+        base_key = jax.random.key(settings.seed + 1)  # distinct from an initialisation key
+        is_epoch_start = getattr(problem.batches, "is_epoch_start", lambda s: s == 0)
+        self.report(
+            {
+                "event": "start",
+                "step": self.step,
+                "steps": settings.steps,
+                "devices": len(self.mesh.devices.flat),
+                "processes": dev.process_count(),
+            }
+        )
+        clock = _Clock()
+        stop = _StopFlag()
+        try:
+            while settings.steps is None or self.step < settings.steps:
+                if is_epoch_start(self.step) and problem.init_carry and self.step > 0:
+                    self.carry = _to_global(problem.init_carry(B), self.sharded)  # streams restart
+                batch = _to_global(problem.batches.get(self.step), self.sharded)
+                loss, self.params, self.opt_state, self.carry = spec.run(
+                    self.params, self.opt_state, self.carry, batch, base_key, self.step
+                )
+                self.step += 1
+                clock.losses.append(loss)
+                last = self.step == settings.steps
+                if self.step % settings.log_every == 0 or last:
+                    if not self.log(clock):
+                        return "diverged"
+                    if _agree(stop.requested):
+                        return "interrupted"
+                    if settings.minutes is not None and _agree(clock.minutes() > settings.minutes):
+                        return "time"
+                if settings.eval_every and (self.step % settings.eval_every == 0 or last):
+                    self.evaluate()
+                    self.save_last()
+                    self.evaluated = self.step
+        except KeyboardInterrupt:  # raised by a ``report`` callback, outside any JAX call
+            return "interrupted"
+        finally:
+            stop.restore()
+        return "done"
+
+    def log(self, clock) -> bool:
+        """A metrics row of the losses since the last one; False when they diverged."""
+        losses = jnp.stack(clock.losses)  # (n,) the steps since the last row
+        mean = float(jnp.mean(losses))
+        n, now = len(clock.losses), time.perf_counter()
+        if not math.isfinite(mean):
+            bad = np.flatnonzero(~np.isfinite(np.asarray(losses)))
+            self.diverged_at = self.step - n + 1 + (int(bad[0]) if bad.size else n - 1)
+            self.bad_loss = mean
+            self.report({"event": "diverged", "step": self.diverged_at, "loss": mean})
+            return False
+        row = {
+            "step": self.step,
+            "loss": mean,
+            f"{self.problem.unit}_per_s": round(
+                n * (self.problem.items_per_step or self.problem.batch_size) / (now - clock.t_log),
+                1,
+            ),
+            "time": round(now - clock.t_start, 2),
+        }
+        epoch_of = getattr(self.problem.batches, "epoch", None)
+        if epoch_of is not None:
+            row["epoch"] = int(epoch_of(self.step - 1))
+        clock.t_log, clock.losses = now, []
+        self.rows.append(row)
+        self.report({"event": "step", **row})
+        return True
+
+    def finish(self, status: str) -> Result:
+        """The last evaluation and saves, the summary; a diverged run keeps its last save."""
+        writer = self.writer
+        if status != "diverged":
+            if self.step > self.evaluated:  # stopped early: best.eqx must see the last steps
+                self.evaluate()
+            self.save_last()
+        elif writer:
+            self.save_metrics()  # the finite rows: the curve up to the divergence
         if writer:
-            plot_losses(run_dir, problem.loss_label)
-    summary = {
-        "event": "stop",
-        "step": step,
-        "best": best,
-        "metric": problem.metric,
-        "status": status,
-    }
-    report(summary)
-    if status == "diverged":
-        where = f"{run_dir / io.BEST} (validation {best:.4f})" if math.isfinite(best) else None
-        kept = f"the best checkpoint {where} is kept" if where else "no checkpoint was kept"
-        summary["message"] = f"the loss became {mean} by step {step}; training stopped, {kept}"
-    return Result(host_model(params), summary, rows)
+            plot_losses(self.run_dir, self.problem.loss_label)
+        summary = {
+            "event": "stop",
+            "step": self.step,
+            "best": self.best,
+            "metric": self.problem.metric,
+            "status": status,
+        }
+        if status == "diverged":
+            summary["diverged_at"] = self.diverged_at
+            summary["message"] = self.divergence_message()
+        self.report(summary)
+        return Result(self.host_model(), summary, self.rows)
+
+    def divergence_message(self) -> str:
+        """One line: where the loss diverged, what to try, what was kept."""
+        line = (
+            f"diverged at step {self.diverged_at}: the loss became {self.bad_loss}; "
+            "lower the learning rate or clip the gradients"
+        )
+        if self.run_dir is None:
+            return line
+        if not math.isfinite(self.best):
+            last = self.run_dir / io.LAST
+            return f"{line}; {last} is kept" if last.is_file() else f"{line}; nothing was saved"
+        best = f"{self.problem.metric} {self.best:.4f}"
+        return f"{line}; the best checkpoint {self.run_dir / io.BEST} ({best}) is kept"
+
+
+class _Clock:
+    """The losses since the last metrics row and the times of a training."""
+
+    def __init__(self):
+        self.t_start = self.t_log = time.perf_counter()
+        self.losses = []  # device scalars, read once a row
+
+    def minutes(self) -> float:
+        return (time.perf_counter() - self.t_start) / 60
 
 
 class _StepSpec:

@@ -20,6 +20,7 @@ import jax.random as jr
 import numpy as np
 import optax
 
+from rnnlab.data.batching import ShuffledBatches
 from rnnlab.engine import Problem, Settings, fit
 from rnnlab.engine import make_optimizer as engine_optimizer
 from rnnlab.errors import UserError
@@ -140,7 +141,8 @@ def train_mlp(
 ) -> tuple[MLP, TrainHistory]:
     """Train ``model`` on X (N, D), labels y (N,) by back-propagation and an optax optimizer.
 
-    Each epoch shuffles the data with a key split from ``key`` and takes one step per
+    Each epoch shuffles the data in an order drawn from ``key`` and the epoch
+    (:class:`rnnlab.data.ShuffledBatches`) and takes one step per
     minibatch of ``batch_size`` (default: the full batch; a last partial batch is
     dropped). Training runs through :func:`rnnlab.engine.fit`; ``report`` receives its
     events (one ``eval`` per epoch with the training loss and accuracy). Returns the
@@ -161,18 +163,11 @@ def train_mlp(
     if not isinstance(B, int) or not 1 <= B <= N:
         raise UserError(f"batch_size must be an integer in [1, {N}], got {batch_size!r}")
     opt = make_optimizer(optimizer, learning_rate, momentum)
-    per_epoch = N // B
-    # Every epoch's order at once, (epochs, N): a pure function of the step, as the engine needs.
-    orders = np.asarray(jax.vmap(lambda k: jr.permutation(k, N))(jr.split(key, epochs)))
-    Xh, yh = np.asarray(X), np.asarray(y)
-
-    class Batches:
-        def get(self, step):
-            idx = orders[step // per_epoch, (step % per_epoch) * B : (step % per_epoch + 1) * B]
-            return Xh[idx], yh[idx]
-
-        def epoch(self, step):
-            return step // per_epoch
+    # Each epoch's order from the key's bits and the epoch: a pure function of the step.
+    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    seed = np.asarray(jr.key_data(key) if typed else key).ravel()
+    batches = ShuffledBatches((np.asarray(X), np.asarray(y)), B, seed)
+    per_epoch = batches.per_epoch
 
     def evaluate(model):
         loss, accuracy = _metrics(model, X, y)
@@ -181,7 +176,7 @@ def train_mlp(
     problem = Problem(
         model=model,
         loss=summed_loss,
-        batches=Batches(),
+        batches=batches,
         batch_size=B,
         evaluate=evaluate,
         metric="train_loss",

@@ -4,8 +4,6 @@ Each function returns a :class:`matplotlib.figure.Figure` made without pyplot (n
 state; PNG output through the Agg canvas); :func:`save_figure` writes one atomically.
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -180,14 +178,9 @@ def plot_grasshopper(recording: int = 1) -> Figure:
 
 
 def save_figure(fig: Figure, path, dpi: int = 120) -> Path:
-    """Write ``fig`` as PNG to ``path`` atomically (temporary file, then rename)."""
+    """Write ``fig`` as PNG to ``path`` atomically (:func:`rnnlab.engine.io.write_png`)."""
+    from rnnlab.engine.io import write_png
+
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_png(path, fig, dpi=dpi)
     return path
