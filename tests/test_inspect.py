@@ -184,6 +184,57 @@ def test_model_grad_norms_match_autodiff_by_hand():
         np.testing.assert_allclose(norms[0, t], np.linalg.norm(g), rtol=1e-4, atol=1e-9)
 
 
+def _stack_by_hand(cells, xs, replace=None):
+    """A stack of LSTM cells stepped by hand: every layer reads the one below at the same
+    step; ``replace = (l, t, h)`` puts ``h`` in place of layer l's h after step t.
+    Returns the top layer's outputs (T, H)."""
+    states = [c.init_state() for c in cells]
+    top = []
+    for s in range(xs.shape[0]):
+        x = xs[s]
+        for k, cell in enumerate(cells):
+            states[k], x = cell(states[k], x)
+            if replace is not None and (k, s) == replace[:2]:
+                x = replace[2]
+                states[k] = (x, states[k][1])
+        top.append(x)
+    return jnp.stack(top)
+
+
+def test_stack_traces_and_gradients_through_time_equal_stepping_by_hand():
+    rnn = rnnlab.RNN("lstm", 3, 4, num_layers=2, key=jax.random.key(0))
+    cells = [c for (c,) in rnn.cells]
+    xs = jax.random.normal(jax.random.key(1), (7, 3))
+    w = jax.random.normal(jax.random.key(2), (7, 4))
+    loss_fn = lambda ys: jnp.sum(ys * w)  # a loss at every step
+    ys, internals = rnnlab.trace_layers(rnn, xs)
+    np.testing.assert_allclose(ys, _stack_by_hand(cells, xs), atol=1e-6)
+    np.testing.assert_allclose(internals[1]["h"], ys, atol=1e-6)
+    h0, _ = rnnlab.unroll(cells[0], xs)
+    _, _, inside = rnnlab.unroll(cells[1], h0, trace=True)
+    for name in "ifgoc":
+        np.testing.assert_allclose(internals[1][name], inside[name], atol=1e-6)
+
+    # the total derivative, by replacing h_l(t) in the loop by hand
+    norms = rnnlab.layer_grad_norms(rnn, xs, loss_fn)  # (2, 7)
+    assert norms.shape == (2, 7)
+    for layer, t in ((0, 1), (1, 4)):
+        at = lambda v, lt=(layer, t): loss_fn(_stack_by_hand(cells, xs, (*lt, v)))
+        g = jax.grad(at)(internals[layer]["h"][t])
+        np.testing.assert_allclose(norms[layer, t], np.linalg.norm(g), rtol=1e-4)
+
+    # truncated: the first layer as the one-cell function sees it, the layer above in the
+    # loss; a loss at the last step reaches back to the start of its chunk only
+    cut = rnnlab.layer_grad_norms(rnn, xs, loss_fn, truncate=3)
+    above = lambda h: loss_fn(rnnlab.unroll(cells[1], h, truncate=3)[0])
+    want = rnnlab.grad_norms_through_time(cells[0], xs, above, truncate=3)
+    np.testing.assert_allclose(cut[0], want, rtol=1e-5)
+    last = rnnlab.layer_grad_norms(rnn, xs, lambda ys: jnp.sum(ys[-1]), truncate=3)
+    assert float(jnp.abs(last[:, :6]).max()) == 0.0 and float(last[:, 6].min()) > 0
+    with pytest.raises(rnnlab.UserError, match="bidirectional"):
+        rnnlab.trace_layers(rnnlab.RNN("gru", 3, 4, bidirectional=True, key=jax.random.key(0)), xs)
+
+
 def test_quantise_and_safe_json():
     a = np.array([[0.0, -1.0], [1.0, 3.0], [0.5, 1.0]])
     q = quantise(a)

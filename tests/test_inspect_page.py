@@ -71,14 +71,16 @@ def test_page_in_chromium(built, new_page):  # noqa: F811
         assert row.startswith(f'"{shown}"') or row.startswith(repr(shown)[1:-1]), row
         assert abs(float(row.split()[-1]) - trace.probs[t, c]) < 2e-3
 
-    # error analysis: coloured by the loss, the most surprising character is the reddest
+    # error analysis: coloured by the loss (positive: blue, as every positive value since
+    # the colours follow Karpathy et al.'s Fig. 2), the most surprising character is the
+    # deepest blue
     p.page.select_option("#colour", "loss")
     worst = int(np.nanargmax(trace.loss))
     style = p.page.locator(f'#text span[data-t="{worst}"]').get_attribute("style")
-    assert "rgb(220, 40, 30)" in style, style  # alpha 1
+    assert "rgb(30, 90, 220)" in style, style  # alpha 1
     best = int(np.nanargmin(trace.loss))
     style = p.page.locator(f'#text span[data-t="{best}"]').get_attribute("style")
-    alpha = float(re.search(r"rgba\(220, 40, 30, ([\d.e-]+)\)", style).group(1))
+    alpha = float(re.search(r"rgba\(30, 90, 220, ([\d.e-]+)\)", style).group(1))
     assert abs(alpha - trace.loss[best] / np.nanmax(trace.loss)) < 0.01
 
     # selecting text with the mouse fills in the span to search

@@ -22,7 +22,7 @@ from rnnlab.cells import (
 )
 from rnnlab.errors import UserError
 from rnnlab.interop import from_torch, to_torch
-from rnnlab.layers import RNN
+from rnnlab.layers import RNN, layer_grad_norms, trace_layers
 from rnnlab.unroll import check_cell, grad_norms_through_time, unroll
 
 __version__ = "0.1.0"
@@ -52,7 +52,9 @@ __all__ = [
     "check_cell",
     "from_torch",
     "grad_norms_through_time",
+    "layer_grad_norms",
     "make_cell",
     "to_torch",
+    "trace_layers",
     "unroll",
 ]

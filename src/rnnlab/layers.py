@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from rnnlab.cells import make_cell
 from rnnlab.errors import UserError
-from rnnlab.unroll import check_truncate, unroll
+from rnnlab.unroll import check_truncate, stack_grad_norms, unroll
 
 
 class RNN(eqx.Module):
@@ -159,3 +159,57 @@ def _per_row_keys(key, B: int) -> bool:
     if rows and key.shape[0] != B:
         raise UserError(f"RNN got {key.shape[0]} dropout keys for a batch of {B}")
     return rows
+
+
+def trace_layers(rnn: RNN, xs, states=None):
+    """Every internal of every layer of a forward stack ``rnn`` over ``xs``: what the
+    stack computes, with ``rnnlab.unroll(..., trace=True)`` for each layer in turn.
+
+    ``xs`` is one sequence (T, D) or a batch (B, T, D) (batch first, whatever
+    ``rnn.batch_first``); ``states`` one initial state per layer (default: zero).
+    Returns ``(ys, internals)``: ``ys`` the top layer's outputs (T, O) (or (B, T, O)),
+    ``internals[l][name]`` internal ``name`` of layer ``l`` (``h``, ``c``, the gates
+    ``i f g o`` or ``r z n``, the MTRNN potential ``u``) after every step, (T, H) (or
+    (B, T, H)). No dropout: the stack as it predicts.
+
+    >>> import jax, rnnlab
+    >>> rnn = rnnlab.RNN("lstm", 3, 5, num_layers=2, key=jax.random.key(0))
+    >>> ys, internals = rnnlab.trace_layers(rnn, jax.numpy.ones((7, 3)))
+    >>> ys.shape, sorted(internals[1]), internals[1]["f"].shape
+    ((7, 5), ['c', 'f', 'g', 'h', 'i', 'o'], (7, 5))
+    """
+    _forward_only(rnn, "trace_layers")
+    states = [None] * rnn.num_layers if states is None else states
+    internals = []
+    for (cell,), state in zip(rnn.cells, states, strict=True):
+        xs, _, inside = unroll(cell, xs, state, trace=True)  # xs: (T, O) for the next layer
+        internals.append(inside)
+    return xs, internals
+
+
+def layer_grad_norms(rnn: RNN, xs, loss_fn=None, *, states=None, truncate=None):
+    """``||dL/dh_l(t)||`` for every layer ``l`` and step ``t`` of a forward stack ``rnn``
+    over one sequence ``xs`` (T, D): :func:`rnnlab.grad_norms_through_time` for a stack.
+
+    ``loss_fn`` maps the top layer's outputs (T, O) to a scalar (default ``sum(ys[-1])``,
+    a loss at the last step); ``h_l(t)`` is layer ``l``'s state after step ``t`` (its
+    ``h`` part); the derivative is the total one, through every later step and every
+    layer above. ``truncate=k`` runs every layer with truncated BPTT, as training with
+    ``RNN(..., truncate=k)`` does. Returns (L, T).
+
+    >>> import jax, jax.numpy as jnp, rnnlab
+    >>> rnn = rnnlab.RNN("elman", 1, 8, num_layers=2, key=jax.random.key(0))
+    >>> g = rnnlab.layer_grad_norms(rnn, jnp.ones((30, 1)), truncate=10)
+    >>> g.shape, float(g[:, :20].max()), bool(g[0, -1] > 0)
+    ((2, 30), 0.0, True)
+    """
+    _forward_only(rnn, "layer_grad_norms")
+    check_truncate(truncate)
+    cells = [cell for (cell,) in rnn.cells]
+    states = [None] * len(cells) if states is None else states
+    return stack_grad_norms(cells, xs, loss_fn, states, truncate)
+
+
+def _forward_only(rnn: RNN, what: str) -> None:
+    if rnn.bidirectional:
+        raise UserError(f"{what} reads forward stacks, not bidirectional ones")

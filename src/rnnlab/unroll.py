@@ -506,26 +506,33 @@ def grad_norms_through_time(cell, xs, loss_fn=None, *, state=None, truncate=None
     >>> bool(g[0] < g[-1])  # the gradient vanishes going back in time
     True
     """
+    return stack_grad_norms([cell], xs, loss_fn, [state], truncate)[0]
+
+
+def stack_grad_norms(cells, xs, loss_fn, states, truncate):
+    """``||dL/dh_l(t)||`` (L, T) for cells run one after the other over ``xs`` (T, D), each
+    reading the outputs of the one before (a forward stack of layers); ``loss_fn`` maps
+    the last one's outputs to a scalar (default: ``sum(ys[-1])``). Each layer's state
+    after each step gets a perturbation ``delta`` (zero); ``dL/d delta_l(t)`` at zero is
+    the total derivative ``dL/ds_l(t)``, through every later step and every layer above.
+    The one walk behind :func:`grad_norms_through_time` and :func:`rnnlab.layer_grad_norms`."""
     if loss_fn is None:
         loss_fn = lambda ys: jnp.sum(ys[-1])
-    if state is None:
-        state = cell.init_state()
+    states = [c.init_state() if s is None else s for c, s in zip(cells, states, strict=True)]
     T = xs.shape[0]
-    zeros = tree_map(lambda s: jnp.zeros((T, 1) + s.shape, s.dtype), state)  # (T, B=1, ...)
+    zeros = [tree_map(lambda s: jnp.zeros((T, 1) + s.shape, s.dtype), s) for s in states]
 
-    def loss(deltas):
-        ys, _, _ = _run(
-            cell,
-            xs,
-            state,
-            lengths=None,
-            reverse=False,
-            trace=False,
-            truncate=truncate,
-            remat=False,
-            deltas=deltas,
-        )
+    def loss(deltas):  # deltas[l]: (T, B=1, ...) like layer l's state
+        ys = xs
+        for cell, state, delta in zip(cells, states, deltas, strict=True):
+            ys, _, _ = _run(
+                cell, ys, state, lengths=None, reverse=False, trace=False,
+                truncate=truncate, remat=False, deltas=delta,
+            )  # fmt: skip
         return loss_fn(ys)
 
-    grads = cell.hidden(tree_map(lambda g: g[:, 0], jax.grad(loss)(zeros)))  # (T, H)
-    return jnp.linalg.norm(grads.reshape(T, -1), axis=-1)
+    norms = []
+    for cell, g in zip(cells, jax.grad(loss)(zeros), strict=True):
+        gh = cell.hidden(tree_map(lambda a: a[:, 0], g))  # (T, H)
+        norms.append(jnp.linalg.norm(gh.reshape(T, -1), axis=-1))
+    return jnp.stack(norms)  # (L, T)

@@ -21,7 +21,6 @@ from rnnlab.inspect._tasks import write_task_figures
 from rnnlab.inspect._trace import (
     Trace,
     charlm_grad_norms,
-    rnn_grad_norms,
     trace_charlm,
     trace_rnn,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "page_data",
     "quantise",
     "render_page",
-    "rnn_grad_norms",
     "run_text",
     "safe_json",
     "saturation",

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.errors import UserError
-from rnnlab.unroll import _run, unroll
+from rnnlab.layers import layer_grad_norms, trace_layers
 
 
 @dataclasses.dataclass
@@ -32,20 +32,13 @@ class Trace:
 
 def trace_rnn(rnn, xs) -> list[dict[str, np.ndarray]]:
     """The internals of every layer of ``rnn`` (a forward :class:`rnnlab.RNN`) over one
-    sequence ``xs`` (T, D), from the zero state: a list of ``{name: (T, H)}``."""
-    return [{k: np.asarray(v, np.float32) for k, v in d.items()} for d in _trace(rnn, xs)]
+    sequence ``xs`` (T, D), from the zero state, as float32 NumPy arrays: a list of
+    ``{name: (T, H)}`` (:func:`rnnlab.trace_layers`, compiled)."""
+    _, internals = _trace(rnn, xs)
+    return [{k: np.asarray(v, np.float32) for k, v in d.items()} for d in internals]
 
 
-@eqx.filter_jit
-def _trace(rnn, xs):
-    out = []
-    for layer in rnn.cells:
-        if len(layer) != 1:
-            raise ValueError("trace_rnn reads forward (not bidirectional) stacks")
-        ys, _, internals = unroll(layer[0], xs, trace=True)  # (T, O), {name: (T, H)}
-        out.append(internals)
-        xs = ys
-    return out
+_trace = eqx.filter_jit(trace_layers)
 
 
 @eqx.filter_jit
@@ -77,38 +70,6 @@ def trace_charlm(model, ids) -> Trace:
     return Trace(layers, np.exp(logp).astype(np.float32), loss)
 
 
-def rnn_grad_norms(rnn, xs, loss_fn, *, state=None):
-    """``||dL/dh_l(t)||`` for every layer l and step t of a forward stack ``rnn`` over one
-    sequence ``xs`` (T, D): the total derivative of ``L = loss_fn(outputs of the top
-    layer, (T, O))`` with respect to layer l's ``h`` after step t, through every later
-    step and every layer above (as :func:`rnnlab.grad_norms_through_time` does for one
-    cell). Returns (L, T).
-
-    The derivative is taken with respect to a perturbation ``delta`` added to each
-    layer's state after each step: ``dL/d delta_t = dL/ds_t`` (at ``delta = 0``)."""
-    cells = [layer[0] for layer in rnn.cells]
-    states = [c.init_state() for c in cells] if state is None else state
-    T = xs.shape[0]
-    zeros = [
-        jax.tree_util.tree_map(lambda s: jnp.zeros((T, 1) + s.shape, s.dtype), s0)  # (T, 1, ...)
-        for s0 in states
-    ]
-
-    def loss(deltas):
-        h = xs
-        for cell, s0, delta in zip(cells, states, deltas, strict=True):
-            opts = dict(lengths=None, reverse=False, trace=False, truncate=None, remat=False)
-            h, _, _ = _run(cell, h, s0, deltas=delta, **opts)  # (T, O)
-        return loss_fn(h)
-
-    grads = jax.grad(loss)(zeros)
-    norms = []
-    for cell, g in zip(cells, grads, strict=True):
-        gh = cell.hidden(jax.tree_util.tree_map(lambda a: a[:, 0], g))  # (T, H)
-        norms.append(jnp.linalg.norm(gh.reshape(T, -1), axis=-1))
-    return np.asarray(jnp.stack(norms))
-
-
 def charlm_grad_norms(model, ids) -> np.ndarray:
     """Gradients through time of a char model: ``||dL/dh_l(t)||`` (L, T) for the loss
     ``L = -log p(x_T | x_<T)`` of its last prediction over ``ids`` (T + 1,), so that
@@ -123,4 +84,4 @@ def charlm_grad_norms(model, ids) -> np.ndarray:
         logits = model.readout_weight @ hs[-1] + model.readout_bias  # (V,)
         return -jax.nn.log_softmax(logits)[ids[-1]]
 
-    return rnn_grad_norms(model.rnn, xs, last_nll)
+    return np.asarray(layer_grad_norms(model.rnn, xs, last_nll))
