@@ -2,7 +2,7 @@
 
 Public names are re-exported here; the sub-packages ``rnnlab.neuron``,
 ``rnnlab.spikes``, ``rnnlab.data``, ``rnnlab.charlm``, ``rnnlab.engine``,
-``rnnlab.models`` and ``rnnlab.tasks`` load on first use.
+``rnnlab.models``, ``rnnlab.tasks`` and ``rnnlab.reservoir`` load on first use.
 """
 
 import importlib
@@ -27,7 +27,17 @@ from rnnlab.unroll import check_cell, grad_norms_through_time, unroll
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("neuron", "spikes", "data", "charlm", "engine", "models", "tasks", "inspect")
+_SUBPACKAGES = (
+    "neuron",
+    "spikes",
+    "data",
+    "charlm",
+    "engine",
+    "models",
+    "tasks",
+    "inspect",
+    "reservoir",
+)
 
 
 def __getattr__(name):

@@ -1,0 +1,168 @@
+"""An echo state network: a reservoir (a cell, or a stack of them) and a fitted readout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rnnlab.errors import UserError
+from rnnlab.layers import RNN
+from rnnlab.reservoir._readout import (
+    Readout,
+    RidgeStats,
+    host_stats,
+    ridge_stats,
+    solve_ridge_host,
+    warmup_mask,
+)
+from rnnlab.unroll import unroll
+
+
+def run_reservoir(reservoir, xs, state=None, *, lengths=None):
+    """States of ``reservoir`` (a cell, or an :class:`rnnlab.RNN` stack: a deep ESN whose
+    last layer is read) over ``xs`` (T, D) or (B, T, D): ``(states, final_state)``."""
+    if not isinstance(reservoir, RNN):
+        return unroll(reservoir, xs, state, lengths=lengths)
+    single = xs.ndim == 2
+    if single:  # RNN runs batches: a batch of one
+        xs = xs[None]
+        state = None if state is None else jax.tree_util.tree_map(lambda s: s[None], state)
+    ys, finals = reservoir(xs, state, lengths=lengths)
+    if single:
+        ys, finals = ys[0], jax.tree_util.tree_map(lambda s: s[0], finals)
+    return ys, finals
+
+
+def readout_features(states, inputs, input_to_readout: bool):
+    """What the readout reads: the states, then the inputs if ``input_to_readout``
+    (ReservoirPy's ``[Input >> Reservoir, Input] >> Ridge`` order)."""
+    return jnp.concatenate([states, inputs], axis=-1) if input_to_readout else states
+
+
+class ESN(eqx.Module):
+    """A reservoir and its readout: ``ys, state = esn(xs, state, lengths=...)`` with
+    ``xs`` (T, D) or (B, T, D) and ``ys`` of the same layout, (..., O). Built by
+    :func:`fit`; ``esn.states(xs)`` gives the readout's features."""
+
+    reservoir: eqx.Module
+    readout: Readout
+    input_to_readout: bool = eqx.field(static=True)
+
+    def states(self, xs, state=None, *, lengths=None):
+        """``(features, final_state)``: the reservoir's states (and inputs, if they
+        reach the readout) at every step."""
+        states, final = run_reservoir(self.reservoir, xs, state, lengths=lengths)
+        return readout_features(states, xs, self.input_to_readout), final
+
+    def __call__(self, xs, state=None, *, lengths=None):
+        feats, final = self.states(xs, state, lengths=lengths)
+        return self.readout(feats), final
+
+
+@eqx.filter_jit
+def _features(reservoir, xs, state, lengths, warmup, input_to_readout):
+    """The readout's features over a batch, the mask of the steps a fit uses, the final
+    state."""
+    feats, final = run_reservoir(reservoir, xs, state, lengths=lengths)
+    feats = readout_features(feats, xs, input_to_readout)
+    batched = xs.ndim == 3
+    B, T = (xs.shape[0], xs.shape[1]) if batched else (1, xs.shape[0])
+    mask = warmup_mask(T, B, warmup, lengths)
+    return feats, (mask if batched else mask[0]), final
+
+
+def accumulate(
+    reservoir,
+    xs,
+    ys,
+    *,
+    state=None,
+    lengths=None,
+    warmup: int = 0,
+    input_to_readout: bool = False,
+    host: bool = False,
+) -> tuple[RidgeStats, object]:
+    """One batch's contribution to a ridge fit: ``(stats, final_state)``. ``xs`` (T, D) or
+    (B, T, D), ``ys`` (..., O) aligned with it; ``warmup`` leading steps of each
+    sequence and the padding past ``lengths`` are left out. The engine sums the stats
+    over batches and devices, then calls :func:`solve_ridge` once. ``host=True``
+    accumulates on the host in float64 (:func:`host_stats`)."""
+    xs, ys = jnp.asarray(xs), jnp.asarray(ys)
+    if ys.shape[:-1] != xs.shape[:-1]:
+        raise UserError(f"targets {tuple(ys.shape)} do not match inputs {tuple(xs.shape)}")
+    if lengths is not None:
+        lengths = jnp.asarray(lengths)
+    feats, mask, final = _features(
+        reservoir, xs, state, lengths, int(warmup), bool(input_to_readout)
+    )
+    stats = host_stats(feats, ys, mask) if host else ridge_stats(feats, ys, mask)
+    return stats, final
+
+
+def fit(
+    reservoir,
+    xs,
+    ys=None,
+    *,
+    ridge: float = 0.0,
+    warmup: int = 0,
+    lengths=None,
+    input_to_readout: bool = False,
+    bias: str = "centred",
+    state=None,
+    return_state: bool = False,
+):
+    """Fit a ridge readout on ``reservoir``'s states: an :class:`ESN`.
+
+    ``xs`` (T, D) or (B, T, D) with targets ``ys`` (..., O); or, for data larger than
+    memory, ``xs`` an iterable of batches ``(xs, ys)`` or ``(xs, ys, lengths)`` (each
+    sequence starts from the zero state), summed one at a time. ``bias`` is the
+    convention of :func:`solve_ridge` (default: ReservoirPy 0.4's, centred data and an
+    unregularised bias); the sums and the solve are float64 on the host, whatever the
+    reservoir's dtype. With ``return_state`` (arrays only), also the state after the
+    last step, from which a forecast continues, as ReservoirPy's ``run`` after ``fit``.
+
+    >>> import jax, jax.numpy as jnp, rnnlab
+    >>> from rnnlab import reservoir as rc
+    >>> cell = rc.ReservoirCell(1, 50, leak_rate=0.3, spectral_radius=0.9, key=0)
+    >>> u = jnp.sin(jnp.arange(300.0) / 5)[:, None]
+    >>> esn = rc.fit(cell, u[:-1], u[1:], ridge=1e-6, warmup=20)
+    >>> float(jnp.abs(esn(u[:-1])[0][20:] - u[21:]).max()) < 0.01
+    True
+    """
+    if ys is None:
+        if isinstance(xs, jax.Array | np.ndarray):
+            raise UserError("fit needs targets ys, or an iterable of (xs, ys) batches")
+        batches: Iterable = xs
+        total, final = None, None
+        for batch in batches:
+            bx, by, *rest = batch
+            stats, final = accumulate(
+                reservoir,
+                bx,
+                by,
+                lengths=rest[0] if rest else None,
+                warmup=warmup,
+                input_to_readout=input_to_readout,
+                host=True,
+            )
+            total = stats if total is None else total + stats
+        if total is None:
+            raise UserError("fit got no batches")
+    else:
+        total, final = accumulate(
+            reservoir,
+            xs,
+            ys,
+            state=state,
+            lengths=lengths,
+            warmup=warmup,
+            input_to_readout=input_to_readout,
+            host=True,
+        )
+    esn = ESN(reservoir, solve_ridge_host(total, ridge, bias=bias), bool(input_to_readout))
+    return (esn, final) if return_state else esn
