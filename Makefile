@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Collective timeouts raised from 40 s: see rnnlab/engine/devices.py.
 export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false --xla_cpu_collective_timeout_seconds=3600 --xla_cpu_collective_call_terminate_timeout_seconds=3600
 
-.PHONY: demo test lint bench fidelity clean
+.PHONY: demo test lint bench fidelity docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ demo: $(VENV)/.base
 	$(BIN)/rnnlab train --out runs/demo --steps 6000 --minutes 6 --eval-every 1000 --seed 0
 	$(BIN)/rnnlab sample runs/demo --length 600 --temperature 0.8 --prime "ROMEO:" --seed 0
 	$(BIN)/rnnlab eval runs/demo --split test
+
+# The documentation site (mkdocs.yml, docs/about.md), built offline into site/. It executes
+# every tutorial (a few minutes on 2 cores); any warning fails it (--strict).
+$(VENV)/.docs: pyproject.toml $(VENV)/.base
+	$(BIN)/pip install -q -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests bench examples

@@ -1,0 +1,156 @@
+"""MkDocs hooks for rnnlab's site.
+
+1. README sections on pages. A line ``<!-- readme: Section title -->`` in a page is
+   replaced by that ``## Section title`` of README.md (up to the next ``## ``), its
+   headings one level down and its ``docs/`` links made relative to the page. The long
+   sections still live in the README while it is being edited; moving one to its page is
+   then a paste in place of its marker (docs/about.md lists which goes where). A marker
+   naming a section the README no longer has fails the strict build.
+2. ``<!-- changelog -->`` is replaced by CHANGELOG.md (its first heading dropped).
+   ``<!-- api: the rest of rnnlab -->`` becomes an entry for every name of
+   ``rnnlab.__all__`` that the page does not already document, under "More": a name
+   added to the package gets its entry without an edit here.
+3. Links inside the tutorials: MkDocs does not check the HTML that the notebooks
+   become, so after the build every relative link of a tutorial page must reach a built
+   page, and its ``#anchor`` an ``id`` on that page.
+4. Every public name is documented: after the build, each name in the ``__all__`` of the
+   modules listed in ``API_MODULES`` must have an entry (an ``id`` anchor) in the API
+   pages; a missing one is a warning, which fails ``mkdocs build --strict``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import pathlib
+import posixpath
+import re
+
+logger = logging.getLogger("mkdocs.plugins.rnnlab_pages")
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MARKER = re.compile(r"^<!-- readme: (.+?) -->$", re.MULTILINE)
+
+# module -> the page that documents it (every name of its __all__ must be there)
+API_MODULES = {
+    "rnnlab": "api/rnnlab.md",
+    "rnnlab.neuron": "api/neuron.md",
+    "rnnlab.spikes": "api/spikes.md",
+    "rnnlab.models": "api/models.md",
+    "rnnlab.data": "api/data.md",
+    "rnnlab.engine": "api/engine.md",
+    "rnnlab.tasks": "api/tasks.md",
+    "rnnlab.inspect": "api/inspect.md",
+}
+# modules that land later get their page as soon as they import
+OPTIONAL_API_MODULES = {"rnnlab.learn": "api/learn.md", "rnnlab.reservoir": "api/reservoir.md"}
+
+
+def readme_section(title: str) -> str | None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(rf"^## {re.escape(title)}\n", text, re.MULTILINE)
+    if m is None:
+        return None
+    end = text.find("\n## ", m.end())
+    return text[m.end() : len(text) if end < 0 else end + 1]
+
+
+def _demote(md: str) -> str:
+    """``### x`` -> ``## x`` (the page's own title is its ``# ``), outside code fences."""
+    out, fence = [], False
+    for line in md.split("\n"):
+        if line.startswith("```"):
+            fence = not fence
+        if not fence and line.startswith("###"):
+            line = line[1:]
+        out.append(line)
+    return "\n".join(out)
+
+
+def _relink(md: str, page_path: str) -> str:
+    """README links ``](docs/x)`` are relative to the repository; make them the page's."""
+    here = posixpath.dirname(page_path)
+
+    def fix(m):
+        return "](" + posixpath.relpath(m.group(1), here or ".") + ")"
+
+    return re.sub(r"\]\(docs/([^)\s]+)\)", fix, md)
+
+
+def on_page_markdown(markdown, page, config, files):
+    def include(m):
+        section = readme_section(m.group(1))
+        if section is None:
+            logger.warning("%s: README.md has no section %r", page.file.src_uri, m.group(1))
+            return ""
+        return _relink(_demote(section), page.file.src_uri)
+
+    markdown = MARKER.sub(include, markdown)
+    if "<!-- api: the rest of rnnlab -->" in markdown:
+        markdown = markdown.replace("<!-- api: the rest of rnnlab -->", _rest_of_rnnlab(markdown))
+    if "<!-- changelog -->" in markdown:
+        log = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").split("\n", 1)[1]
+        markdown = markdown.replace("<!-- changelog -->", log)
+    return markdown
+
+
+def _rest_of_rnnlab(markdown: str) -> str:
+    import rnnlab
+
+    shown = set(re.findall(r"^::: rnnlab(?:\.[\w.]+)?\.(\w+)$", markdown, re.MULTILINE))
+    rest = [name for name in rnnlab.__all__ if name not in shown]
+    if not rest:
+        return ""
+    entries = []
+    for name in rest:
+        obj = getattr(rnnlab, name)
+        # a function named like its module (rnnlab.unroll): the static reader sees the module
+        shadowed = importlib.util.find_spec(f"rnnlab.{name}") is not None
+        where = getattr(obj, "__module__", "rnnlab") if shadowed else "rnnlab"
+        entries.append(f"::: {where}.{name}")
+    return "## More\n\n" + "\n\n".join(entries) + "\n"
+
+
+def _modules():
+    mods = dict(API_MODULES)
+    for name, page in OPTIONAL_API_MODULES.items():
+        if importlib.util.find_spec(name) is None:
+            continue
+        mods[name] = page
+    return mods
+
+
+def _check_tutorial_links(site: pathlib.Path):
+    for page in sorted(site.glob("tutorials/*/index.html")):
+        html = page.read_text(encoding="utf-8")
+        for href in sorted(set(re.findall(r'<a[^>]+href="([^"]+)"', html))):
+            if re.match(r"^[a-z]+:|^#|^/", href):
+                continue
+            path, _, anchor = href.partition("#")
+            target = (page.parent / path).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                logger.warning("%s: link %s reaches no page", page.relative_to(site), href)
+            elif anchor and f'id="{anchor}"' not in target.read_text(encoding="utf-8"):
+                logger.warning("%s: link %s: no #%s there", page.relative_to(site), href, anchor)
+
+
+def on_post_build(config):
+    site = pathlib.Path(config["site_dir"])
+    _check_tutorial_links(site)
+    for name, page in _modules().items():
+        html_file = site / page.replace(".md", "") / "index.html"
+        if not html_file.exists():
+            logger.warning("API page %s for %s was not built", page, name)
+            continue
+        html = html_file.read_text(encoding="utf-8")
+        anchors = set(re.findall(r'id="([^"]+)"', html))
+        try:
+            module = importlib.import_module(name)
+        except Exception as e:  # noqa: BLE001 (the build reports it and fails)
+            logger.warning("%s does not import: %s: %s", name, type(e).__name__, e)
+            continue
+        for public in module.__all__:
+            if not any(a.split(".")[-1] == public and a.startswith("rnnlab") for a in anchors):
+                logger.warning("%s.%s is not documented on %s", name, public, page)
