@@ -6,7 +6,8 @@ The subset the docstrings use, and what each becomes:
 - ``:class:`X```, ``:func:``, ``:meth:``, ``:attr:``, ``:data:``, ``:mod:``, ``:exc:``,
   ``:obj:``: a link to X's entry in the API reference when X is documented there; plain
   code when X exists but is private or belongs to another package; a warning (which fails
-  ``mkdocs build --strict``) when X names nothing at all in rnnlab;
+  ``mkdocs build --strict``) when X names nothing at all in rnnlab and the docstring is
+  on an API page;
 - ``.. math::`` blocks: display maths for KaTeX (``aligned`` when the block aligns on
   ``&``), ``:math:`x``` roles: inline maths;
 - doctest blocks (``>>>`` lines and their output): fenced ``pycon`` code;
@@ -62,7 +63,8 @@ class RstDocstrings(griffe.Extension):
         linkable = _linkable(pkg, self.documented)
         for obj in _walk(pkg):
             if obj.docstring is not None:
-                obj.docstring.value = convert(obj.docstring.value, obj, pkg, linkable)
+                shown = _on_a_page(obj, linkable)
+                obj.docstring.value = convert(obj.docstring.value, obj, pkg, linkable, shown)
 
 
 def _walk(obj):
@@ -79,6 +81,15 @@ def _canonical(obj):
         return obj.final_target.path if obj.is_alias else obj.path
     except (griffe.AliasResolutionError, griffe.CyclicAliasError):
         return None
+
+
+def _on_a_page(obj, linkable):
+    """Whether the API pages show ``obj``: it, or the class it belongs to, is exported."""
+    while obj is not None:
+        if obj.path in linkable:
+            return True
+        obj = obj.parent if obj.parent is not None and obj.parent.is_class else None
+    return False
 
 
 def _linkable(pkg, documented):
@@ -125,19 +136,20 @@ def resolve(name, owner, pkg):
     return _lookup(name, pkg) or _lookup(f"{pkg.name}.{name}", pkg)
 
 
-def _role(match, owner, pkg, linkable):
+def _role(match, owner, pkg, linkable, shown):
     kind, text = match.group(1), match.group(2)
     if kind == "math":
         return f"${text}$"
-    shown = text.lstrip("~.")
+    label = text.lstrip("~.")
     if text.startswith("~"):
-        shown = shown.split(".")[-1]
-    code = f"`{shown}`"
-    if shown.split(".")[0] in EXTERNAL:
+        label = label.split(".")[-1]
+    code = f"`{label}`"
+    if label.split(".")[0] in EXTERNAL:
         return code
     obj = resolve(text, owner, pkg)
     if obj is None:
-        logger.warning("%s: docstring names %r, which rnnlab does not define", owner.path, text)
+        if shown:  # a docstring no page shows may name what it likes
+            logger.warning("%s: docstring names %r, which rnnlab does not define", owner.path, text)
         return code
     if obj.is_module and kind != "mod" and obj.name in obj.members:
         obj = obj.members[obj.name]  # rnnlab.unroll: the function, not its module
@@ -181,7 +193,7 @@ def _doctest_block(lines, i):
     return [indent + "```pycon", *[indent + b for b in body], indent + "```"], j
 
 
-def convert(text, owner, pkg, linkable):
+def convert(text, owner, pkg, linkable, shown=True):
     """One docstring, reST subset in, Markdown out (see the module docstring)."""
     lines = text.split("\n")
     out = []
@@ -209,6 +221,6 @@ def convert(text, owner, pkg, linkable):
             in_list = False
         if line.rstrip().endswith("::") and not line.strip().startswith(".."):
             line = line.rstrip()[:-1]
-        out.append(ROLE.sub(lambda m: _role(m, owner, pkg, linkable), line))
+        out.append(ROLE.sub(lambda m: _role(m, owner, pkg, linkable, shown), line))
         i += 1
     return "\n".join(out)
