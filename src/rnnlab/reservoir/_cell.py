@@ -43,7 +43,7 @@ class ReservoirCell(Step):
     ``matmul``: ``"dense"`` or ``"sparse"`` (``W`` stored as ELLPACK rows, the product
     a gather); ``"auto"`` picks the one measured faster for the size and density
     (``bench/reservoir.py``). The spectral radius is computed on the host (NumPy's
-    ``eigvals``, ARPACK above 2,000 units).
+    ``eigvals``, ARPACK above 200 units).
 
     Echo state property: with zero input and no bias, the states forget their start
     only if rho(lr W + (1 - lr) I) < 1; above 1 the cell warns
@@ -115,7 +115,7 @@ class ReservoirCell(Step):
                     "it (and no bias) it lacks the echo state property; lower the spectral "
                     "radius or the leak rate, or rely on the input's drive",
                     EchoStateWarning,
-                    stacklevel=2,
+                    stacklevel=4,  # the caller of ReservoirCell(...), past equinox's __call__
                 )
 
     def _set_arrays(self, W, W_in, bias, lr, matmul):
