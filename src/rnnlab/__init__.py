@@ -2,18 +2,22 @@
 
 Public names are re-exported here; the sub-packages ``rnnlab.neuron``,
 ``rnnlab.spikes``, ``rnnlab.data``, ``rnnlab.charlm``, ``rnnlab.engine``,
-``rnnlab.models``, ``rnnlab.tasks`` and ``rnnlab.reservoir`` load on first use.
+``rnnlab.models``, ``rnnlab.tasks``, ``rnnlab.reservoir`` and ``rnnlab.learn`` load on
+first use.
 """
 
 import importlib
 
 from rnnlab.cells import (
     CELLS,
+    ALIFCell,
     Cell,
     CIFGLSTMCell,
     ElmanCell,
     GRUCell,
     JordanCell,
+    LeakyElmanCell,
+    LIFCell,
     LSTM1997Cell,
     LSTMCell,
     MTRNNCell,
@@ -37,6 +41,7 @@ _SUBPACKAGES = (
     "tasks",
     "inspect",
     "reservoir",
+    "learn",
 )
 
 
@@ -47,14 +52,17 @@ def __getattr__(name):
 
 
 __all__ = [
+    "ALIFCell",
     "CELLS",
     "CIFGLSTMCell",
     "Cell",
     "ElmanCell",
     "GRUCell",
     "JordanCell",
+    "LIFCell",
     "LSTM1997Cell",
     "LSTMCell",
+    "LeakyElmanCell",
     "MTRNNCell",
     "PeepholeLSTMCell",
     "RNN",

@@ -3,8 +3,10 @@
 from rnnlab.cells._base import Cell
 from rnnlab.cells.elman import ElmanCell, JordanCell
 from rnnlab.cells.gru import GRUCell
+from rnnlab.cells.leaky import LeakyElmanCell
 from rnnlab.cells.lstm import CIFGLSTMCell, LSTM1997Cell, LSTMCell, PeepholeLSTMCell
 from rnnlab.cells.mtrnn import MTRNNCell
+from rnnlab.cells.spiking import ALIFCell, LIFCell
 from rnnlab.errors import UserError
 
 CELLS = {
@@ -29,14 +31,17 @@ def make_cell(name: str, input_size: int, hidden_size: int, *, key, **kwargs):
 
 
 __all__ = [
+    "ALIFCell",
     "CELLS",
     "CIFGLSTMCell",
     "Cell",
     "ElmanCell",
     "GRUCell",
     "JordanCell",
+    "LIFCell",
     "LSTM1997Cell",
     "LSTMCell",
+    "LeakyElmanCell",
     "MTRNNCell",
     "PeepholeLSTMCell",
     "make_cell",
