@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import logging
 import pathlib
 import posixpath
@@ -86,12 +87,31 @@ def on_page_markdown(markdown, page, config, files):
         return _relink(_demote(section), page.file.src_uri)
 
     markdown = MARKER.sub(include, markdown)
+    markdown = _shadowed_entries(markdown, page.file.src_uri)
     if "<!-- api: the rest of rnnlab -->" in markdown:
         markdown = markdown.replace("<!-- api: the rest of rnnlab -->", _rest_of_rnnlab(markdown))
     if "<!-- changelog -->" in markdown:
         log = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").split("\n", 1)[1]
         markdown = markdown.replace("<!-- changelog -->", log)
     return markdown
+
+
+def _shadowed_entries(markdown: str, page: str) -> str:
+    """Entries for a module's exported functions named like one of its submodules
+    (``rnnlab.learn.rtrl``): the static reader sees the submodule, not the function."""
+    names = [m for m, p in _modules().items() if p == page and m != "rnnlab"]
+    if not names:
+        return markdown
+    module = importlib.import_module(names[0])
+    extra = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if inspect.ismodule(obj) or importlib.util.find_spec(f"{names[0]}.{name}") is None:
+            continue
+        extra.append(f"::: {obj.__module__}.{name}")
+    if not extra:
+        return markdown
+    return markdown + "\n\n## Functions named like their module\n\n" + "\n\n".join(extra) + "\n"
 
 
 def _rest_of_rnnlab(markdown: str) -> str:
