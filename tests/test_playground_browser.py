@@ -189,3 +189,30 @@ def _redrawn(page, selector, timeout=30.0):
     while _canvas(page, selector) == before:
         assert time.monotonic() < end, f"{selector} was not redrawn in {timeout} s"
         page.wait_for_timeout(200)
+
+
+def test_a_diverging_training_says_where_on_both_pages(new_page, server):  # noqa: F811
+    """Raising the learning rate until the loss blows up is a lesson: the status line
+    says "diverged at step N" with the engine's hint, in red; no console error."""
+    p = _open(new_page, server, "recurrent")
+    page = p.page
+    page.select_option("#rnn-task", "sine")
+    page.select_option("#rnn-cell", "elman")
+    page.select_option("#rnn-optimizer", "sgd")
+    for field, value in (("hidden", "6"), ("layers", "2"), ("lr", "10"), ("steps", "300")):
+        page.fill(f"#rnn-{field}", value)
+    page.click("#rnn-train")
+    page.goto(f"{server}/#neuron")  # the same document: the first training goes on
+    page.select_option("#mlp-dataset", "xor")
+    page.select_option("#mlp-activation", "relu")
+    page.select_option("#mlp-optimizer", "momentum")
+    for field, value in (("layers", "64,64,64"), ("lr", "10"), ("steps", "300")):
+        page.fill(f"#mlp-{field}", value)
+    page.click("#mlp-train")
+    for status in ("#mlp-status", "#rnn-status"):
+        _wait_text(page, status, "diverged at step", WAIT)
+        _wait_text(page, status, "lower the learning rate")
+        assert "bad" in page.get_attribute(status, "class")
+    page.goto(f"{server}/#recurrent")
+    assert not _blank(page, "#rnn-loss")  # the curve up to the divergence
+    _clean(p)

@@ -83,24 +83,30 @@ def test_heatmaps_and_gradients_equal_the_library_for_the_trained_parameters(cli
             np.testing.assert_allclose(snap["layers"][layer][name], values, atol=2e-6)
     np.testing.assert_allclose(snap["prediction"], out[:, 0], atol=2e-6)
     np.testing.assert_allclose(snap["target"], data.y[0, :, 0], atol=1e-6)
-    np.testing.assert_allclose(snap["grad_norms"], want, rtol=1e-4, atol=1e-6)
-    assert min(snap["grad_norms"]) > 0  # a loss at every step reaches every step
+    for layer, norms in enumerate(want):
+        np.testing.assert_allclose(snap["grad_norms"][layer], norms, rtol=1e-4, atol=1e-6)
+    assert min(min(g) for g in snap["grad_norms"]) > 0  # a loss at every step reaches every step
 
 
 @eqx.filter_jit
 def _library_view(model, xs, y):
-    """Traces of both layers, outputs and |dL/dh(t)| of layer 1, by the library itself."""
+    """Traces of both layers, outputs and |dL/dh_l(t)| of each layer, by the library's
+    one-cell functions (unroll and grad_norms_through_time), layer by layer."""
     readout = lambda hs: jax.vmap(model.readout)(hs)
     traces, inp = [], xs
     for (cell,) in model.rnn.cells:
         inp, _, internals = rnnlab.unroll(cell, inp, trace=True)
         traces.append(internals)
+    first, second = (cell for (cell,) in model.rnn.cells)
+    top = lambda ys: jnp.sum((readout(ys) - y) ** 2)  # the probe's squared error
 
-    def loss(ys):  # the probe's squared error through layer 2 and the readout
-        ys, _ = rnnlab.unroll(model.rnn.cells[1][0], ys, truncate=4)
-        return jnp.sum((readout(ys) - y) ** 2)
+    def loss(ys):  # ... through layer 2 and the readout
+        return top(rnnlab.unroll(second, ys, truncate=4)[0])
 
-    want = rnnlab.grad_norms_through_time(model.rnn.cells[0][0], xs, loss, truncate=4)
+    want = [
+        rnnlab.grad_norms_through_time(first, xs, loss, truncate=4),
+        rnnlab.grad_norms_through_time(second, traces[0]["h"], top, truncate=4),
+    ]
     return traces, readout(inp), want
 
 
@@ -123,6 +129,41 @@ def test_mlp_training_learns_and_draws_its_decision_boundary(client, trained):
     corner = 1 / (1 + np.exp(-float(model(jnp.array([x0, y0]))[0])))
     assert grid[0, 0] == pytest.approx(corner, abs=1e-4)
     assert grid.min() < 0.5 < grid.max()  # the boundary crosses the picture
+
+
+DIVERGING = {
+    # a student's lesson: raise the learning rate until the loss blows up (issue 19)
+    "rnn": {**RNN, "cell": "elman", "layers": 1, "truncate": 0, "optimizer": "sgd", "lr": 10.0,
+            "steps": 300},
+    "mlp": {**MLP_SPEC, "dataset": "xor", "layers": [64, 64, 64], "activation": "relu",
+            "optimizer": "momentum", "lr": 10.0, "steps": 300},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def diverged(client, trained):
+    """Both pages' diverging trainings, started together."""
+    ids = {}
+    for kind, body in DIVERGING.items():
+        r = client.post("/api/jobs", json=body)
+        assert r.status_code == 201, r.text
+        ids[kind] = r.json()["id"]
+    return {kind: wait(client.app.jobs.get(i)) for kind, i in ids.items()}
+
+
+@pytest.mark.parametrize("kind", ["rnn", "mlp"])
+def test_a_diverging_training_ends_as_diverged_with_its_curve_and_a_hint(client, diverged, kind):
+    job = diverged[kind]
+    state = client.get(f"/api/jobs/{job.id}").json()
+    assert state["status"] == "diverged" and state["error"] is None, state
+    step = int(state["message"].split()[3].rstrip(":"))
+    assert state["message"].startswith(f"diverged at step {step}: the loss became ")
+    assert "learning rate" in state["message"] and 1 <= step < DIVERGING[kind]["steps"]
+    # the curve up to there: finite losses at logged steps before the divergence
+    assert all(s < step and loss is not None and np.isfinite(loss) for s, loss in job.losses)
+    if job.snapshot is not None:  # the last look is of a model whose weights were finite
+        snap = json.loads(job.snapshot)
+        assert snap["step"] < step and "NaN" not in job.snapshot.decode()
 
 
 def test_events_stream_the_training_until_it_ends(client, trained):

@@ -19,7 +19,14 @@ from rnnlab.neuron._activations import (
     threshold,
 )
 from rnnlab.neuron._datasets import circles, gaussian_blobs, two_spirals, xor
-from rnnlab.neuron._mlp import MLP, TrainHistory, make_optimizer, predict, train_mlp
+from rnnlab.neuron._mlp import (
+    MLP,
+    TrainHistory,
+    make_optimizer,
+    predict,
+    summed_loss,
+    train_mlp,
+)
 from rnnlab.neuron._momentum import (
     GDParams,
     MomentumParams,
@@ -65,6 +72,7 @@ __all__ = [
     "predict",
     "quadratic",
     "relu",
+    "summed_loss",
     "sigmoid",
     "tanh",
     "threshold",

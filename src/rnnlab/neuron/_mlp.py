@@ -26,7 +26,7 @@ from rnnlab.engine import make_optimizer as engine_optimizer
 from rnnlab.errors import UserError
 from rnnlab.neuron._activations import get_activation
 
-__all__ = ["MLP", "TrainHistory", "make_optimizer", "predict", "train_mlp"]
+__all__ = ["MLP", "TrainHistory", "make_optimizer", "predict", "summed_loss", "train_mlp"]
 
 
 class MLP(eqx.Module):

@@ -97,20 +97,61 @@ def make_app(
     max_running: int = MAX_TRAININGS,
 ):
     """The playground for a server bound to ``host``:``port`` (the Host check needs both)."""
-    runs_root = Path(runs_dir)
     jobs = JobManager(time_box=time_box, max_running=max_running)
+    api = _Api(jobs, Path(runs_dir))
 
-    def job_of(request: Request):
-        job = jobs.get(request.path_params["job"])
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        jobs.shutdown()
+
+    app = Starlette(routes=api.routes(), lifespan=lifespan)
+    guarded = Guard(app, host=host, port=port, max_body=MAX_BODY)
+    guarded.jobs = jobs  # for the CLI and the tests
+    return guarded
+
+
+class _Api:
+    """The endpoints of one server: its trainings (``jobs``) and its runs folder."""
+
+    def __init__(self, jobs: JobManager, runs_root: Path):
+        self.jobs, self.runs_root = jobs, runs_root
+
+    def routes(self) -> list:
+        computed = {
+            "/api/neuron/momentum": compute.momentum,
+            "/api/neuron/hebb": compute.hebb,
+            "/api/spikes/lif": compute.lif,
+            "/api/spikes/rates": compute.rates,
+            "/api/text/sample": lambda body: runs.sample(self.runs_root, body),
+        }
+        return [
+            Route("/", self.index),
+            Route("/api/meta", self.meta),
+            Route("/api/jobs", _answers(self.start), methods=["POST"]),
+            Route("/api/jobs", self.listing),
+            Route("/api/jobs/{job}", _answers(self.poll)),
+            Route("/api/jobs/{job}/snapshot", _answers(self.snapshot)),
+            Route("/api/jobs/{job}/data", _answers(self.data)),
+            Route("/api/jobs/{job}/events", _answers(self.events)),
+            Route("/api/jobs/{job}/stop", _answers(self.stop), methods=["POST"]),
+            *(Route(path, _computed(fn), methods=["POST"]) for path, fn in computed.items()),
+            Route("/api/runs", self.run_list),
+            Route("/runs/{name}/inspect.html", _answers(self.inspect)),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ]
+
+    def job_of(self, request: Request):
+        job = self.jobs.get(request.path_params["job"])
         if job is None:
             raise runs.NotFound(f"no training {request.path_params['job']!r}")
         return job
 
-    async def index(request):
+    async def index(self, request):
         headers = {"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff"}
         return FileResponse(STATIC / "index.html", headers=headers)
 
-    async def meta(request):
+    async def meta(self, request):
         return JSONResponse(
             {
                 "cells": list(specs.CELL_NAMES),
@@ -119,38 +160,38 @@ def make_app(
                 "datasets": list(specs.DATASETS),
                 "activations": list(specs.ACTIVATIONS),
                 "mlp_optimizers": list(specs.MLP_OPTIMIZERS),
-                "limits": {**LIMITS, "time_box_s": jobs.time_box},
+                "limits": {**LIMITS, "time_box_s": self.jobs.time_box},
             }
         )
 
-    async def start(request):
+    async def start(self, request):
         spec = specs.parse(await _body(request))
-        job = await run_in_threadpool(jobs.start, spec)
+        job = await run_in_threadpool(self.jobs.start, spec)
         return JSONResponse(job.public(), status_code=201)
 
-    async def listing(request):
-        return JSONResponse([j.public(len(j.losses)) for j in jobs.jobs.values()])
+    async def listing(self, request):
+        return JSONResponse([j.public(len(j.losses)) for j in self.jobs.jobs.values()])
 
-    async def poll(request):
+    async def poll(self, request):
         since = request.query_params.get("since", "0")
         if not since.isdigit():
             raise Invalid(f"since must be a whole number, got {since!r}")
-        return JSONResponse(job_of(request).public(int(since)))
+        return JSONResponse(self.job_of(request).public(int(since)))
 
-    async def snapshot(request):
-        job = job_of(request)
+    async def snapshot(self, request):
+        job = self.job_of(request)
         if job.snapshot is None:
             raise runs.NotFound("no snapshot yet")
         return Response(job.snapshot, media_type="application/json")
 
-    async def data(request):
-        job = job_of(request)
+    async def data(self, request):
+        job = self.job_of(request)
         if job.data is None:
             raise runs.NotFound("no data yet")
         return JSONResponse(job.data)
 
-    async def events(request):
-        job = job_of(request)
+    async def events(self, request):
+        job = self.job_of(request)
 
         async def stream():
             version, since = -1, 0
@@ -167,43 +208,14 @@ def make_app(
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
-    async def stop(request):
-        job = job_of(request)
-        await run_in_threadpool(jobs.stop, job)
+    async def stop(self, request):
+        job = self.job_of(request)
+        await run_in_threadpool(self.jobs.stop, job)
         return JSONResponse(job.public(len(job.losses)))
 
-    async def run_list(request):
-        return JSONResponse({"runs": await run_in_threadpool(runs.list_runs, runs_root)})
+    async def run_list(self, request):
+        return JSONResponse({"runs": await run_in_threadpool(runs.list_runs, self.runs_root)})
 
-    async def inspect(request):
-        page = runs.inspect_page(runs_root, request.path_params["name"])
+    async def inspect(self, request):
+        page = runs.inspect_page(self.runs_root, request.path_params["name"])
         return FileResponse(page, headers={"Content-Security-Policy": INSPECT_CSP})
-
-    @asynccontextmanager
-    async def lifespan(app):
-        yield
-        jobs.shutdown()
-
-    routes = [
-        Route("/", index),
-        Route("/api/meta", meta),
-        Route("/api/jobs", _answers(start), methods=["POST"]),
-        Route("/api/jobs", listing),
-        Route("/api/jobs/{job}", _answers(poll)),
-        Route("/api/jobs/{job}/snapshot", _answers(snapshot)),
-        Route("/api/jobs/{job}/data", _answers(data)),
-        Route("/api/jobs/{job}/events", _answers(events)),
-        Route("/api/jobs/{job}/stop", _answers(stop), methods=["POST"]),
-        Route("/api/neuron/momentum", _computed(compute.momentum), methods=["POST"]),
-        Route("/api/neuron/hebb", _computed(compute.hebb), methods=["POST"]),
-        Route("/api/spikes/lif", _computed(compute.lif), methods=["POST"]),
-        Route("/api/spikes/rates", _computed(compute.rates), methods=["POST"]),
-        Route("/api/runs", run_list),
-        Route("/api/text/sample", _computed(lambda b: runs.sample(runs_root, b)), methods=["POST"]),
-        Route("/runs/{name}/inspect.html", _answers(inspect)),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    guarded = Guard(app, host=host, port=port, max_body=MAX_BODY)
-    guarded.jobs = jobs  # for the CLI and the tests
-    return guarded

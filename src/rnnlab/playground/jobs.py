@@ -50,6 +50,7 @@ class Job:
         self.snapshot_version = 0
         self.data: dict | None = None  # the Neuron page's points
         self.error: str | None = None
+        self.message: str | None = None  # how it ended, when that needs saying (diverged)
         self.started, self.ended = time.time(), None
         self.version = 0
         self.proc: subprocess.Popen | None = None
@@ -73,6 +74,7 @@ class Job:
             "n_losses": len(self.losses),
             "snapshot_version": self.snapshot_version,
             "error": self.error,
+            "message": self.message,
             "elapsed": round(end - self.started, 2),
             "spec": self.spec,
         }
@@ -183,8 +185,8 @@ class JobManager:
         elif kind == "stop":
             with self._lock:
                 if job.active:
-                    job.status = "done" if event["status"] == "done" else event["status"]
-                    job.ended = time.time()
+                    job.status, job.ended = event["status"], time.time()
+                    job.message = event.get("message")
 
     def _log_tail(self, job: Job) -> str:
         path = Path(self._dir.name) / f"{job.id}.log"

@@ -10,9 +10,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnlab.data import SameBatch
 from rnnlab.engine import Problem
-from rnnlab.neuron import MLP, circles, gaussian_blobs, two_spirals, xor
-from rnnlab.neuron._mlp import summed_loss  # the MLP's loss for the engine, as mlp.fit uses
+from rnnlab.neuron import MLP, circles, gaussian_blobs, summed_loss, two_spirals, xor
 
 GRID = 41  # points per side of the decision-boundary grid
 GENERATORS = {"xor": xor, "circles": circles, "spirals": two_spirals, "blobs": gaussian_blobs}
@@ -24,14 +24,6 @@ def points(spec: dict) -> tuple[np.ndarray, np.ndarray]:
         table = np.asarray(spec["table"], np.float64)
         return table[:, :2].astype(np.float32), table[:, 2].astype(np.int32)
     return GENERATORS[spec["dataset"]](spec["n"], noise=spec["noise"], seed=spec["seed"])
-
-
-class _Full:
-    def __init__(self, X, y):
-        self.batch = (X, y)
-
-    def get(self, step):
-        return self.batch
 
 
 def extent(X: np.ndarray) -> list[float]:
@@ -68,5 +60,5 @@ def build(spec: dict):
             "accuracy": float(np.mean(np.asarray(pred) == y)),
         }
 
-    problem = Problem(model=model, loss=summed_loss, batches=_Full(X, y), batch_size=len(X))
+    problem = Problem(model=model, loss=summed_loss, batches=SameBatch((X, y)), batch_size=len(X))
     return problem, look, {"points": np.round(X, 4).tolist(), "labels": y.tolist(), "classes": K}

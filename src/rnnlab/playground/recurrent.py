@@ -4,10 +4,10 @@ The model is :class:`rnnlab.RNN` (any cell, 1 to 3 layers) with a linear readout
 every step; truncated BPTT is :func:`rnnlab.unroll`'s ``truncate``. The look inside
 (:func:`snapshot`) is, for the probe sequence (row 0 of the task's set):
 
-- every internal of every layer at every step, from ``rnnlab.unroll(..., trace=True)``;
-- the norm of dL/dh(t) of the first layer through time, from
-  :func:`rnnlab.grad_norms_through_time` with the probe's own loss through the upper
-  layers and the readout (so the picture shows what training sees, truncation included);
+- every internal of every layer at every step, from :func:`rnnlab.trace_layers`;
+- the norm of dL/dh_l(t) of every layer l through time, from
+  :func:`rnnlab.layer_grad_norms` with the probe's own loss (its counted steps, through
+  the readout), truncation included: the picture shows what training sees;
 - the predictions against the targets.
 """
 
@@ -20,6 +20,7 @@ import numpy as np
 import optax
 
 import rnnlab
+from rnnlab.data import ShuffledBatches
 from rnnlab.engine import Problem
 from rnnlab.playground.series import SeqSet
 
@@ -58,17 +59,6 @@ def seq_loss(model: SeqModel, batch, carry, keys):
     return jnp.sum(per * mask), jnp.sum(mask), None
 
 
-class Batches:
-    """``batch`` random rows of the set per step, a pure function of (seed, step)."""
-
-    def __init__(self, data: SeqSet, batch: int, seed: int):
-        self.data, self.batch, self.seed = data, batch, seed
-
-    def get(self, step):
-        idx = np.random.default_rng([self.seed, step]).integers(0, len(self.data.x), self.batch)
-        return self.data.x[idx], self.data.y[idx], self.data.mask[idx]
-
-
 def build(spec: dict, data: SeqSet) -> Problem:
     """The engine's problem for a normalised Recurrent spec (see :mod:`.specs`)."""
     model = SeqModel(
@@ -81,32 +71,27 @@ def build(spec: dict, data: SeqSet) -> Problem:
         truncate=spec["truncate"] or None,
         key=jax.random.key(spec["seed"]),
     )
+    batch = min(spec["batch"], len(data.x))  # a short CSV may have fewer windows
     return Problem(
         model=model,
         loss=seq_loss,
-        batches=Batches(data, spec["batch"], spec["seed"]),
-        batch_size=spec["batch"],
+        batches=ShuffledBatches((data.x, data.y, data.mask), batch, spec["seed"]),
+        batch_size=batch,
     )
 
 
 @eqx.filter_jit
 def _inside(model: SeqModel, xs, y, mask):
-    """Traces of every layer, gradient norms through time and outputs for one sequence."""
-    traces, inp = [], xs  # (T, D)
-    for (cell,) in model.rnn.cells:
-        inp, _, internals = rnnlab.unroll(cell, inp, trace=True)  # inp: (T, H)
-        traces.append(internals)
-    out = jax.vmap(model.readout)(inp)  # (T, O)
+    """Traces of every layer, gradient norms through time (L, T) and outputs (T, O) for
+    one sequence ``xs`` (T, D)."""
+    ys, traces = rnnlab.trace_layers(model.rnn, xs)  # (T, H), [{name: (T, H)}]
+    readout = jax.vmap(model.readout)
 
-    def probe_loss(ys):  # the probe's loss as a function of the first layer's outputs
-        for (cell,) in model.rnn.cells[1:]:
-            ys, _ = rnnlab.unroll(cell, ys, truncate=model.truncate)
-        o = jax.vmap(model.readout)(ys)
-        return jnp.sum(per_step_loss(model.classes, o, y) * mask)
+    def probe_loss(hs):  # the probe's loss from the top layer's outputs (T, H)
+        return jnp.sum(per_step_loss(model.classes, readout(hs), y) * mask)
 
-    first = model.rnn.cells[0][0]
-    grads = rnnlab.grad_norms_through_time(first, xs, probe_loss, truncate=model.truncate)
-    return traces, grads, out
+    grads = rnnlab.layer_grad_norms(model.rnn, xs, probe_loss, truncate=model.truncate)
+    return traces, grads, readout(ys)
 
 
 def snapshot(model: SeqModel, data: SeqSet) -> dict:
@@ -137,8 +122,10 @@ def snapshot(model: SeqModel, data: SeqSet) -> dict:
 
 def _r(a):
     """An array as nested lists of floats (6 decimals: enough for a picture and a check;
-    NaN becomes None, which JSON can carry)."""
+    NaN and the infinities of a model on its way to diverge become None, which JSON can
+    carry)."""
     a = np.round(np.asarray(a, np.float64), 6)
-    if not np.isnan(a).any():
+    finite = np.isfinite(a)
+    if finite.all():
         return a.tolist()
-    return np.where(np.isnan(a), None, a).tolist()
+    return np.where(finite, a, None).tolist()

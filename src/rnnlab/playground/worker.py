@@ -3,8 +3,10 @@
 The server writes the normalised spec (JSON) to stdin and reads events from stdout, one
 JSON object a line: ``{"event": "step", "step", "loss"}`` as the engine logs,
 ``{"event": "snapshot", ...}`` (the look inside the model, at most every
-``SNAPSHOT_EVERY`` seconds and at the last step), then ``{"event": "stop", "status"}``
-or ``{"event": "error", "message"}``. A process per training means a run is stopped at
+``SNAPSHOT_EVERY`` seconds and at the last step, never of a model whose weights are
+no longer finite), then ``{"event": "stop", "status"}`` (a diverged run adds the step of
+its first non-finite loss, ``diverged_at``, and the engine's one-line ``message``) or
+``{"event": "error", "message"}``. A process per training means a run is stopped at
 once by ending the process, and a long compile never holds the server up; the server
 starts it with one JAX device (``JAX_NUM_CPU_DEVICES=1``) so that it takes one core, and
 the worker lowers its own priority (``nice``) so that the server answers first.
@@ -39,43 +41,24 @@ class _Events:
         return len(line)
 
 
-def run(spec: dict, emit) -> str:
-    """Train the spec through the engine, emitting events; returns the final status."""
-    import equinox as eqx
-    import numpy as np
+def run(spec: dict, emit) -> dict:
+    """Train the spec through the engine, emitting events; returns the stop event."""
+    from rnnlab.engine import Settings, fit, io
 
-    from rnnlab.engine import Settings, fit, make_optimizer
-
-    if spec["kind"] == "recurrent":
-        from rnnlab.playground import recurrent
-        from rnnlab.playground.series import make_set
-
-        table = None if spec.get("table") is None else np.asarray(spec["table"])
-        data = make_set(spec["task"], spec["T"], spec["seed"], lag=spec["lag"], table=table)
-        problem = recurrent.build(spec, data)
-        look = lambda model: recurrent.snapshot(model, data)
-        optimizer = make_optimizer(spec["optimizer"], spec["lr"], clip=spec["clip"] or None)
-    else:
-        from rnnlab.neuron import make_optimizer as mlp_optimizer
-        from rnnlab.playground import neuron_train
-
-        problem, look, setup = neuron_train.build(spec)
-        emit({"event": "data", **setup})
-        optimizer = mlp_optimizer(spec["optimizer"], spec["lr"], spec["momentum"])
-
+    problem, look, optimizer = _setup(spec, emit)
     steps = spec["steps"]
     every = max(1, steps // EVALS)
     state = {"step": 0, "next": -float("inf"), "looks": 0}
 
-    def evaluate(model):
+    def evaluate(model):  # no metric: a look inside for the page, at most so often
         start = time.monotonic()
-        if start >= state["next"] or state["step"] >= steps:
+        if (start >= state["next"] or state["step"] >= steps) and _finite_weights(model):
             size = emit({"event": "snapshot", "step": state["step"], **look(model)})
             # the first look compiles: its time says nothing about the next ones
             took = (time.monotonic() - start) if state["looks"] else 0.0
             gap = max(SNAPSHOT_EVERY, took / SNAPSHOT_SHARE, size / SNAPSHOT_BYTES_PER_S)
             state["next"], state["looks"] = start + gap, state["looks"] + 1
-        return {"val_loss": 0.0}
+        return {}
 
     def report(event):
         if event["event"] == "step":
@@ -84,7 +67,7 @@ def run(spec: dict, emit) -> str:
         elif event["event"] == "start":
             emit({"event": "start", "steps": steps})
 
-    problem.evaluate = evaluate
+    problem.evaluate, problem.metric = evaluate, None
     settings = Settings(
         steps=steps,
         log_every=every,
@@ -95,8 +78,44 @@ def run(spec: dict, emit) -> str:
     )
     result = fit(problem, optimizer, settings, report=report)
     if spec.get("model_path"):
-        eqx.tree_serialise_leaves(spec["model_path"], result.model)
-    return result.summary["status"]
+        io.save_tree(spec["model_path"], result.model)
+    summary = result.summary
+    stop = {"event": "stop", "status": summary["status"]}
+    if summary["status"] == "diverged":
+        stop.update(diverged_at=summary["diverged_at"], message=summary["message"])
+    return stop
+
+
+def _setup(spec: dict, emit):
+    """The engine's problem of a normalised spec, the look inside, the optimizer."""
+    import numpy as np
+
+    from rnnlab.engine import make_optimizer
+
+    if spec["kind"] == "recurrent":
+        from rnnlab.playground import recurrent
+        from rnnlab.playground.series import make_set
+
+        table = None if spec.get("table") is None else np.asarray(spec["table"])
+        data = make_set(spec["task"], spec["T"], spec["seed"], lag=spec["lag"], table=table)
+        problem = recurrent.build(spec, data)
+        optimizer = make_optimizer(spec["optimizer"], spec["lr"], clip=spec["clip"] or None)
+        return problem, lambda model: recurrent.snapshot(model, data), optimizer
+    from rnnlab.neuron import make_optimizer as mlp_optimizer
+    from rnnlab.playground import neuron_train
+
+    problem, look, setup = neuron_train.build(spec)
+    emit({"event": "data", **setup})
+    return problem, look, mlp_optimizer(spec["optimizer"], spec["lr"], spec["momentum"])
+
+
+def _finite_weights(model) -> bool:
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+
+    leaves = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))
+    return all(bool(jnp.isfinite(a).all()) for a in leaves)
 
 
 def _finite(x: float):
@@ -111,8 +130,7 @@ def main() -> None:
     emit = _Events()
     try:
         spec = json.loads(sys.stdin.read())
-        status = run(spec, emit)
-        emit({"event": "stop", "status": status})
+        emit(run(spec, emit))
     except Exception as err:  # reported to the page, which shows the line
         first = (str(err).strip().splitlines() or [type(err).__name__])[0]
         emit({"event": "error", "message": f"{type(err).__name__}: {first}"[:300]})

@@ -4,16 +4,18 @@
 
 const Neuron = {
   points: null,
+  losses: null,
+  snap: null,
 
   init() {
     this.training = new Training({
       progress: (s, losses) => {
-        setStatus("mlp-status", describe(s, losses), s.status === "failed");
-        linePlot($("mlp-loss"), [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
-          { title: "training loss (cross-entropy)", xLabel: "step", logY: true });
+        setStatus("mlp-status", describe(s, losses), troubled(s));
+        this.losses = losses;
+        this.drawLoss();
       },
       data: (d) => { this.points = d; },
-      snapshot: (snap) => this.drawField(snap),
+      snapshot: (snap) => { this.snap = snap; this.drawField(snap); },
       end: () => {},
       failed: (err) => setStatus("mlp-status", err.message, true),
     });
@@ -26,6 +28,16 @@ const Neuron = {
 
   shown() {
     if (!this.started) { this.started = true; this.hebb(); this.momentum(); }
+    // A plot drawn while its page was hidden has no size: draw again when it shows.
+    this.drawLoss();
+    if (this.snap) this.drawField(this.snap);
+  },
+
+  drawLoss() {
+    const losses = this.losses;
+    if (!losses) return;
+    linePlot($("mlp-loss"), [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
+      { title: "training loss (cross-entropy)", xLabel: "step", logY: true });
   },
 
   async train() {
@@ -41,7 +53,7 @@ const Neuron = {
         spec.csv = await readFile($("mlp-csv"));
         if (!spec.csv) throw new Error("choose a CSV file of x1,x2,label rows first");
       }
-      this.points = null;
+      this.points = null; this.snap = null; this.losses = null;
       await this.training.start(spec);
       setStatus("mlp-status", "starting a worker ...");
     } catch (err) {

@@ -12,14 +12,15 @@ const INTERNALS = {
 
 const Recurrent = {
   snap: null,
+  losses: null,
 
   init(meta) {
     $("rnn-cell").innerHTML = meta.cells.map((c) => `<option${c === "lstm" ? " selected" : ""}>${c}</option>`).join("");
     this.training = new Training({
       progress: (s, losses) => {
-        setStatus("rnn-status", describe(s, losses), s.status === "failed");
-        linePlot($("rnn-loss"), [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
-          { title: "training loss", xLabel: "step", logY: true });
+        setStatus("rnn-status", describe(s, losses), troubled(s));
+        this.losses = losses;
+        this.drawLoss();
       },
       snapshot: (snap) => { this.snap = snap; this.draw(); },
       end: () => {},
@@ -30,18 +31,29 @@ const Recurrent = {
     $("rnn-layer").onchange = () => this.draw();
   },
 
-  shown() {},
+  // A plot drawn while its page was hidden has no size: draw again when it shows.
+  shown() { this.drawLoss(); this.draw(); },
+
+  drawLoss() {
+    const losses = this.losses;
+    if (!losses) return;
+    linePlot($("rnn-loss"), [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
+      { title: "training loss", xLabel: "step", logY: true });
+  },
 
   async train() {
-    const spec = { kind: "recurrent", task: $("rnn-task").value, cell: $("rnn-cell").value };
-    for (const k of ["hidden", "layers", "T", "lag", "truncate", "lr", "steps"]) spec[k] = num(`rnn-${k}`);
+    const spec = {
+      kind: "recurrent", task: $("rnn-task").value, cell: $("rnn-cell").value,
+      optimizer: $("rnn-optimizer").value,
+    };
+    for (const k of ["hidden", "layers", "T", "lag", "truncate", "clip", "lr", "steps"]) spec[k] = num(`rnn-${k}`);
     if ($("rnn-forever").checked) spec.steps = 20000;
     try {
       if (spec.task === "csv") {
         spec.csv = await readFile($("rnn-csv"));
         if (!spec.csv) throw new Error("choose a CSV file of numeric columns first");
       }
-      this.snap = null;
+      this.snap = null; this.losses = null;
       $("rnn-layer").innerHTML = Array.from({ length: spec.layers }, (_, k) => `<option value="${k}">${k + 1}</option>`).join("");
       await this.training.start(spec);
       setStatus("rnn-status", "starting a worker ...");
@@ -68,9 +80,10 @@ const Recurrent = {
         range: gate ? [0, 1] : undefined, diverging: !gate,
       });
     }
-    const T = snap.grad_norms.length, steps = Array.from({ length: T }, (_, t) => t + 1);
-    linePlot($("rnn-grads"), [{ x: steps, y: snap.grad_norms, label: "‖∂L/∂h(t)‖", color: COLORS[4] }],
-      { title: "gradient norm through time, first layer (log scale)", xLabel: "step t", logY: true });
+    const T = snap.grad_norms[0].length, steps = Array.from({ length: T }, (_, t) => t + 1);
+    const grads = snap.grad_norms.map((g, l) => ({ x: steps, y: g, label: `‖∂L/∂h${l + 1}(t)‖, layer ${l + 1}`, color: COLORS[(4 + l) % COLORS.length] }));
+    linePlot($("rnn-grads"), grads,
+      { title: "gradient of this sequence's loss through time, per layer (log scale)", xLabel: "step t", logY: true });
     const series = [
       { x: steps, y: snap.target, label: "target", color: "#333", dots: snap.classes > 0 },
       { x: steps, y: snap.prediction, label: snap.classes ? "predicted class" : "prediction", color: COLORS[1], dots: snap.classes > 0 },

@@ -79,10 +79,15 @@ class Training {
   }
 }
 
-// "step 40 / 300 · running · loss 0.123" for a training's status line.
+// "step 40 / 300 · running · loss 0.123" for a training's status line; a diverged run
+// says where, with the engine's hint ("diverged at step 17: ... lower the learning rate").
 function describe(state, losses) {
   const last = losses.length ? losses[losses.length - 1][1] : null;
   const loss = last === null ? "" : ` · loss ${Number(last).toPrecision(4)}`;
   const err = state.error ? ` · ${state.error}` : "";
-  return `step ${state.step} / ${state.steps} · ${state.status}${loss} · ${state.elapsed} s${err}`;
+  const why = state.message ? ` · ${state.message}` : "";
+  return `step ${state.step} / ${state.steps} · ${state.status}${loss} · ${state.elapsed} s${err}${why}`;
 }
+
+// Worth a red status line: the training failed or blew up.
+function troubled(state) { return state.status === "failed" || state.status === "diverged"; }
