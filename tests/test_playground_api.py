@@ -18,6 +18,7 @@ from rnnlab.neuron import optimal_gd, optimal_momentum
 from rnnlab.playground import compute, make_app, neuron_train, specs
 from rnnlab.playground.series import make_set
 from rnnlab.spikes import LIF, fi_curve_theory, optimal_bin_size, time_histogram
+from rnnlab.tasks.recall import recall_data
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
@@ -123,7 +124,8 @@ def test_bodies_over_one_megabyte_are_refused(client):
         ({"cell": "transformer"}, "cell"),
         ({"task": "../../etc/passwd"}, "task"),
         ({"lr": "__import__('os')"}, "lr"),  # parsed as a number, never evaluated
-        ({"task": "recall", "T": 10, "lag": 10}, "lag"),
+        ({"task": "echo", "T": 10, "lag": 10}, "lag"),
+        ({"task": "recall", "lag": 499}, "lag"),
         ({"task": "csv", "csv": "a\n" + "1\n" * 10_001}, "10001 rows"),
         ({"task": "csv", "csv": "1,2\n3,x\n"}, "row 2"),
         ({"task": "csv", "csv": ",".join(["1"] * 33) + "\n"}, "33 columns"),
@@ -140,10 +142,17 @@ def test_models_and_data_beyond_the_limits_are_refused(client, body, field):
 
 
 def test_generated_tasks_put_their_targets_where_the_loss_looks():
-    recall = make_set("recall", 12, 0, lag=4)
-    ids = recall.x.argmax(-1)  # (N, T) the symbols seen
-    np.testing.assert_array_equal(recall.y[:, 4:], ids[:, :-4])  # the symbol 4 steps back
-    assert (recall.mask[:, :4] == 0).all() and (recall.mask[:, 4:] == 1).all()
+    echo = make_set("echo", 12, 0, lag=4)
+    ids = echo.x.argmax(-1)  # (N, T) the symbols seen
+    np.testing.assert_array_equal(echo.y[:, 4:], ids[:, :-4])  # the symbol 4 steps back
+    assert (echo.mask[:, :4] == 0).all() and (echo.mask[:, 4:] == 1).all()
+    # recall is rnnlab's task: its sequences, its one answer (the cue) at the query
+    recall = make_set("recall", 99, 3, lag=5)  # T is the task's own: lag + 2
+    rows = recall_data(len(recall.x), 5, np.random.default_rng(3))
+    np.testing.assert_array_equal(recall.x, rows.x)
+    assert recall.x.shape[1] == 7 and recall.classes == 8
+    assert (recall.mask[:, :-1] == 0).all() and (recall.mask[:, -1] == 1).all()
+    np.testing.assert_array_equal(recall.y[:, -1], recall.x[:, 0, :8].argmax(-1))  # the cue
     adding = make_set("adding", 20, 0)
     last = adding.mask.argmax(1)  # one counted step per row: the last valid one
     assert (adding.mask.sum(1) == 1).all()

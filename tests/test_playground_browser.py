@@ -163,6 +163,11 @@ def test_neuron_page_trains_an_mlp_and_draws_momentum_and_oja(new_page, server, 
 def test_recurrent_training_updates_the_loss_and_the_heatmaps(new_page, server, shots):  # noqa: F811
     p = _open(new_page, server, "recurrent")
     page = p.page
+    reads = {"hello": (), "recall": ("lag",), "echo": ("T", "lag"), "sine": ("T",)}
+    for task, used in reads.items():  # the controls a task does not read are greyed out
+        page.select_option("#rnn-task", task)
+        for k in ("T", "lag"):
+            assert page.is_enabled(f"#rnn-{k}") == (k in used), (task, k)
     page.select_option("#rnn-task", "sine")
     page.select_option("#rnn-cell", "gru")
     for field, value in (("hidden", "8"), ("T", "24"), ("lr", "0.02")):

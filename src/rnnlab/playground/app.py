@@ -32,7 +32,7 @@ from rnnlab.playground import compute, runs, specs
 from rnnlab.playground.jobs import Busy, JobManager
 from rnnlab.playground.limits import LIMITS, MAX_BODY, MAX_TRAININGS, TIME_BOX, Invalid
 from rnnlab.playground.security import Guard
-from rnnlab.playground.series import TASKS
+from rnnlab.playground.series import LIBRARY_TASKS, READS, TASKS
 
 STATIC = Path(str(resources.files("rnnlab.playground") / "static"))
 # The page loads nothing from anywhere else: no CDN, no inline script.
@@ -156,6 +156,8 @@ class _Api:
             {
                 "cells": list(specs.CELL_NAMES),
                 "tasks": list(TASKS),
+                "library_tasks": list(LIBRARY_TASKS),
+                "task_reads": {k: list(v) for k, v in READS.items()},
                 "optimizers": list(specs.RNN_OPTIMIZERS),
                 "datasets": list(specs.DATASETS),
                 "activations": list(specs.ACTIVATIONS),

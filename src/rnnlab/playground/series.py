@@ -1,14 +1,19 @@
 """The Recurrent page's tasks as fixed sets of sequences: inputs, targets and a loss mask.
 
 Every task is a :class:`SeqSet` of N sequences of T steps; the loss counts the targets
-where ``mask`` is 1 (all steps for next-step prediction, the last valid step for the
-adding problem, the steps after the lag for delayed recall). Classification targets are
+where ``mask`` is 1 (all steps for next-step prediction, the answer's step for the
+many-to-one tasks, the steps after the lag for the echo). Classification targets are
 class ids, regression targets vectors. Row 0 is the probe sequence that the page looks
 inside (heatmaps, gradients, predictions).
 
-The playground owns its small generators (sine, delayed recall, the text) and reuses
-the tasks' own for temporal XOR (:func:`rnnlab.tasks.xor.xor_stream`) and the adding
-problem (:func:`rnnlab.tasks.adding.adding_data`).
+Where rnnlab has the task (``rnnlab train --task NAME``: :data:`LIBRARY_TASKS`), the
+page's task *is* that task, under its name, with the data of its own generator
+(:func:`rnnlab.tasks.xor.xor_stream`, :func:`rnnlab.tasks.adding.adding_data`,
+:func:`rnnlab.tasks.recall.recall_data`) at the page's T or lag; the one converter
+:func:`from_rows` puts a task's answers on the steps where they are due. The page's own
+tasks are what the library does not have: the toy word, a sine, the echo (output the
+symbol seen ``lag`` steps back, at every step: not ``recall``, whose one answer comes
+at the end), a small text and your CSV.
 """
 
 from __future__ import annotations
@@ -19,9 +24,13 @@ import numpy as np
 
 from rnnlab.playground.limits import Invalid
 
-TASKS = ("hello", "sine", "xor", "adding", "recall", "text", "csv")
+TASKS = ("hello", "sine", "xor", "adding", "recall", "echo", "text", "csv")
+LIBRARY_TASKS = ("xor", "adding", "recall")  # rnnlab's own tasks, under their names
+# the controls each task reads (the page greys out the others)
+READS = {"hello": (), "sine": ("T",), "xor": ("T",), "adding": ("T",), "recall": ("lag",),
+         "echo": ("T", "lag"), "text": ("T",), "csv": ("T",)}  # fmt: skip
 N_SEQ = 256  # sequences per generated set
-SYMBOLS = 4  # alphabet of delayed recall
+SYMBOLS = 4  # alphabet of the echo
 
 # Sonnet 18 (Shakespeare, 1609): a small text that a tiny model learns something of.
 TEXT = (
@@ -63,12 +72,35 @@ def make_set(task: str, T: int, seed: int, *, lag: int = 5, table=None) -> SeqSe
     if task == "adding":
         return _adding(T, rng)
     if task == "recall":
-        return _recall(T, lag, rng)
+        return _recall(lag, rng)
+    if task == "echo":
+        return _echo(T, lag, rng)
     if task == "text":
         return _chars(TEXT, rng.integers(0, len(TEXT) - T - 1, N_SEQ), T)
     if task == "csv":
         return _table(table, T)
     raise Invalid(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+
+
+def from_rows(rows, classes: int, labels=None) -> SeqSet:
+    """A library task's rows (:class:`rnnlab.tasks.SeqData`: x (N, T, D), lengths (N,),
+    y (N, T) per step or (N,) one answer per sequence) as a :class:`SeqSet`: a
+    per-step target counts on every valid step; one answer counts on the last valid
+    step, where the task asks for it. ``classes`` 0: ``y`` is a regression target."""
+    x, y, lengths = rows.x, rows.y, rows.lengths
+    N, T = x.shape[:2]
+    valid = np.arange(T)[None, :] < lengths[:, None]  # (N, T)
+    if y.ndim == 2:  # tagged: every valid step
+        return SeqSet(x, y, valid.astype(np.float32), classes, labels)
+    last, mask = lengths - 1, np.zeros((N, T), np.float32)
+    mask[np.arange(N), last] = 1.0
+    if classes:
+        steps = np.zeros((N, T), np.int32)
+        steps[np.arange(N), last] = y
+    else:
+        steps = np.zeros((N, T, 1), np.float32)
+        steps[np.arange(N), last, 0] = y
+    return SeqSet(x, steps, mask, classes, labels)
 
 
 def _one_hot(ids: np.ndarray, k: int) -> np.ndarray:
@@ -93,31 +125,33 @@ def _sine(T: int, rng) -> SeqSet:
 
 
 def _xor(T: int, rng) -> SeqSet:
-    """Elman's temporal XOR: predict the next bit of a stream of triples a, b, a^b."""
+    """``xor``: Elman's temporal XOR, the next bit of a stream of triples a, b, a^b."""
     from rnnlab.tasks.xor import stream_rows, xor_stream
 
     T = max(3, T - T % 3)  # rows start at a triple
-    data = stream_rows(xor_stream(3 * ((N_SEQ * T) // 3 + 1), rng), seq=T)
-    return SeqSet(data.x, data.y, np.ones(data.y.shape, np.float32), 2, ["0", "1"])
+    rows = stream_rows(xor_stream(3 * ((N_SEQ * T) // 3 + 1), rng), seq=T)
+    return from_rows(rows, 2, ["0", "1"])
 
 
 def _adding(T: int, rng) -> SeqSet:
-    """Hochreiter & Schmidhuber's adding problem: the answer is due at the last valid step."""
+    """``adding``: Hochreiter & Schmidhuber's adding problem, the answer due at the end."""
     from rnnlab.tasks.adding import adding_data
 
     if T < 4:
         raise Invalid(f"the adding problem needs T >= 4, got {T}")
-    data = adding_data(N_SEQ, T, "paper", rng)
-    rows, last = np.arange(N_SEQ), data.lengths - 1
-    mask = np.zeros(data.x.shape[:2], np.float32)
-    mask[rows, last] = 1.0
-    y = np.zeros(data.x.shape[:2] + (1,), np.float32)
-    y[rows, last, 0] = data.y
-    return SeqSet(data.x, y, mask, 0)
+    return from_rows(adding_data(N_SEQ, T, "paper", rng), 0)
 
 
-def _recall(T: int, lag: int, rng) -> SeqSet:
-    """Delayed recall: output at step t the symbol seen at step t - lag."""
+def _recall(lag: int, rng) -> SeqSet:
+    """``recall``: a cue, ``lag`` distractors, then a query whose answer is the cue."""
+    from rnnlab.tasks.recall import SYMBOLS as K
+    from rnnlab.tasks.recall import recall_data
+
+    return from_rows(recall_data(N_SEQ, lag, rng), K, [f"symbol {s}" for s in range(K)])
+
+
+def _echo(T: int, lag: int, rng) -> SeqSet:
+    """The echo: output at step t the symbol seen at step t - lag."""
     if not 1 <= lag < T:
         raise Invalid(f"lag must be between 1 and T - 1 = {T - 1}, got {lag}")
     ids = rng.integers(0, SYMBOLS, size=(N_SEQ, T))

@@ -52,8 +52,10 @@ def recurrent(body: dict) -> dict:
         "clip": number(body, "clip", 0, 0, 100),
         **_common(body),
     }
-    if spec["task"] == "recall" and spec["lag"] >= spec["T"]:
+    if spec["task"] == "echo" and spec["lag"] >= spec["T"]:
         raise Invalid(f"lag must be below T = {spec['T']}, got {spec['lag']}")
+    if spec["task"] == "recall" and spec["lag"] + 2 > MAX_T:  # cue, lag distractors, query
+        raise Invalid(f"lag must be at most {MAX_T - 2} for recall, got {spec['lag']}")
     if spec["task"] == "csv":
         table = parse_csv(body.get("csv"))
         spec["table"] = table.tolist()

@@ -26,6 +26,13 @@ const Recurrent = {
       end: () => {},
       failed: (err) => setStatus("rnn-status", err.message, true),
     });
+    // T and lag only where the task reads them (hello reads neither, recall only the lag)
+    const reads = () => {
+      const used = meta.task_reads[$("rnn-task").value] || [];
+      for (const k of ["T", "lag"]) $(`rnn-${k}`).disabled = !used.includes(k);
+    };
+    $("rnn-task").addEventListener("change", reads);
+    reads();
     $("rnn-train").onclick = () => this.train();
     $("rnn-stop").onclick = () => this.training.stop();
     $("rnn-layer").onchange = () => this.draw();
