@@ -11,6 +11,7 @@ The subset the docstrings use, and what each becomes:
 - ``.. math::`` blocks: display maths for KaTeX (``aligned`` when the block aligns on
   ``&``), ``:math:`x``` roles: inline maths;
 - doctest blocks (``>>>`` lines and their output): fenced ``pycon`` code;
+- simple tables (``=====  =====`` borders): Markdown tables;
 - a list straight after a paragraph line: a blank line first, as Markdown needs;
 - ``text::`` before a literal block: ``text:``.
 
@@ -31,6 +32,7 @@ logger = logging.getLogger("mkdocs.plugins.rnnlab_docstrings")
 ROLE = re.compile(r":(class|func|meth|attr|data|mod|exc|obj|math):`([^`]+)`")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+\S")
 MATH = re.compile(r"^(\s*)\.\. math::\s*(.*)$")
+TABLE_BORDER = re.compile(r"^\s*=+(\s+=+)+\s*$")
 # Packages whose names docstrings mention but whose pages are elsewhere (no network at
 # build time, so no inventories): shown as code.
 EXTERNAL = {
@@ -193,6 +195,38 @@ def _doctest_block(lines, i):
     return [indent + "```pycon", *[indent + b for b in body], indent + "```"], j
 
 
+def _simple_table(lines, i):
+    """The reST simple table at line ``i`` (``====  ====`` borders) as a Markdown table
+    and the next index; a row whose first column is blank continues the row above."""
+    border = lines[i]
+    spans = [m.span() for m in re.finditer(r"=+", border)]
+    indent = " " * _indent(border)
+
+    def cells(line):
+        padded = line.ljust(spans[-1][1])
+        bounds = [
+            (a, spans[k + 1][0] if k + 1 < len(spans) else len(padded))
+            for k, (a, _) in enumerate(spans)
+        ]
+        return [padded[a:b].strip() for a, b in bounds]
+
+    rows, j, borders = [], i + 1, 1
+    while j < len(lines) and borders < 3:
+        if TABLE_BORDER.match(lines[j]):
+            borders += 1
+        elif lines[j].strip():
+            row = cells(lines[j])
+            if rows and not row[0] and borders == 2:
+                rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], row, strict=True)]
+            else:
+                rows.append(row)
+        j += 1
+    head, body = rows[0], rows[1:]
+    out = [indent + "| " + " | ".join(head) + " |", indent + "|" + " --- |" * len(head)]
+    out += [indent + "| " + " | ".join(r) + " |" for r in body]
+    return [*out, ""], j
+
+
 def convert(text, owner, pkg, linkable, shown=True):
     """One docstring, reST subset in, Markdown out (see the module docstring)."""
     lines = text.split("\n")
@@ -206,6 +240,12 @@ def convert(text, owner, pkg, linkable, shown=True):
             if out and out[-1].strip():
                 out.append("")
             out.extend(block)
+            continue
+        if TABLE_BORDER.match(line):
+            block, i = _simple_table(lines, i)
+            if out and out[-1].strip():
+                out.append("")
+            out.extend(ROLE.sub(lambda m: _role(m, owner, pkg, linkable, shown), b) for b in block)
             continue
         if line.lstrip().startswith(">>>"):
             block, i = _doctest_block(lines, i)

@@ -57,32 +57,34 @@ traced = eqx.filter_jit(lambda cell, xs: rnnlab.unroll(cell, xs, trace=True))
 # %% [markdown]
 # ## A pulse of input and the gates' answer
 #
-# The input is 0, then 2 for steps 20 to 39, then 0 again. The weights are random, as
-# at initialisation. Each panel shows the mean of each gate over the 8 units.
+# The input is 0, then 3 for steps 20 to 39, then 0 again. The weights are random, as
+# at initialisation. Each panel shows, unit by unit, the gate that decides what the
+# state keeps: the forget gate $f$ of the LSTMs (the 1997 cell has none: its input gate
+# $i$ is shown), and the GRU's update gate $z$, its share of the old state.
 
 # %%
-xs = jnp.zeros((T, D)).at[20:40].set(2.0)  # (T, D)
+xs = jnp.zeros((T, D)).at[20:40].set(3.0)  # (T, D)
 traces = {name: traced(cell, xs)[2] for name, cell in cells.items()}  # name -> {gate: (T, H)}
+KEEP = {"lstm1997": "i", "lstm": "f", "peephole": "f", "cifg": "f", "gru": "z"}
 
 fig = Figure(figsize=(10, 7))
 axes = fig.subplots(len(cells), 1, sharex=True)
 for ax, (name, trace) in zip(axes, traces.items(), strict=True):
-    for gate in ("i", "f", "o", "z", "r"):
-        if gate in trace:
-            ax.plot(np.asarray(trace[gate]).mean(1), label=gate)
+    ax.plot(np.asarray(trace[KEEP[name]]), lw=1)  # (T, H): one line per unit
     ax.axvspan(20, 40, color="grey", alpha=0.15)
-    ax.set_ylabel(name)
+    ax.set_ylabel(f"{name}\n{KEEP[name]}")
     ax.set_ylim(0, 1)
-    ax.legend(loc="upper right", ncol=3, fontsize=8)
 axes[-1].set_xlabel("time step (input on in the grey band)")
-fig.suptitle("mean gate activation over the units")
+fig.suptitle("one gate per cell, each line a unit")
 fig.tight_layout()
 fig
 
 # %% [markdown]
-# The 1997 cell has no `f`. The CIFG cell has no `i`: its input gate is $1 - f$. The
-# GRU's gates are the reset gate $r$ and the update gate $z$. When the input switches
-# on, each gate moves to a new level, and it moves back when the input stops.
+# When the input switches on, each unit's gate jumps to a new level, some up and some
+# down, and it returns when the input stops: at initialisation, what a unit keeps
+# depends on the input, through random weights. Training sets these weights so that
+# a unit holds on to what the task needs. The CIFG cell has no input gate of its own:
+# it writes $1 - f$.
 #
 # The traces follow each cell's equations: they are recomputed below from the traced
 # gates with NumPy and compared with the traced states.
