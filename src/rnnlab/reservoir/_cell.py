@@ -119,8 +119,8 @@ class ReservoirCell(Step):
                 )
 
     def _set_arrays(self, W, W_in, bias, lr, matmul):
-        nnz_row = int(np.diff(sp.csr_array(W).indptr).max()) if sp.issparse(W) else W.shape[0]
-        sparse = matmul == "sparse" or (matmul == "auto" and M.choose_sparse(W.shape[0], nnz_row))
+        nnz = W.nnz if sp.issparse(W) else int(np.count_nonzero(W))
+        sparse = matmul == "sparse" or (matmul == "auto" and M.choose_sparse(W.shape[0], nnz))
         if sparse:
             cols, vals = M.to_ell(W)
             self.W, self.W_cols, self.W_vals = None, jnp.asarray(cols), jnp.asarray(vals)

@@ -55,12 +55,18 @@ class ESN(eqx.Module):
     def states(self, xs, state=None, *, lengths=None):
         """``(features, final_state)``: the reservoir's states (and inputs, if they
         reach the readout) at every step."""
-        states, final = run_reservoir(self.reservoir, xs, state, lengths=lengths)
-        return readout_features(states, xs, self.input_to_readout), final
+        lengths = None if lengths is None else jnp.asarray(lengths)
+        return _states(self.reservoir, jnp.asarray(xs), state, lengths, self.input_to_readout)
 
     def __call__(self, xs, state=None, *, lengths=None):
         feats, final = self.states(xs, state, lengths=lengths)
         return self.readout(feats), final
+
+
+@eqx.filter_jit
+def _states(reservoir, xs, state, lengths, input_to_readout):
+    states, final = run_reservoir(reservoir, xs, state, lengths=lengths)
+    return readout_features(states, xs, input_to_readout), final
 
 
 @eqx.filter_jit

@@ -20,12 +20,13 @@ MAX_UNITS = 100_000  # a bound on units read from user input, before any allocat
 # OpenBLAS's threads fight over a loaded 2-core machine.
 DENSE_EIG_UNITS = 200
 
-# Dense or sparse recurrent matmul, chosen by measured speed (bench/reservoir.py,
-# "matmul" table, one CPU core, XLA float32): the gathered sparse product (``ell``) was
-# faster than the dense one from about 1,000 units at connectivity <= 0.05, and never
-# at 0.1 up to 3,000 units. The rule below follows those measurements.
-SPARSE_MIN_UNITS = 1_000
-SPARSE_MAX_DENSITY = 0.05
+# Dense or sparse recurrent matmul, chosen by measured speed (bench/reservoir.py, the
+# "matmul" table; one sequence, float32, a loaded 2-core CPU): the gathered sparse product
+# (ELLPACK rows) lost to the dense one at every density up to 1,000 units (1,000 units at
+# 5/N: 1,147 against 111 us a step; JAX's batched gather is slow on CPU), and won at 3,000
+# units and 5/N (3,787 against 10,954 us), where the dense W no longer fits in cache.
+SPARSE_MIN_UNITS = 2_000
+SPARSE_MAX_DENSITY = 0.005
 
 
 def check_fraction(name: str, value: float, *, closed_low: bool = False) -> float:
@@ -122,9 +123,10 @@ def to_ell(W) -> tuple[np.ndarray, np.ndarray]:
     return cols, vals
 
 
-def choose_sparse(units: int, row_nnz: int) -> bool:
-    """Whether the gathered sparse matmul is the faster one (see ``SPARSE_*``)."""
-    return units >= SPARSE_MIN_UNITS and row_nnz <= SPARSE_MAX_DENSITY * units
+def choose_sparse(units: int, nnz: int) -> bool:
+    """Whether the gathered sparse matmul is the faster one for ``nnz`` non-zeros in
+    ``W`` (see ``SPARSE_*``)."""
+    return units >= SPARSE_MIN_UNITS and nnz <= SPARSE_MAX_DENSITY * units * units
 
 
 def draw(
