@@ -108,6 +108,7 @@ def train_online(
     steps: int,
     seconds: float | None = None,
     stream: bool = False,
+    untimed: int = 0,
     key=None,
     callback: Callable[[int, object, float], None] | None = None,
 ):
@@ -119,21 +120,23 @@ def train_online(
     divided by the chunk's count and ``optimizer`` (optax) updates the parameters.
     ``stream=True`` carries the learner state from batch to batch (contiguous rows of
     a stream); otherwise every batch starts new sequences. Stops after ``steps``
-    batches or ``seconds`` of wall time. ``history``: ``{"batch", "loss", "time"}``
-    per batch; ``callback(i, model, loss)`` after each.
+    batches or ``seconds`` of wall time, counted after the first ``untimed`` batches
+    (their compilation). ``history``: ``{"batch", "loss", "time"}`` per batch;
+    ``callback(i, model, loss)`` after each.
     """
     if not isinstance(update_every, int) or update_every < 1:
         raise UserError(f"update_every must be a positive integer, got {update_every!r}")
     params, static = eqx.partition(model, eqx.is_inexact_array)
     opt_state = optimizer.init(params)
     step = make_step(learner, loss_fn, static)
+    init = eqx.filter_jit(init_carry)
     key = jax.random.key(0) if key is None else key
     carry, history, start = None, [], time.perf_counter()
     for i in range(steps):
         xs, targets = batches(i)
         if carry is None or not stream:
             key, sub = jax.random.split(key)
-            carry = init_carry(learner, eqx.combine(params, static), xs.shape[0], sub)
+            carry = init(learner, eqx.combine(params, static), xs.shape[0], sub)
         total, count = 0.0, 0.0
         for j, x in enumerate(_chunks(xs, update_every)):
             t = tree_map(lambda a, j=j: _chunks(np.asarray(a), update_every)[j], targets)
@@ -145,6 +148,8 @@ def train_online(
         history.append({"batch": i + 1, "loss": loss, "time": time.perf_counter() - start})
         if callback is not None:
             callback(i, eqx.combine(params, static), loss)
+        if i + 1 == untimed:
+            start = time.perf_counter()
         if seconds is not None and time.perf_counter() - start > seconds:
             break
     return eqx.combine(params, static), history
