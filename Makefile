@@ -52,8 +52,13 @@ lint: $(VENV)/.test
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
 
+# One pytest-xdist worker per core (PYTEST_WORKERS=0: all in one process), each with its own 2
+# JAX host devices (tests/conftest.py); worksteal hands each worker a contiguous half of the
+# tests (a module's compiled programs and fixtures stay in one process) and moves the rest
+# of the slower one's queue when the other runs dry.
+PYTEST_WORKERS ?= auto
 test: lint
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/cells.py

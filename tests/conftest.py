@@ -2,17 +2,49 @@
 
 import dataclasses
 import os
+import sys
+from pathlib import Path
 
-# Single-threaded Eigen was faster for small recurrent matmuls on 2 cores (see Makefile);
-# set before jax is first imported.
-os.environ.setdefault(
-    "XLA_FLAGS",
-    "--xla_cpu_multi_thread_eigen=false --xla_cpu_collective_timeout_seconds=3600 "
+# Set before jax is first imported; every flag here is added to a given XLA_FLAGS unless it
+# sets that flag already, and the processes that tests start inherit them.
+# - Single-threaded Eigen was faster for small recurrent matmuls on 2 cores (see Makefile),
+#   collective timeouts as in rnnlab/engine/devices.py.
+# - LLVM at -O0: the suite is compile-bound (tiny shapes, thousands of programs); -O0 cut
+#   the CPU time of tests/test_unroll.py's LSTM and GRU cases from 71 s to 49 s. XLA's HLO
+#   passes still run and fast-math stays off; benchmarks (bench/) never pass through here.
+TEST_XLA_FLAGS = (
+    "--xla_cpu_multi_thread_eigen=false",
+    "--xla_cpu_collective_timeout_seconds=3600",
     "--xla_cpu_collective_call_terminate_timeout_seconds=3600",
+    "--xla_backend_optimization_level=0",
 )
+_flags = os.environ.get("XLA_FLAGS", "").split()
+_flags += [f for f in TEST_XLA_FLAGS if not any(g.split("=")[0] == f.split("=")[0] for g in _flags)]
+os.environ["XLA_FLAGS"] = " ".join(_flags)
 # Two CPU host devices, as the CLI makes of two cores: the engine's tests compare a
-# batch split over 2 devices with 1 device.
+# batch split over 2 devices with 1 device. Every pytest-xdist worker sets its own.
 os.environ.setdefault("JAX_NUM_CPU_DEVICES", "2")
+
+
+def _xla_cache_dir():
+    """JAX's persistent compilation cache for the tests: ``$RNNLAB_CACHE/xla``, else
+    ``xla-cache`` in the virtual environment that runs them (``make clean`` drops it), else
+    none. Shared by pytest-xdist's workers and by later runs; every program is kept, since
+    most compile in well under JAX's default threshold of 1 s. A warm cache cut
+    tests/test_unroll.py from 167 s to 41 s of CPU. Workers write entries without a lock: an
+    entry read while another worker writes it is reported as a warning and compiled again."""
+    if os.environ.get("RNNLAB_CACHE"):
+        return Path(os.environ["RNNLAB_CACHE"]) / "xla"
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix) / "xla-cache"
+    return None
+
+
+if _xla_cache_dir() is not None:
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_xla_cache_dir()))
+if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
