@@ -120,7 +120,7 @@ def engine_step(cell, H, n_devices, optimizer, fused=False):
 
     import rnnlab
     from rnnlab.engine import devices as dev
-    from rnnlab.engine.loop import _fused_step, _grad_step, _to_global, _update
+    from rnnlab.engine._step import _fused_step, _grad_step, _to_global, _update
 
     model = rnnlab.RNN(cell, D, H, key=jax.random.key(0))
     params, static = eqx.partition(model, eqx.is_array)

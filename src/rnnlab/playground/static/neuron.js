@@ -33,12 +33,7 @@ const Neuron = {
     if (this.snap) this.drawField(this.snap);
   },
 
-  drawLoss() {
-    const losses = this.losses;
-    if (!losses) return;
-    linePlot($("mlp-loss"), [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
-      { title: "training loss (cross-entropy)", xLabel: "step", logY: true });
-  },
+  drawLoss() { lossPlot($("mlp-loss"), this.losses, "training loss (cross-entropy)"); },
 
   async train() {
     const layers = $("mlp-layers").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);

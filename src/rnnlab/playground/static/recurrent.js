@@ -41,12 +41,7 @@ const Recurrent = {
   // A plot drawn while its page was hidden has no size: draw again when it shows.
   shown() { this.drawLoss(); this.draw(); },
 
-  drawLoss() {
-    const losses = this.losses;
-    if (!losses) return;
-    linePlot($("rnn-loss"), [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
-      { title: "training loss", xLabel: "step", logY: true });
-  },
+  drawLoss() { lossPlot($("rnn-loss"), this.losses, "training loss"); },
 
   async train() {
     const spec = {

@@ -91,3 +91,10 @@ function describe(state, losses) {
 
 // Worth a red status line: the training failed or blew up.
 function troubled(state) { return state.status === "failed" || state.status === "diverged"; }
+
+// The training loss against the step (log scale); nothing before the first losses.
+function lossPlot(canvas, losses, title) {
+  if (!losses) return;
+  linePlot(canvas, [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
+    { title, xLabel: "step", logY: true });
+}
