@@ -156,7 +156,7 @@ assert abs(measured - hb.rate) < 0.01
 # $\ln 10^{-6} / \ln 0.980 \approx 690$ steps, and momentum about 70: that is
 # $\sqrt\kappa$ against $\kappa$.
 #
-# ## The rate over every $(\alpha, \beta)$
+# ## The rate for every step and momentum
 #
 # In each eigen-direction $\lambda$, one step maps $(z, w)$ to
 # $(\beta z + \lambda w,\; w - \alpha(\beta z + \lambda w))$, a $2 \times 2$ matrix $R$.
