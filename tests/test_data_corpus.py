@@ -1,5 +1,6 @@
 """Corpora: the Shakespeare extraction, the Python code corpus, the cache, bad files."""
 
+import os
 import re
 
 import pytest
@@ -154,6 +155,15 @@ def test_cache_dir_from_environment(tmp_path, fake_builder, monkeypatch):
     corpus = load_corpus("shakespeare")
     assert corpus.text == "ANNE:\nÇa va — 😀\n"
     assert _only_cache_file(tmp_path / "env-cache").read_text(encoding="utf-8").endswith("😀\n")
+
+
+def test_cache_file_gets_the_mode_open_would(tmp_path, fake_builder):
+    old = os.umask(0o027)  # the one atomic writer: 0666 less the umask, not mkstemp's 0600
+    try:
+        load_corpus("shakespeare", cache_dir=tmp_path)
+    finally:
+        os.umask(old)
+    assert _only_cache_file(tmp_path).stat().st_mode & 0o777 == 0o640
 
 
 def test_unwritable_cache_still_loads(tmp_path, fake_builder):

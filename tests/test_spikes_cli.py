@@ -105,3 +105,25 @@ def test_rate_missing_and_non_utf8_file(tmp_path, capsys):
     latin.write_bytes("0.1 0.2 # caf\xe9\n".encode("latin-1"))
     code, _, stderr = run(["spikes", "rate", str(latin)], capsys)
     assert code == 2 and "not UTF-8" in stderr and stderr.count("\n") == 1
+
+
+def test_figures_and_csv_get_the_mode_open_would(spike_file, tmp_path, capsys):
+    """Both go through rnnlab's one atomic writer: 0666 less the umask, not mkstemp's 0600."""
+    import os
+
+    from matplotlib.figure import Figure
+
+    from rnnlab.spikes import save_figure
+
+    old = os.umask(0o027)
+    try:
+        save_figure(Figure(figsize=(1, 1)), tmp_path / "f.png")
+        code, _, _ = run(
+            ["spikes", "rate", str(spike_file), "--out", str(tmp_path / "r.csv")], capsys
+        )
+    finally:
+        os.umask(old)
+    assert code == 0
+    for name in ("f.png", "r.csv"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
