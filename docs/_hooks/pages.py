@@ -12,7 +12,8 @@
    added to the package gets its entry without an edit here.
 3. Links inside the tutorials: MkDocs does not check the HTML that the notebooks
    become, so after the build every relative link of a tutorial page must reach a built
-   page, and its ``#anchor`` an ``id`` on that page.
+   page, and its ``#anchor`` an ``id`` on that page. Every ``<img>`` of every page must
+   reach a file of the site (MkDocs checks only Markdown's images).
 4. Every public name is documented: after the build, each name in the ``__all__`` of the
    modules listed in ``API_MODULES`` must have an entry (an ``id`` anchor) in the API
    pages; a missing one is a warning, which fails ``mkdocs build --strict``.
@@ -68,14 +69,20 @@ def _demote(md: str) -> str:
     return "\n".join(out)
 
 
-def _relink(md: str, page_path: str) -> str:
-    """README links ``](docs/x)`` are relative to the repository; make them the page's."""
+def _relink(md: str, page_path: str, page_url: str) -> str:
+    """README links ``](docs/x)`` and raw HTML ``src="docs/x"`` are relative to the
+    repository; make them the page's (Markdown links: to its file, which MkDocs then
+    rewrites; raw HTML: to its final URL, which MkDocs leaves alone)."""
     here = posixpath.dirname(page_path)
 
     def fix(m):
         return "](" + posixpath.relpath(m.group(1), here or ".") + ")"
 
-    return re.sub(r"\]\(docs/([^)\s]+)\)", fix, md)
+    def fix_html(m):
+        return f'{m.group(1)}="' + posixpath.relpath(m.group(2), page_url or ".") + '"'
+
+    md = re.sub(r"\]\(docs/([^)\s]+)\)", fix, md)
+    return re.sub(r'\b(src|href)="docs/([^"]+)"', fix_html, md)
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -84,7 +91,7 @@ def on_page_markdown(markdown, page, config, files):
         if section is None:
             logger.warning("%s: README.md has no section %r", page.file.src_uri, m.group(1))
             return ""
-        return _relink(_demote(section), page.file.src_uri)
+        return _relink(_demote(section), page.file.src_uri, page.url)
 
     markdown = MARKER.sub(include, markdown)
     markdown = _shadowed_entries(markdown, page.file.src_uri)
@@ -156,9 +163,21 @@ def _check_tutorial_links(site: pathlib.Path):
                 logger.warning("%s: link %s: no #%s there", page.relative_to(site), href, anchor)
 
 
+def _check_images(site: pathlib.Path):
+    """Every page's images, raw HTML ones included (MkDocs checks only Markdown's)."""
+    for page in sorted(site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        for src in sorted(set(re.findall(r'<img[^>]+src="([^"]+)"', html))):
+            if re.match(r"^[a-z]+:", src):
+                continue
+            if not (page.parent / src.split("#")[0]).resolve().is_file():
+                logger.warning("%s: image %s is not in the site", page.relative_to(site), src)
+
+
 def on_post_build(config):
     site = pathlib.Path(config["site_dir"])
     _check_tutorial_links(site)
+    _check_images(site)
     for name, page in _modules().items():
         html_file = site / page.replace(".md", "") / "index.html"
         if not html_file.exists():
