@@ -21,12 +21,13 @@ MAX_UNITS = 100_000  # a bound on units read from user input, before any allocat
 DENSE_EIG_UNITS = 200
 
 # Dense or sparse recurrent matmul, chosen by measured speed (bench/reservoir.py, the
-# "matmul" table; one sequence, float32, a loaded 2-core CPU): the gathered sparse product
-# (ELLPACK rows) lost to the dense one at every density up to 1,000 units (1,000 units at
-# 5/N: 1,147 against 111 us a step; JAX's batched gather is slow on CPU), and won at 3,000
-# units and 5/N (3,787 against 10,954 us), where the dense W no longer fits in cache.
-SPARSE_MIN_UNITS = 2_000
-SPARSE_MAX_DENSITY = 0.005
+# "matmul" table: one sequence, float32, a loaded 2-core CPU). The sparse product is a
+# gather of the state at the non-zeros' columns and a sorted segment sum over their rows.
+# Dense won at 100 units (~2 us a step) and at 1,000 units from connectivity 0.02 (221
+# against 547 us); sparse won at 3,000 units up to 0.05 (8.0 against 13.2 ms), where
+# the dense W no longer fits in cache, and at 5/N by 6x (1,000 units) to 50x (3,000).
+# An ELLPACK layout (rows padded to the longest) lost to dense everywhere up to 1,000.
+SPARSE_RULES = ((500, 0.01), (2_000, 0.05))  # (from this many units, up to this density)
 
 
 def check_fraction(name: str, value: float, *, closed_low: bool = False) -> float:
@@ -106,27 +107,19 @@ def effective_spectral_radius(W, lr, eig=None) -> float:
     return spectral_radius(leaky)
 
 
-def to_ell(W) -> tuple[np.ndarray, np.ndarray]:
-    """``W`` (H, H) as ELLPACK rows: ``cols`` (H, K) and ``vals`` (H, K), K the largest
-    number of non-zeros in a row, short rows padded with (column 0, value 0), so that
-    ``(W s)_i = sum_k vals[i, k] s[cols[i, k]]``."""
+def to_coo(W) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``W`` (H, H) as row-sorted coordinates: ``rows``, ``cols`` (nnz,) int32 and ``vals``
+    (nnz,), so that ``(W s)_i = sum over k with rows[k] = i of vals[k] s[cols[k]]``."""
     W = sp.csr_array(W)
     W.sum_duplicates()
-    counts = np.diff(W.indptr)
-    K = max(1, int(counts.max()) if counts.size else 1)
-    cols = np.zeros((W.shape[0], K), np.int32)
-    vals = np.zeros((W.shape[0], K), np.float64)
-    slot = np.arange(W.nnz) - np.repeat(W.indptr[:-1], counts)  # position within its row
-    rows = np.repeat(np.arange(W.shape[0]), counts)
-    cols[rows, slot] = W.indices
-    vals[rows, slot] = W.data
-    return cols, vals
+    rows = np.repeat(np.arange(W.shape[0], dtype=np.int32), np.diff(W.indptr))
+    return rows, W.indices.astype(np.int32), W.data.astype(np.float64)
 
 
 def choose_sparse(units: int, nnz: int) -> bool:
     """Whether the gathered sparse matmul is the faster one for ``nnz`` non-zeros in
-    ``W`` (see ``SPARSE_*``)."""
-    return units >= SPARSE_MIN_UNITS and nnz <= SPARSE_MAX_DENSITY * units * units
+    ``W`` (see ``SPARSE_RULES``)."""
+    return any(units >= n and nnz <= d * units * units for n, d in SPARSE_RULES)
 
 
 def draw(
