@@ -23,14 +23,23 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from rnnlab.errors import UserError
 from rnnlab.playground import compute, runs, specs
 from rnnlab.playground.jobs import Busy, JobManager
-from rnnlab.playground.limits import LIMITS, MAX_BODY, MAX_TRAININGS, TIME_BOX, Invalid
+from rnnlab.playground.limits import (
+    LIMITS,
+    MAX_BODY,
+    MAX_TRAININGS,
+    TIME_BOX,
+    Invalid,
+    load_json,
+)
 from rnnlab.playground.security import Guard
 from rnnlab.playground.series import LIBRARY_TASKS, READS, TASKS
 
@@ -54,13 +63,16 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 async def _body(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("the request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise Invalid("the request body must be a JSON object")
-    return body
+    return load_json(await request.body())
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (no such route, method not allowed) as one JSON line."""
+    return JSONResponse(
+        {"error": f"{exc.detail}: {request.method} {request.url.path[:100]}"},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
 
 
 def _answers(endpoint):
@@ -75,6 +87,8 @@ def _answers(endpoint):
             return _error(404, str(err))
         except Busy as err:
             return _error(429, str(err))
+        except UserError as err:  # e.g. a run whose checkpoint or config is corrupt
+            return _error(422, str(err).splitlines()[0] if str(err) else type(err).__name__)
 
     return wrapped
 
@@ -105,7 +119,9 @@ def make_app(
         yield
         jobs.shutdown()
 
-    app = Starlette(routes=api.routes(), lifespan=lifespan)
+    app = Starlette(
+        routes=api.routes(), lifespan=lifespan, exception_handlers={HTTPException: _http_error}
+    )
     guarded = Guard(app, host=host, port=port, max_body=MAX_BODY)
     guarded.jobs = jobs  # for the CLI and the tests
     return guarded
@@ -136,7 +152,7 @@ class _Api:
             Route("/api/jobs/{job}/events", _answers(self.events)),
             Route("/api/jobs/{job}/stop", _answers(self.stop), methods=["POST"]),
             *(Route(path, _computed(fn), methods=["POST"]) for path, fn in computed.items()),
-            Route("/api/runs", self.run_list),
+            Route("/api/runs", _answers(self.run_list)),
             Route("/runs/{name}/inspect.html", _answers(self.inspect)),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
@@ -176,8 +192,8 @@ class _Api:
 
     async def poll(self, request):
         since = request.query_params.get("since", "0")
-        if not since.isdigit():
-            raise Invalid(f"since must be a whole number, got {since!r}")
+        if not (since.isascii() and since.isdigit() and len(since) <= 12):
+            raise Invalid(f"since must be a whole number (ASCII digits), got {since[:20]!r}")
         return JSONResponse(self.job_of(request).public(int(since)))
 
     async def snapshot(self, request):

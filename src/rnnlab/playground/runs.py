@@ -25,6 +25,10 @@ class NotFound(LookupError):
     """No such run (HTTP 404)."""
 
 
+class Broken(Invalid):
+    """A run that cannot be used: its config or checkpoint is corrupt (HTTP 422)."""
+
+
 def resolve(root: Path, name) -> Path:
     """The directory of run ``name`` under ``root``, refusing every way out of it."""
     if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
@@ -40,39 +44,69 @@ def resolve(root: Path, name) -> Path:
 
 
 def _char_config(run: Path) -> dict | None:
-    """The run's config if it is a char-model run with a best checkpoint."""
+    """The run's config if it is a char-model run with a best checkpoint.
+
+    A run that claims to be one but cannot be used is :class:`Broken` (its one line
+    is listed and answered instead of the model).
+    """
     try:
         config = json.loads((run / "config.json").read_text())
-    except (OSError, ValueError):
+    except OSError:
         return None
-    if not isinstance(config, dict) or config.get("task", "charlm") != "charlm":
+    except ValueError:
+        raise Broken("its config.json is not JSON") from None
+    if not isinstance(config, dict):
+        raise Broken("its config.json is not a JSON object")
+    if config.get("task", "charlm") != "charlm":
         return None
-    if "vocab" not in config or not (run / "best.eqx").is_file():
+    data = config.get("data", config)
+    if not isinstance(data, dict) or "vocab" not in data:
         return None
+    if not (run / "best.eqx").is_file():
+        return None
+    model = config.get("model")
+    if not isinstance(model, dict) or not _model_ok(model):
+        raise Broken("its config.json has no valid model (cell, hidden, layers)")
     return config
 
 
+def _model_ok(model: dict) -> bool:
+    def whole(v):
+        return isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1 << 20
+
+    cell = model.get("cell")
+    ok_cell = isinstance(cell, str) and NAME.fullmatch(cell) is not None
+    return ok_cell and whole(model.get("hidden")) and whole(model.get("layers", 1))
+
+
 def list_runs(root: Path) -> list[dict]:
-    """Char-model runs directly under ``root``, by name, with their model settings."""
+    """Char-model runs directly under ``root``, by name, with their model settings.
+
+    A broken run is listed with ``broken`` (why) and nothing else, so the page can say so.
+    """
     if not root.is_dir():
         return []
     out = []
     for path in sorted(root.iterdir()):
         try:
             run = resolve(root, path.name)
+            config = _char_config(run)
+        except Broken as err:
+            out.append({"name": path.name, "broken": str(err), "inspect": False})
+            continue
         except (Invalid, NotFound):
             continue
-        config = _char_config(run)
         if config is None:
             continue
-        model = config.get("model", {})
+        model = config["model"]
+        options = config.get("options", config.get("train", {}))
         out.append(
             {
                 "name": path.name,
                 "cell": model.get("cell"),
                 "hidden": model.get("hidden"),
-                "layers": model.get("layers"),
-                "corpus": config.get("train", {}).get("corpus"),
+                "layers": model.get("layers", 1),
+                "corpus": options.get("corpus") if isinstance(options, dict) else None,
                 "inspect": _inside(run, INSPECT),
             }
         )
@@ -111,7 +145,11 @@ def sample(root: Path, body: dict) -> dict:
     from rnnlab.errors import UserError
 
     run = resolve(root, body.get("run"))
-    if _char_config(run) is None:
+    try:
+        config = _char_config(run)
+    except Broken as err:
+        raise Broken(f"run {run.name!r} cannot be used: {err}") from None
+    if config is None:
         raise Invalid(f"run {body.get('run')!r} is not a trained char-model run")
     temperature = number(body, "temperature", 0.8, 0.0, 3.0)
     length = number(body, "length", 300, 1, 2000, integer=True)

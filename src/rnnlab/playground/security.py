@@ -52,7 +52,8 @@ class Guard:
             return await self.app(scope, receive, send)
         too_big = f"request bodies are limited to {self.max_body} bytes"
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        digits = length is not None and length.isascii() and length.isdigit()
+        if length is not None and (not digits or len(length) > 12 or int(length) > self.max_body):
             return await _refuse(scope, send, 413, too_big)
         body, more, size = [], True, 0
         while more:

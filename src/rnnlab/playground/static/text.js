@@ -20,7 +20,9 @@ const TextPage = {
       return;
     }
     const sel = $("text-run"), keep = sel.value;
-    sel.innerHTML = this.runs.map((r) => `<option value="${r.name}">${r.name} (${r.cell}-${r.hidden} x${r.layers}, ${r.corpus})</option>`).join("");
+    sel.innerHTML = this.runs.map((r) => (r.broken
+      ? `<option value="${r.name}" disabled>${r.name} (broken: ${r.broken})</option>`
+      : `<option value="${r.name}">${r.name} (${r.cell}-${r.hidden} x${r.layers}, ${r.corpus})</option>`)).join("");
     if (keep) sel.value = keep;
     this.pick();
     if (!this.runs.length) setStatus("text-status", "no trained char-model runs in the runs folder; train one with `make demo` or `rnnlab train --out runs/NAME`");
