@@ -16,6 +16,7 @@ API (every body is JSON; errors are ``{"error": "one line"}``):
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -40,6 +41,7 @@ from rnnlab.playground.limits import (
     Invalid,
     load_json,
 )
+from rnnlab.playground.pool import ComputePool, WorkerDied
 from rnnlab.playground.security import Guard
 from rnnlab.playground.series import LIBRARY_TASKS, READS, TASKS
 
@@ -87,17 +89,19 @@ def _answers(endpoint):
             return _error(404, str(err))
         except Busy as err:
             return _error(429, str(err))
+        except WorkerDied as err:
+            return _error(503, str(err))
         except UserError as err:  # e.g. a run whose checkpoint or config is corrupt
             return _error(422, str(err).splitlines()[0] if str(err) else type(err).__name__)
 
     return wrapped
 
 
-def _computed(fn):
-    """A POST endpoint that answers ``fn(body)``, computed off the event loop."""
+def _computed(pool: ComputePool, fn):
+    """A POST endpoint that answers ``fn(body)``, computed in the worker process."""
 
     async def endpoint(request: Request):
-        return JSONResponse(await run_in_threadpool(fn, await _body(request)))
+        return JSONResponse(await pool.call(fn, await _body(request)))
 
     return _answers(endpoint)
 
@@ -112,26 +116,28 @@ def make_app(
 ):
     """The playground for a server bound to ``host``:``port`` (the Host check needs both)."""
     jobs = JobManager(time_box=time_box, max_running=max_running)
-    api = _Api(jobs, Path(runs_dir))
+    pool = ComputePool()
+    api = _Api(jobs, pool, Path(runs_dir))
 
     @asynccontextmanager
     async def lifespan(app):
         yield
         jobs.shutdown()
+        pool.shutdown()
 
     app = Starlette(
         routes=api.routes(), lifespan=lifespan, exception_handlers={HTTPException: _http_error}
     )
     guarded = Guard(app, host=host, port=port, max_body=MAX_BODY)
-    guarded.jobs = jobs  # for the CLI and the tests
+    guarded.jobs, guarded.pool = jobs, pool  # for the CLI and the tests
     return guarded
 
 
 class _Api:
     """The endpoints of one server: its trainings (``jobs``) and its runs folder."""
 
-    def __init__(self, jobs: JobManager, runs_root: Path):
-        self.jobs, self.runs_root = jobs, runs_root
+    def __init__(self, jobs: JobManager, pool: ComputePool, runs_root: Path):
+        self.jobs, self.pool, self.runs_root = jobs, pool, runs_root
 
     def routes(self) -> list:
         computed = {
@@ -139,7 +145,7 @@ class _Api:
             "/api/neuron/hebb": compute.hebb,
             "/api/spikes/lif": compute.lif,
             "/api/spikes/rates": compute.rates,
-            "/api/text/sample": lambda body: runs.sample(self.runs_root, body),
+            "/api/text/sample": functools.partial(runs.sample, self.runs_root),
         }
         return [
             Route("/", self.index),
@@ -151,7 +157,10 @@ class _Api:
             Route("/api/jobs/{job}/data", _answers(self.data)),
             Route("/api/jobs/{job}/events", _answers(self.events)),
             Route("/api/jobs/{job}/stop", _answers(self.stop), methods=["POST"]),
-            *(Route(path, _computed(fn), methods=["POST"]) for path, fn in computed.items()),
+            *(
+                Route(path, _computed(self.pool, fn), methods=["POST"])
+                for path, fn in computed.items()
+            ),
             Route("/api/runs", _answers(self.run_list)),
             Route("/runs/{name}/inspect.html", _answers(self.inspect)),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),

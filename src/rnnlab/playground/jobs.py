@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,8 @@ from pathlib import Path
 from rnnlab.playground.limits import MAX_TRAININGS, TIME_BOX
 
 ACTIVE = ("starting", "running")
+PREFIX = "rnnlab-playground-"  # of each server's temporary folder
+PID_FILE = "server.pid"
 KEEP_FINISHED = 50  # finished jobs remembered for the pages
 WORKER_ENV = {
     "JAX_NUM_CPU_DEVICES": "1",
@@ -29,6 +32,35 @@ WORKER_ENV = {
     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false",
     "PYTHONUNBUFFERED": "1",
 }
+
+
+def remove_stale_folders(parent: str | None = None) -> list[Path]:
+    """Remove the temporary folders of playground servers that no longer run.
+
+    A server killed with SIGKILL cannot clean up; its folder names its process id
+    (:data:`PID_FILE`), so the next server removes it when that process is gone.
+    Folders of a live server, or without the file, are left alone.
+    """
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            pid = int((folder / PID_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process, or a pid no process can have: keep it
+    return True
 
 
 class Busy(RuntimeError):
@@ -88,7 +120,9 @@ class JobManager:
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._dir = tempfile.TemporaryDirectory(prefix="rnnlab-playground-")
+        remove_stale_folders()
+        self._dir = tempfile.TemporaryDirectory(prefix=PREFIX)
+        (Path(self._dir.name) / PID_FILE).write_text(str(os.getpid()))
 
     def running(self) -> int:
         return sum(j.active for j in self.jobs.values())
