@@ -25,7 +25,7 @@ DENSE_EIG_UNITS = 200
 # gather of the state at the non-zeros' columns and a sorted segment sum over their rows.
 # Dense won at 100 units (~2 us a step) and at 1,000 units from connectivity 0.02 (221
 # against 547 us); sparse won at 3,000 units up to 0.05 (8.0 against 13.2 ms), where
-# the dense W no longer fits in cache, and at 5/N by 6x (1,000 units) to 50x (3,000).
+# the dense W no longer fits in cache, and at 5/N by 2.7x (1,000 units) to 50x (3,000).
 # An ELLPACK layout (rows padded to the longest) lost to dense everywhere up to 1,000.
 SPARSE_RULES = ((500, 0.01), (2_000, 0.05))  # (from this many units, up to this density)
 
