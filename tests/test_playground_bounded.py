@@ -2,6 +2,7 @@
 in a worker process, a killed worker is replaced, and the temporary folders of a
 killed server are removed by the next one."""
 
+import json
 import os
 import signal
 import subprocess
@@ -10,11 +11,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
+import pytest
 from starlette.testclient import TestClient
 
-from rnnlab.playground import make_app
+import rnnlab
+from rnnlab.playground import make_app, recurrent, specs
 from rnnlab.playground.jobs import PID_FILE, PREFIX, remove_stale_folders
+from rnnlab.playground.series import make_set
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
@@ -94,3 +99,33 @@ def test_a_server_killed_with_sigkill_leaves_a_folder_the_next_one_removes(tmp_p
         else:
             os.environ["TMPDIR"] = old
         tempfile.tempdir = None
+
+
+def test_pooling_averages_blocks_of_steps_and_units():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(301, 70))  # k = ceil(301/128) = 3 steps, m = ceil(70/32) = 3 units
+    pooled = recurrent.pool(a)
+    assert pooled.shape == (101, 24)
+    for t, j in ((0, 0), (57, 11), (100, 23), (100, 0), (3, 23)):
+        block = a[3 * t : 3 * t + 3, 3 * j : 3 * j + 3]  # the last blocks are short
+        assert pooled[t, j] == pytest.approx(block.mean(), rel=1e-12)
+    small = rng.normal(size=(128, 32))
+    assert recurrent.pool(small) is small  # what fits the screen is sent as it is
+
+
+def test_the_largest_models_snapshot_stays_under_two_megabytes():
+    spec = specs.parse(
+        {"kind": "recurrent", "task": "sine", "cell": "lstm", "hidden": 256, "layers": 3, "T": 500}
+    )
+    data = make_set("sine", 500, 0)
+    model = recurrent.build(spec, data).model
+    snap = recurrent.snapshot(model, data)
+    size = len(json.dumps(snap).encode())
+    assert size < 2_000_000, size
+    assert snap["pooled"] == {"steps": 4, "units": 8, "T": 500, "H": 256}
+    h = snap["layers"][2]["h"]  # (125, 32): each cell the mean of 4 steps x 8 units
+    assert np.shape(h) == (125, 32)
+    # against the exact trace, computed by the library itself
+    _, traces = rnnlab.trace_layers(model.rnn, jnp.asarray(data.x[0]))
+    exact = np.asarray(traces[2]["h"])  # (500, 256)
+    np.testing.assert_allclose(h[7][5], exact[28:32, 40:48].mean(), atol=2e-6)

@@ -94,6 +94,10 @@ def _inside(model: SeqModel, xs, y, mask):
     return traces, grads, readout(ys)
 
 
+MAX_STEPS_SHOWN = 128  # columns of a heatmap sent to the page
+MAX_UNITS_SHOWN = 32  # rows: 4,096 cells at most per trace
+
+
 def snapshot(model: SeqModel, data: SeqSet) -> dict:
     """What the page draws below the loss curve, for the probe sequence (row 0)."""
     xs, y, mask = (jnp.asarray(a[0]) for a in (data.x, data.y, data.mask))
@@ -107,8 +111,15 @@ def snapshot(model: SeqModel, data: SeqSet) -> dict:
     else:
         pred, target = np.asarray(out)[:, 0], np.asarray(y)[:, 0]
         p_target = None
+    T, H = next(iter(traces[0].values())).shape
     return {
-        "layers": [{k: _r(v) for k, v in sorted(t.items())} for t in traces],
+        "layers": [{k: _r(pool(np.asarray(v))) for k, v in sorted(t.items())} for t in traces],
+        "pooled": {
+            "steps": -(-T // MAX_STEPS_SHOWN),
+            "units": -(-H // MAX_UNITS_SHOWN),
+            "T": T,
+            "H": H,
+        },
         "grad_norms": _r(grads),
         "input": _r(xs),
         "prediction": _r(pred),
@@ -118,6 +129,23 @@ def snapshot(model: SeqModel, data: SeqSet) -> dict:
         "classes": data.classes,
         "labels": data.labels,
     }
+
+
+def pool(a: np.ndarray) -> np.ndarray:
+    """A trace (T, H) as the screen can show it: blocks of k steps x m units averaged, so
+    that at most MAX_STEPS_SHOWN x MAX_UNITS_SHOWN cells are sent (k = ceil(T / 128),
+    m = ceil(H / 32); the last blocks may be short). A NaN in a block makes it NaN.
+    """
+    T, H = a.shape
+    k, m = -(-T // MAX_STEPS_SHOWN), -(-H // MAX_UNITS_SHOWN)
+    if k == m == 1:
+        return a
+    Tp, Hp = -(-T // k), -(-H // m)  # pooled sizes
+    padded = np.zeros((Tp * k, Hp * m))
+    count = np.zeros((Tp * k, Hp * m))
+    padded[:T, :H], count[:T, :H] = a, 1.0
+    total = padded.reshape(Tp, k, Hp, m).sum((1, 3))
+    return total / count.reshape(Tp, k, Hp, m).sum((1, 3))  # (Tp, Hp)
 
 
 def _r(a):

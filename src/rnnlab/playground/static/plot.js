@@ -172,7 +172,7 @@ function heatmap(canvas, matrix, opts = {}) {
   }
   ctx.fillStyle = "#222"; ctx.textAlign = "left";
   ctx.fillText(`${opts.title || ""}  [${fmt(lo)}, ${fmt(hi)}]`, left, 11);
-  ctx.textAlign = "right"; ctx.fillText(String(H), left - 3, h - 4); ctx.fillText("1", left - 3, top + 9);
+  ctx.textAlign = "right"; ctx.fillText(String(opts.units || H), left - 3, h - 4); ctx.fillText("1", left - 3, top + 9);
 }
 
 // A probability field (G, G) over extent [x0, x1, y0, y1], points coloured by label,

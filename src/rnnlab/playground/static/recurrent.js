@@ -3,6 +3,13 @@
 // (log scale) and the predictions against the targets.
 "use strict";
 
+// What a pooled heatmap shows: the server averages blocks of steps x units beyond
+// 128 x 32 cells (the page has no more pixels than that per plot).
+function pooledNote(p) {
+  if (!p || (p.steps === 1 && p.units === 1)) return "";
+  return `, means of ${p.steps} steps × ${p.units} units`;
+}
+
 // What each internal is, for the heatmaps' titles.
 const INTERNALS = {
   h: "h: hidden state", c: "c: cell state", i: "i: input gate", f: "f: forget gate",
@@ -78,7 +85,8 @@ const Recurrent = {
       const n = canvas.dataset.internal;
       const gate = "ifozr".includes(n);
       heatmap(canvas, layer[n], {
-        title: `${INTERNALS[n] || n} (units × steps, step ${snap.step})`,
+        title: `${INTERNALS[n] || n} (units × steps, step ${snap.step})${pooledNote(snap.pooled)}`,
+        units: snap.pooled ? snap.pooled.H : undefined,
         range: gate ? [0, 1] : undefined, diverging: !gate,
       });
     }
