@@ -15,7 +15,7 @@ initialisation: embedding 64 -> LSTM(64) -> linear, Adam 2e-3, clipping 5, batch
 of the corpus, for several seeds; reported: the test-split cross-entropy in
 bits/char of each, averaged over seeds, and their difference (target: within 0.1).
 The rnnlab side runs :class:`rnnlab.charlm.CharLM` with its own Optax step, or with
-``--via-train`` the library's trainer, :func:`rnnlab.charlm.train`.
+``--via-train`` the library's trainer, the ``charlm`` task's :meth:`rnnlab.tasks.Task.train`.
 
     python bench/charlm.py [--minutes 4.5] [--corpus shakespeare|PATH]
     python bench/charlm.py --parity [--seeds 5] [--steps 300] [--via-train]
@@ -113,22 +113,23 @@ def torch_run(train_ids, val_ids, vocab_size, minutes, seed):
 
 
 def train_via_library(corpus, *, hidden, batch, seq, steps, minutes, seed, log_every):
-    """Train with :func:`rnnlab.charlm.train`; return (summary, final model, metric rows).
+    """Train with the ``charlm`` task (:meth:`rnnlab.tasks.Task.train`); return (summary,
+    final model, metric rows).
 
     Evaluation only at the end, so the run's best checkpoint is its final model.
     """
-    from rnnlab.charlm import RunConfig, load_run, train
+    from rnnlab.tasks import get_task, load_run
 
-    config = RunConfig()
-    config.model.cell, config.model.hidden, config.model.embed = "lstm", hidden, E
-    t = config.train
-    t.corpus, t.batch_size, t.seq_len, t.lr, t.clip = corpus, batch, seq, LR, CLIP
-    t.optimizer, t.schedule, t.seed = "adam", "constant", seed
-    t.steps, t.minutes, t.eval_every, t.log_every = steps, minutes, 10**9, log_every
+    task = get_task("charlm")
+    config = task.config(
+        cell="lstm", hidden=hidden, embed=E, corpus=corpus, batch_size=batch, seq_len=seq,
+        lr=LR, clip=CLIP, optimizer="adam", schedule="constant", seed=seed, steps=steps,
+        minutes=minutes, eval_every=10**9, log_every=log_every,
+    )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = os.path.join(tmp, "run")
-        summary = train(run_dir, config)
-        _, model, _ = load_run(run_dir)
+        summary = task.train(run_dir, config)
+        model = load_run(run_dir).model
         with open(os.path.join(run_dir, "metrics.jsonl")) as f:
             rows = [json.loads(x) for x in f]
     return summary, model, rows
@@ -183,12 +184,13 @@ def parity_torch(train_ids, test_ids, vocab_size, seed, steps):
 
 def parity_rnnlab(train_ids, test_ids, vocab_size, seed, steps):
     """The same for :class:`rnnlab.charlm.CharLM`, stepped here with Optax (the loop of
-    ``rnnlab.charlm.train``: clipping then Adam, state carried, reset at epoch starts)."""
+    the charlm task's training: clipping then Adam, state carried, reset at epoch starts)."""
     import equinox as eqx
     import jax
     import optax
 
-    from rnnlab.charlm import CharLM, ModelConfig, evaluate
+    from rnnlab.charlm import CharLM, evaluate
+    from rnnlab.config import ModelConfig
     from rnnlab.data import StreamBatches
 
     model = CharLM(
@@ -260,7 +262,7 @@ def parity_main(args):
         "corpus": f"{corpus.name}, first {len(text):,} chars (vocabulary {vocab.size})",
         "setup": f"embed {E}, LSTM({PH}), batch {PB} x {PT}, Adam {LR} constant, clip {CLIP}",
         "steps": args.steps,
-        "rnnlab_side": "rnnlab.charlm.train" if args.via_train else "CharLM + optax step",
+        "rnnlab_side": "charlm task.train" if args.via_train else "CharLM + optax step",
         "per_seed": [{k: round(v, 4) if k != "seed" else v for k, v in r.items()} for r in rows],
         "rnnlab_bits_per_char": {
             "mean": round(float(ours.mean()), 4),
@@ -290,7 +292,7 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=5, help="--parity: seeds to average over")
     ap.add_argument("--steps", type=int, default=PSTEPS, help="--parity: training steps")
     ap.add_argument("--parity-chars", type=int, default=500_000, help="--parity: corpus prefix")
-    ap.add_argument("--via-train", action="store_true", help="--parity: use rnnlab.charlm.train")
+    ap.add_argument("--via-train", action="store_true", help="--parity: train with the charlm task")
     args = ap.parse_args(argv)
     if not args.eigen_threads:
         os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"

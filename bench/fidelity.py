@@ -88,7 +88,7 @@ def task_run(args, name: str, run_dir: Path, **fields) -> dict:
     from rnnlab.tasks import get_task
 
     task = get_task(name)
-    config = task.config_class(task=name, devices=1, **fields)
+    config = task.config(devices=1, **fields)
     if args.fresh or not _finished(run_dir):
         shutil.rmtree(run_dir, ignore_errors=True)
         task.train(run_dir, config)
@@ -100,7 +100,8 @@ def command(name: str, **flags) -> str:
     """The ``rnnlab train`` command line of one run of a row."""
     words = ["rnnlab train --task", name, "--devices 1"]
     for k, v in flags.items():
-        words.append(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}"))
+        value = "" if v is True else " none" if v is None else f" {v}"
+        words.append(f"--{k.replace('_', '-')}{value}")
     return " ".join(words)
 
 
@@ -288,7 +289,7 @@ def adding_row(args, emit) -> dict:
         f"({steps} steps of {args.adding_batch})", "models": {},
     }  # fmt: skip
     models = {
-        "lstm": {"cell": "lstm"},
+        "lstm": {"cell": "lstm", "forget_bias": None},  # torch's initialisation
         f"lstm-forget-bias-{args.adding_forget_bias:g}": {
             "cell": "lstm", "forget_bias": args.adding_forget_bias},
         "lstm1997": {"cell": "lstm1997"},
@@ -356,11 +357,9 @@ def chorales_row(args, emit) -> dict:
 
 
 def _params(run_dir) -> int:
-    from rnnlab.tasks import get_task
-    from rnnlab.tasks._supervised import read_config
+    from rnnlab.tasks import load_run
 
-    saved = read_config(Path(run_dir))
-    model = get_task(saved["task"]).load_run(Path(run_dir), saved)[2]
+    model = load_run(Path(run_dir)).model
     return int(sum(a.size for a in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))))
 
 
@@ -379,9 +378,8 @@ KARPATHY = {  # Karpathy et al. 2015, Fig. 1 left, test nats/char, 1 layer
 def warpeace_row(args, emit) -> dict:
     """Char models on War and Peace, Karpathy et al. 2015's recipe: LSTM, GRU and tanh
     RNN at two sizes, and the LSTM again with char-rnn's forget-gate bias of 1."""
-    from rnnlab.charlm import RunConfig, train
-    from rnnlab.charlm.config import ModelConfig, TrainConfig
     from rnnlab.data import Vocab, load_corpus
+    from rnnlab.tasks import get_task
 
     corpus = _data_path(args.corpus, "--corpus")
     V = Vocab.from_text(load_corpus(str(corpus)).text).size
@@ -393,16 +391,18 @@ def warpeace_row(args, emit) -> dict:
         for name, cell, bias in WARPEACE_MODELS:
             hidden = _same_size(cell, target, V)
             run_dir = args.runs / f"warpeace-{name}-{size}"
-            model = ModelConfig(cell=cell, hidden=hidden, onehot=True, init=0.08,
-                                forget_bias=bias)  # fmt: skip
             steps = args.warpeace_epochs * _steps_per_epoch(corpus)
-            tr = TrainConfig(corpus=str(corpus), seq_len=100, batch_size=100, steps=steps,
-                             minutes=args.warpeace_minutes, optimizer="rmsprop", lr=2e-3,
-                             schedule="epoch-decay", eval_every=steps // args.warpeace_epochs,
-                             log_every=48, devices=1, seed=args.seed)  # fmt: skip
+            task = get_task("charlm")
+            config = task.config(
+                cell=cell, hidden=hidden, onehot=True, init=0.08, forget_bias=bias,
+                corpus=str(corpus), seq_len=100, batch_size=100, steps=steps,
+                minutes=args.warpeace_minutes, optimizer="rmsprop", lr=2e-3,
+                schedule="epoch-decay", eval_every=steps // args.warpeace_epochs, log_every=48,
+                devices=1, seed=args.seed,
+            )  # fmt: skip
             if args.fresh or not _finished(run_dir):
                 shutil.rmtree(run_dir, ignore_errors=True)
-                train(run_dir, RunConfig(model=model, train=tr))
+                task.train(run_dir, config)
             test, book = _charlm_test(run_dir, args.book_end)
             rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
             last = max(r["step"] for r in rows)
@@ -438,8 +438,8 @@ def _same_size(cell: str, target: int, vocab: int) -> int:
 
 
 def _charlm_params(cell: str, hidden: int, vocab: int) -> int:
-    from rnnlab.charlm.config import ModelConfig
     from rnnlab.charlm.model import CharLM
+    from rnnlab.config import ModelConfig
 
     net = eqx.filter_eval_shape(
         CharLM, vocab, ModelConfig(cell=cell, hidden=hidden, onehot=True), key=jax.random.key(0)
@@ -458,12 +458,14 @@ def _charlm_test(run_dir: Path, book_end: str) -> tuple[float, float | None]:
     """Test nats/char of the run's best checkpoint, on the whole test split and on the
     test split cut after ``book_end`` (None when the text lacks it): our copy of War and
     Peace carries 7,060 characters of emoticon lines after the book's last words."""
-    from rnnlab.charlm.checkpoint import load_run
     from rnnlab.charlm.sample import evaluate
     from rnnlab.data import load_corpus, split_ids
+    from rnnlab.tasks import load_run
+    from rnnlab.tasks.charlm import vocab_of
 
-    config, model, vocab = load_run(run_dir)
-    text = load_corpus(config.train.corpus).text
+    run = load_run(run_dir)
+    model, vocab = run.model, vocab_of(run)
+    text = load_corpus(run.config.options.corpus).text
     test = split_ids(vocab.encode(text))["test"]
     whole = float(evaluate(model, test, batch_size=100, seq_len=100))
     end = text.rfind(book_end) if book_end else -1

@@ -16,9 +16,9 @@ import argparse
 import json
 import time
 
-from rnnlab.charlm import load_run
-from rnnlab.charlm.checkpoint import new_model
 from rnnlab.inspect import detect, find_cells, run_text, trace_charlm
+from rnnlab.tasks import load_run
+from rnnlab.tasks.charlm import vocab_of
 
 
 def best(model, vocab, text, detectors) -> dict:
@@ -48,17 +48,18 @@ def main() -> None:
     out = {"chars": args.chars, "split": args.split, "runs": {}}
     for run_dir in args.runs:
         start = time.perf_counter()
-        config, model, vocab = load_run(run_dir)
+        run = load_run(run_dir)
+        config, model, vocab = run.config, run.model, vocab_of(run)
         text = run_text(run_dir, split=args.split, chars=args.chars)
         detectors = detect(text)
         out["runs"][run_dir] = {
-            "corpus": config.train.corpus,
+            "corpus": config.options.corpus,
             "cell": config.model.cell,
             "hidden": config.model.hidden,
             "layers": config.model.layers,
             "chars": len(text),
             "trained": best(model, vocab, text, detectors),
-            "untrained": best(new_model(config), vocab, text, detectors),
+            "untrained": best(run.task.build_model(config, run.info), vocab, text, detectors),
             "seconds": round(time.perf_counter() - start, 1),
         }
     print(json.dumps(out, indent=1))

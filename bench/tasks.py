@@ -64,6 +64,7 @@ ALL_TASKS = list(PRIMARY)
 # run the RNNs only (--baselines-on ALL gives every task every model it allows).
 BASELINE_TASKS = ["motions", "vowels", "activity", "charlm", "recall"]
 BIG_STEPS = 10_000_000  # the wall-time budget stops every run, never the step count
+WINDOWED: dict[str, tuple[str, ...]] = {}  # per task, the models whose window --window sets
 
 
 def rnnlab(*args: str, core: int | None = None) -> subprocess.CompletedProcess:
@@ -73,17 +74,13 @@ def rnnlab(*args: str, core: int | None = None) -> subprocess.CompletedProcess:
 
 
 def allowed(task: str) -> tuple[str, ...]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"from rnnlab.tasks import get_task; print(*get_task({task!r}).models)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return tuple(out.stdout.split())
+    """The task's models (``--model``), and among them those that ``--window`` sets."""
+    code = f"from rnnlab.tasks import get_task; t = get_task({task!r}); print(*t.models)"
+    code += "; print(*t.windowed)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    models, windowed = out.stdout.splitlines()
+    WINDOWED[task] = tuple(windowed.split())
+    return tuple(models.split())
 
 
 def steps_reached(run_dir: Path) -> int | None:
@@ -109,7 +106,7 @@ def one_run(task: str, model: str, seed: int, args, core: int | None = None) -> 
         flags += ["--cell", cell] if cell else []
         flags += ["--hidden", str(args.hidden), "--seed", str(seed)]
         flags += ["--minutes", f"{args.seconds / 60:.6f}", "--steps", str(BIG_STEPS)]
-        windowed = kind in ("window-mlp", "conv1d", "transformer")
+        windowed = kind in WINDOWED.get(task, ())
         flags += ["--window", str(args.window)] if windowed and args.window else []
         flags += TASK_FLAGS.get(task, [])
         flags += ["--devices", str(args.devices)] if args.devices else []

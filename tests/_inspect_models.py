@@ -1,18 +1,15 @@
 """A char model with a planted unit, written by hand, and a run directory holding it
 (shared by the inspect tests)."""
 
-import dataclasses
-import json
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.charlm.config import ModelConfig, RunConfig, TrainConfig
 from rnnlab.charlm.model import CharLM
+from rnnlab.config import ModelConfig
 from rnnlab.data import Vocab
-from rnnlab.engine.io import save_tree
+from rnnlab.tasks import Run, get_task
 
 # Quotes across lines, text between them, brackets: the planted unit must follow the
 # quotes and nothing else. It starts with a quote so that no step sits in the zero state.
@@ -67,7 +64,8 @@ def make_run(run_dir, text=TEXT):
     corpus = run_dir.parent / f"{run_dir.name}-corpus.txt"
     corpus.write_text(text, encoding="utf-8")
     model, vocab, mconfig = planted_model(text)
-    config = RunConfig(model=mconfig, train=TrainConfig(corpus=str(corpus)), vocab=vocab.to_json())
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config)), encoding="utf-8")
-    save_tree(run_dir / "best.eqx", model)
+    task = get_task("charlm")
+    shape = {k: getattr(mconfig, k) for k in ("cell", "hidden", "layers", "embed")}
+    config = task.config(**shape, corpus=str(corpus))
+    Run(run_dir, task, config, {"vocab": vocab.to_json()}, model).save()
     return model, vocab

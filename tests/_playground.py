@@ -2,9 +2,7 @@
 
 import time
 
-from rnnlab.charlm.checkpoint import new_model
-from rnnlab.charlm.config import ModelConfig, RunConfig, TrainConfig
-from rnnlab.engine import io
+from rnnlab.tasks import Run, get_task
 
 VOCAB = list("\n abehlo")
 
@@ -12,14 +10,11 @@ VOCAB = list("\n abehlo")
 def fake_run(path, seed=0):
     """A char-model run directory with an untrained GRU-8 (no training: the tests
     compare sampling through the page with sampling by the library, not quality)."""
-    config = RunConfig(
-        model=ModelConfig(cell="gru", hidden=8, embed=4),
-        train=TrainConfig(seed=seed),
-        vocab=VOCAB,
-    )
+    task = get_task("charlm")
+    config = task.config(cell="gru", hidden=8, embed=4, seed=seed)
     path.mkdir(parents=True)
-    (path / "config.json").write_text(config.to_json())
-    io.save_tree(path / "best.eqx", new_model(config))
+    info = {"vocab": VOCAB}
+    Run(path, task, config, info, task.build_model(config, info)).save()
     return config
 
 

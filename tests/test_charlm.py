@@ -8,23 +8,34 @@ import numpy as np
 import pytest
 
 from rnnlab import CELLS
-from rnnlab.charlm import RunConfig, evaluate, load_run, sample, train
+from rnnlab.charlm import evaluate, sample
 from rnnlab.charlm.hello import train_hello
 from rnnlab.data import Vocab
+from rnnlab.tasks import get_task, load_run
+from rnnlab.tasks.charlm import vocab_of
 
 TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat.\n" * 40
 FRENCH = "Ça déjà vu — l'été à Noël, où es-tu ? 😀🎉 Très bien !\n" * 60
 
 
-def small_config(corpus, **train):
-    config = RunConfig()
-    config.model.cell, config.model.hidden, config.model.embed = "lstm", 32, 16
-    t = config.train
-    t.corpus, t.seq_len, t.batch_size, t.steps = str(corpus), 16, 4, 120
-    t.eval_every, t.log_every, t.sample_chars, t.warmup, t.lr = 60, 1, 20, 5, 1e-2
-    for k, v in train.items():
-        setattr(t, k, v)
-    return config
+TASK = get_task("charlm")
+
+
+def small_config(corpus, **fields):
+    values = dict(cell="lstm", hidden=32, embed=16, corpus=str(corpus), seq_len=16,
+                  batch_size=4, steps=120, eval_every=60, log_every=1, sample_chars=20,
+                  warmup=5, lr=1e-2)  # fmt: skip
+    return TASK.config(**{**values, **fields})
+
+
+def train(run_dir, config=None, **kw):
+    """The char model's training; with ``resume`` and no config, the run's own."""
+    return TASK.train(run_dir, config or TASK.resume_config(run_dir, {}), **kw)
+
+
+def model_and_vocab(run_dir):
+    run = load_run(run_dir)
+    return run.model, vocab_of(run)
 
 
 def unigram_entropy(text):
@@ -53,8 +64,8 @@ def test_loss_falls_below_unigram_entropy(trained):
     h_unigram = unigram_entropy(TEXT)
     steps = losses(run)
     assert steps[0][1] > h_unigram  # it starts near log(V), above the unigram entropy
-    assert summary["best_val"] < 0.6 * h_unigram
-    config, model, vocab = load_run(run)
+    assert summary["best"] < 0.6 * h_unigram
+    _, vocab = model_and_vocab(run)
     assert vocab == Vocab.from_text(TEXT)
     assert (run / "loss.png").stat().st_size > 1000
 
@@ -73,18 +84,18 @@ def test_resume_equals_uninterrupted_run(tmp_path):
 
     part = tmp_path / "part"
     stopped = train(part, config, report=interrupt_at_13)
-    assert stopped["interrupted"] and stopped["step"] == 13
+    assert stopped["status"] == "interrupted" and stopped["step"] == 13
     assert len(losses(part)) == 13
     rows = [json.loads(x) for x in (part / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if "val_loss" in r] == [8, 13]  # evaluated on stopping
     resumed = train(part, resume=True)
-    assert resumed["step"] == 24 and not resumed["interrupted"]
+    assert resumed["step"] == 24 and resumed["status"] == "done"
     np.testing.assert_array_equal(np.array(losses(part)), np.array(losses(full)))
 
 
 def test_sampling_is_deterministic_and_argmax_is_zero_temperature(trained):
     run, _, _ = trained
-    _, model, vocab = load_run(run)
+    model, vocab = model_and_vocab(run)
     draw = lambda seed, **kw: "".join(
         sample(model, vocab, length=60, key=jax.random.key(seed), prime="the ", **kw)
     )
@@ -96,7 +107,7 @@ def test_sampling_is_deterministic_and_argmax_is_zero_temperature(trained):
 
 def test_evaluate_equals_hand_computed_cross_entropy(trained):
     run, _, _ = trained
-    _, model, vocab = load_run(run)
+    model, vocab = model_and_vocab(run)
     ids = vocab.encode(TEXT[:301])
     logits, _ = model(ids[None, :-1])  # one stream, full history
     logp = jax.nn.log_softmax(np.asarray(logits[0], dtype=np.float64), axis=-1)
@@ -111,8 +122,8 @@ def test_utf8_corpus_round_trips(tmp_path):
     run = tmp_path / "run"
     train(run, small_config(corpus, steps=30, eval_every=30))
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    assert set("Çéàù😀🎉—") <= set(config["vocab"])
-    _, model, vocab = load_run(run)
+    assert set("Çéàù😀🎉—") <= set(config["data"]["vocab"])
+    model, vocab = model_and_vocab(run)
     assert vocab.decode(vocab.encode(FRENCH)) == FRENCH
     text = "".join(sample(model, vocab, length=5, key=jax.random.key(0), prime="😀🎉"))
     assert len(text) == 5 and set(text) <= set(FRENCH)
@@ -135,8 +146,9 @@ def test_every_cell_trains_and_samples(tmp_path, cell):
     rows = losses(tmp_path / "run")
     assert len(rows) == 4 and all(math.isfinite(v) for _, v in rows)
     assert rows[0][1] == pytest.approx(math.log(len(set(TEXT[:2000]))), abs=0.3)  # ~uniform
-    assert math.isfinite(summary["best_val"])
-    loaded, model, vocab = load_run(tmp_path / "run")
-    assert loaded.model.cell == cell
+    assert math.isfinite(summary["best"])
+    loaded = load_run(tmp_path / "run")
+    model, vocab = loaded.model, vocab_of(loaded)
+    assert loaded.config.model.cell == cell
     text = "".join(sample(model, vocab, length=10, key=jax.random.key(0)))
     assert len(text) == 10 and set(text) <= set(TEXT)

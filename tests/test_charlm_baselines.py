@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from _cli import run
 
-from rnnlab.charlm.train import lm_loss
+from rnnlab.charlm import lm_loss
 from rnnlab.models import WINDOW_MODELS, WindowLM
 
 V, E, H, K = 7, 4, 8, 3  # vocabulary, embedding, hidden, window
@@ -169,8 +169,8 @@ def test_cli_trains_evaluates_and_samples(kind, corpus, tmp_path, capsys):
 def test_bad_flags_are_one_line(corpus, tmp_path, capsys):
     out = tmp_path / "run"
     cases = [
-        (["--model", "gpt"], "--model 'gpt'"),
-        (["--model", "conv1d", "--dropout", "0.2"], "--model rnn only"),
+        (["--model", "gpt"], "--model must be one of rnn, window-mlp"),
+        (["--model", "conv1d", "--dropout", "0.2"], "--dropout applies only with --model rnn"),
         (["--model", "window-mlp", "--window", "0"], "--window must be >= 1"),
         (["--lag", "5"], "--lag does not apply"),
     ]

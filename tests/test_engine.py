@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from _cli import run as run_cli
 
-from rnnlab.charlm import RunConfig, train
+from rnnlab.charlm import lm_loss
 from rnnlab.charlm.model import CharLM
-from rnnlab.charlm.train import lm_loss
 from rnnlab.engine import Problem, RunLock, Settings, fit, make_optimizer
 from rnnlab.engine import io as engine_io
+from rnnlab.tasks import get_task
 
 TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat.\n" * 40
 
@@ -38,7 +38,7 @@ class Streams:
 
 
 def char_problem(dtype, *, dropout=0.0, layers=1, cell="lstm"):
-    from rnnlab.charlm import ModelConfig
+    from rnnlab.config import ModelConfig
 
     config = ModelConfig(cell=cell, hidden=8, embed=4, layers=layers, dropout=dropout)
     with jax.enable_x64(False):
@@ -95,13 +95,17 @@ def test_update_inside_the_sharded_jit_gives_the_same_step():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+CHARLM = get_task("charlm")
+
+
 def small_config(corpus, steps, devices):
-    config = RunConfig()
-    config.model.cell, config.model.hidden, config.model.embed = "lstm", 16, 8
-    t = config.train
-    t.corpus, t.seq_len, t.batch_size, t.steps, t.devices = str(corpus), 8, 4, steps, devices
-    t.eval_every, t.log_every, t.sample_chars, t.lr = 4, 1, 5, 1e-2
-    return config
+    return CHARLM.config(cell="lstm", hidden=16, embed=8, corpus=str(corpus), seq_len=8,
+                         batch_size=4, steps=steps, devices=devices, eval_every=4,
+                         log_every=1, sample_chars=5, lr=1e-2)  # fmt: skip
+
+
+def train(run_dir, config, **kw):
+    return CHARLM.train(run_dir, config, **kw)
 
 
 def step_losses(run_dir):
@@ -145,7 +149,7 @@ def corpus(tmp_path):
 def test_nan_loss_stops_with_one_line_and_keeps_the_best_checkpoint(
     tmp_path, corpus, capsys, monkeypatch
 ):
-    charlm_train = sys.modules["rnnlab.charlm.train"]
+    charlm_train = sys.modules["rnnlab.tasks.charlm"]  # its loss is the task's lm_loss
     good = lm_loss(None)
 
     def poisoned(truncate):

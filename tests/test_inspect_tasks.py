@@ -56,7 +56,8 @@ def test_classification_run(tmp_path, capsys):
     ]
     assert "label 0:" in stdout and "label 1:" in stdout
     code, _, err = run(capsys, "inspect", out, "--text", tmp_path / "d.npz")
-    assert code == 2 and "--text applies to char-model runs" in err
+    assert code == 2 and "--text does not apply to rnnlab inspect of a classify run" in err
+    assert "(it applies to charlm runs)" in err
 
 
 def test_tasks_it_cannot_draw_are_one_line(tmp_path, capsys):

@@ -12,12 +12,13 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 import rnnlab
-from rnnlab.charlm.checkpoint import load_run
 from rnnlab.charlm.sample import sample
 from rnnlab.neuron import optimal_gd, optimal_momentum
 from rnnlab.playground import compute, make_app, neuron_train, specs
 from rnnlab.playground.series import make_set
 from rnnlab.spikes import LIF, fi_curve_theory, optimal_bin_size, time_histogram
+from rnnlab.tasks import load_run
+from rnnlab.tasks.charlm import vocab_of
 from rnnlab.tasks.recall import recall_data
 
 PORT = 8765
@@ -220,7 +221,8 @@ def test_sampling_through_the_page_equals_the_library(client, runs_dir):
     body = {"run": "tiny", "temperature": 0.7, "prime": "he", "length": 40, "seed": 3}
     r = client.post("/api/text/sample", json=body)
     assert r.status_code == 200, r.text
-    _, model, vocab = load_run(runs_dir / "tiny")
+    tiny = load_run(runs_dir / "tiny")
+    model, vocab = tiny.model, vocab_of(tiny)
     want = sample(model, vocab, length=40, key=jax.random.key(3), temperature=0.7, prime="he")
     assert r.json()["text"] == "".join(want)
     r = client.post("/api/text/sample", json={**body, "prime": "xyz"})

@@ -6,10 +6,9 @@ import jax
 import numpy as np
 import pytest
 
-from rnnlab.charlm import RunConfig, optimizer_of
-from rnnlab.charlm.checkpoint import new_model
 from rnnlab.cli import main
-from rnnlab.engine import load_tree
+from rnnlab.engine import load_tree, optimizer_of
+from rnnlab.tasks import load_run
 
 TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat.\n" * 40
 FLAGS = ["--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch-size", "4"]
@@ -17,10 +16,10 @@ FLAGS += ["--steps", "20", "--eval-every", "20", "--log-every", "5", "--seed", "
 
 
 def last_params(run_dir):
-    config = RunConfig.load(run_dir)
-    model = new_model(config)
+    run = load_run(run_dir)
+    model = run.task.build_model(run.config, run.info)
     params, _ = eqx.partition(model, eqx.is_array)
-    like = (params, optimizer_of(config.train).init(params), model.init_state(4))
+    like = (params, optimizer_of(run.config.train).init(params), model.init_state(4))
     params, _, carry = load_tree(run_dir / "last.eqx", like)
     return [np.asarray(a) for a in jax.tree_util.tree_leaves((params, carry))]
 
@@ -42,6 +41,6 @@ def test_two_processes_end_with_the_parameters_of_one(tmp_path):
         == 0
     )
     one, two = last_params(tmp_path / "one"), last_params(tmp_path / "two")
-    assert RunConfig.load(tmp_path / "two").train.steps == 20
+    assert load_run(tmp_path / "two").config.train.steps == 20
     for a, b in zip(one, two, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from _cli import run
 
-from rnnlab.tasks import SeqData, TaskConfig, get_task
+from rnnlab.tasks import SeqData, get_task
 from rnnlab.tasks import codetags as C
 
 TINY = ["--hidden", "8", "--embed", "4", "--steps", "3", "--eval-every", "3", "--log-every", "3"]
@@ -42,13 +42,23 @@ def test_span_f1_by_hand():
     assert C.span_f1([[2, 2]], [[1, 1]]) == 0.0
 
 
+def baseline_of(name, train, test, info):
+    """A task's baseline_metrics on a hand-made train/test pair (the run gives its info)."""
+    from types import SimpleNamespace
+
+    from rnnlab.tasks import Dataset
+
+    data = Dataset({"train": train, "test": test}, list(C.CLASSES))
+    return get_task(name).baseline_metrics(SimpleNamespace(info=info), data, "test")
+
+
 def test_the_majority_tag_baseline_by_hand():
     # char ids 2 and 3; id 2 is a name twice and an operator once, id 3 an operator
     x = np.array([[[2], [2], [2], [3]]], np.float32)
     y = np.array([[1, 1, 6, 6]])
     train = SeqData(x, y, np.array([4]))
     test = SeqData(np.array([[[2], [3]]], np.float32), np.array([[1, 1]]), np.array([2]))
-    base = get_task("codetags").baseline_scores(train, test, {"vocab_size": 4})
+    base = baseline_of("codetags", train, test, {"vocab_size": 4})
     p_name_2 = (2 + 1) / (3 + 7)  # add-one over 7 classes
     p_name_3 = (0 + 1) / (1 + 7)
     assert base["accuracy"] == 0.5
@@ -75,7 +85,7 @@ def test_html_colours_runs_and_marks_mistakes(tmp_path):
 
 
 def test_splits_are_whole_files():
-    data = get_task("codetags").load(TaskConfig(task="codetags"))
+    data = get_task("codetags").load_data(get_task("codetags").config())
     sizes = {k: int(v.lengths.sum()) for k, v in data.splits.items()}
     assert sizes == C.BUDGET
     assert data.splits["train"].x.shape[1:] == (C.SEQ_LEN, 1)

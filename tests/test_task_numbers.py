@@ -190,7 +190,7 @@ def test_train_eval_sample(tmp_path, capsys):
     assert code == 0, err
     assert "exact match" in err
     saved = json.loads((out / "config.json").read_text())
-    assert saved["task"] == "numbers" and saved["config"]["attention"] == "luong"
+    assert saved["task"] == "numbers" and saved["options"]["attention"] == "luong"
     assert (out / "attention_val.png").is_file() and (out / "best.eqx").is_file()
     code, stdout, err = run(capsys, "eval", out, "--json")
     assert code == 0, err

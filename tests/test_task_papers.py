@@ -8,6 +8,7 @@ import pytest
 from _cli import run
 
 from rnnlab.tasks import adding, reber, xor
+from rnnlab.tasks._supervised import forget_biased
 
 # Reber's automaton by hand (Cleeremans et al. 1989, Fig. 1), states after each symbol.
 TABLE = {
@@ -233,8 +234,8 @@ def test_chorales_from_a_jsb_file_from_the_cli(tmp_path, capsys):
 def test_charlm_onehot_input_and_uniform_init():
     import jax
 
-    from rnnlab.charlm.config import ModelConfig
     from rnnlab.charlm.model import CharLM
+    from rnnlab.config import ModelConfig
 
     config = ModelConfig(cell="lstm", hidden=5, onehot=True, init=0.08)
     net = CharLM(11, config, key=jax.random.key(0))
@@ -269,7 +270,10 @@ def test_charlm_onehot_from_the_cli(tmp_path, capsys):
     code, _, err = run(capsys, "eval", out, "--split", "val")
     assert code == 0, err
     code, _, err = run(capsys, "train", "--task", "xor", "--out", tmp_path / "x", "--onehot")
-    assert code == 2 and "--onehot applies to --task charlm only" in err
+    assert (
+        code == 2
+        and "--onehot does not apply to --task xor (it is an option of --task charlm)" in err
+    )
     code, _, err = run(capsys, "train", "--out", tmp_path / "y", "--init", "-1")
     assert code == 2 and "--init must be >= 0" in err
 
@@ -281,7 +285,7 @@ def test_adding_forget_bias(tmp_path, capsys):
 
     for cell, block, gates in (("lstm", 1, 4), ("cifg", 0, 3)):
         net = SequenceClassifier(2, 1, cell=cell, hidden=3, key=jax.random.key(0))
-        new = adding.with_forget_bias(net, 3.0)
+        new = forget_biased(net, 3.0)
         old_c, new_c = net.rnn.cells[0][0], new.rnn.cells[0][0]
         b = np.asarray(new_c.bias_ih + new_c.bias_hh).reshape(gates, 3)
         np.testing.assert_allclose(b[block], 3.0)  # f = sigmoid(3) = 0.95 at the start
@@ -309,16 +313,16 @@ def test_adding_forget_bias(tmp_path, capsys):
         "2",
     )
     assert code == 0, err
-    cell = json.loads((out / "config.json").read_text())["config"]
+    cell = json.loads((out / "config.json").read_text())["model"]
     assert cell["forget_bias"] == 3.0
     code, _, err = run(capsys, "eval", out, "--json")
     assert code == 0, err
     code, _, err = run(capsys, "train", "--task", "adding", "--out", tmp_path / "e",
                        "--cell", "elman", "--forget-bias", "1")  # fmt: skip
-    assert code == 2 and "--forget-bias needs a cell with a forget gate" in err
+    assert code == 2 and "--forget-bias applies only with --model rnn and --cell lstm" in err
     code, _, err = run(capsys, "train", "--task", "xor", "--out", tmp_path / "x",
                        "--forget-bias", "1")  # fmt: skip
-    assert code == 2 and "--forget-bias does not apply to --task xor" in err
+    assert code == 2 and "--forget-bias applies only with --model rnn and --cell lstm" in err
 
 
 def test_fidelity_bench_runs_every_row_on_tiny_budgets(tmp_path):
@@ -359,8 +363,8 @@ def test_fidelity_bench_runs_every_row_on_tiny_budgets(tmp_path):
 def test_charlm_forget_bias_after_the_uniform_draw(tmp_path, capsys):
     import jax
 
-    from rnnlab.charlm.config import ModelConfig
     from rnnlab.charlm.model import CharLM
+    from rnnlab.config import ModelConfig
 
     config = ModelConfig(cell="lstm", hidden=5, onehot=True, init=0.08, forget_bias=1.0)
     cell = CharLM(11, config, key=jax.random.key(0)).rnn.cells[0][0]
@@ -369,4 +373,4 @@ def test_charlm_forget_bias_after_the_uniform_draw(tmp_path, capsys):
     assert abs(b_ih[[0, 2, 3]]).max() <= 0.08 and abs(b_hh[[0, 2, 3]]).max() <= 0.08
     code, _, err = run(capsys, "train", "--out", tmp_path / "g", "--cell", "gru",
                        "--forget-bias", "1")  # fmt: skip
-    assert code == 2 and "--forget-bias needs --model rnn and a cell with a forget gate" in err
+    assert code == 2 and "--forget-bias applies only with --model rnn and --cell lstm" in err

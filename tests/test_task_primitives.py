@@ -39,7 +39,7 @@ def test_segments_are_whole_cycles_of_a_new_shape():
 def test_splits_are_fixed_and_distinct():
     a, b = make_split(3, 5), make_split(3, 5)
     np.testing.assert_array_equal(a.x, b.x)
-    data = get_task("primitives").load(None)
+    data = get_task("primitives").load_data(get_task("primitives").config())
     assert {k: len(v) for k, v in data.splits.items()} == {"train": 128, "val": 16, "test": 32}
     assert not np.allclose(data.splits["train"].x[0], data.splits["test"].x[0])
 

@@ -11,7 +11,7 @@ from _cli import run
 
 from rnnlab.models import CausalTransformer, Conv1D, LastStep, SequenceClassifier, WindowMLP
 from rnnlab.tasks import get_task
-from rnnlab.tasks.recall import SIZES, SYMBOLS, RecallConfig, recall_data
+from rnnlab.tasks.recall import SIZES, SYMBOLS, recall_data
 
 TINY = ["--hidden", "8", "--steps", "3", "--eval-every", "3", "--log-every", "3"]
 
@@ -39,8 +39,8 @@ def test_generator_follows_its_definition():
 
 def test_splits_are_fixed_and_disjoint_draws():
     task = get_task("recall")
-    a = task.load(RecallConfig(lag=4, seed=0)).splits
-    b = task.load(RecallConfig(lag=4, seed=7)).splits
+    a = task.load_data(task.config(lag=4, seed=0)).splits
+    b = task.load_data(task.config(lag=4, seed=7)).splits
     assert {k: len(v) for k, v in a.items()} == SIZES
     np.testing.assert_array_equal(a["test"].x, b["test"].x)  # the same for every --seed
     assert not np.array_equal(a["train"].x[:200], a["val"].x)
@@ -92,8 +92,8 @@ def test_cli_trains_and_evaluates(model, tmp_path, capsys):
     flags = ["--task", "recall", "--model", model, "--lag", "6", "--batch-size", "8"]
     code, _, err = run(capsys, "train", "--out", out, *flags, *TINY)
     assert code == 0, err
-    saved = json.loads((out / "config.json").read_text())["config"]
-    assert (saved["model"], saved["lag"]) == (model, 6)
+    saved = json.loads((out / "config.json").read_text())
+    assert (saved["model"]["model"], saved["options"]["lag"]) == (model, 6)
     code, stdout, err = run(capsys, "eval", out, "--json")
     assert code == 0, err
     result = json.loads(stdout)

@@ -9,7 +9,7 @@ import pytest
 from _cli import run
 
 from rnnlab.models import Embedded, SequenceClassifier
-from rnnlab.tasks import SeqData, TaskConfig, get_task
+from rnnlab.tasks import SeqData, get_task
 from rnnlab.tasks import speakers as S
 from rnnlab.tasks._tokens import build_vocab, encode
 
@@ -58,7 +58,7 @@ def test_split_keeps_scenes_whole_and_balances(speeches):
     for split, n in (("train", 70), ("val", 12), ("test", 13)):
         labels = [cls[speeches[i][0], speeches[i][2]] for i in rows[split]]
         assert np.bincount(labels, minlength=10).tolist() == [n] * 10
-    data = get_task("speakers").load(TaskConfig(task="speakers", vocab=50))
+    data = get_task("speakers").load_data(get_task("speakers").config(vocab=50))
     assert len(data.vocab) == 50 and data.vocab[:2] == ["<pad>", "<unk>"]
     assert {k: len(v) for k, v in data.splits.items()} == {"train": 700, "val": 120, "test": 130}
     assert data.splits["train"].lengths.max() == S.MAX_LEN["word"]  # long speeches are cut
@@ -120,4 +120,4 @@ def test_bad_unit_is_one_line(tmp_path, capsys):
     code, _, err = run(capsys, "train", "--task", "speakers", "--unit", "line", "--out", out)
     assert code == 2 and "--unit" in err and not out.exists()
     code, _, err = run(capsys, "train", "--task", "motions", "--unit", "char", "--out", out)
-    assert code == 2 and "takes no --unit" in err and not out.exists()
+    assert code == 2 and "--unit does not apply to --task motions" in err and not out.exists()

@@ -58,7 +58,8 @@ def test_japanese_vowels_files():
     assert (train.lengths.min(), train.lengths.max()) == (7, 26)
     assert (test.lengths.min(), test.lengths.max()) == (7, 29)
     assert np.all(test.x[~test.valid()] == 0)
-    splits = get_task("vowels").load(None).splits
+    task = get_task("vowels")
+    splits = task.load_data(task.config()).splits
     assert {k: len(v) for k, v in splits.items()} == {"train": 243, "val": 27, "test": 370}
 
 
@@ -136,12 +137,19 @@ def corpus(tmp_path_factory):
     return path
 
 
-def test_tasks_table(capsys):
+def test_tasks_table_fits_the_terminal(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
     code, out, _ = run(capsys, "tasks")
     assert code == 0
     for name in TASKS:
-        assert name in out
+        assert f"│ {name} " in out
     assert "majority class" in out and "unigram" in out
+    assert "forget_bias 3.0" in out  # adding's own defaults are listed
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "tasks")
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 80
+    for name in TASKS:
+        assert name in out  # folded, never cut
 
 
 @pytest.mark.parametrize("task", ["charlm", "classify", "tag", "motions", "vowels"])
@@ -221,11 +229,11 @@ def test_malformed_tag_file_and_bad_flags(tmp_path, capsys):
     out = tmp_path / "run"
     cases = [
         (["--task", "tag", "--data", path], "T=5"),
-        (["--task", "tag", "--data", tmp_path / "none.npz"], "cannot read"),
+        (["--task", "tag", "--data", tmp_path / "none.npz"], "no such file"),
         (["--task", "tag"], "--data"),
         (["--task", "nope"], "unknown --task"),
         (["--task", "motions", "--model", "gpt"], "--model"),
-        (["--task", "motions", "--corpus", "python"], "charlm only"),
+        (["--task", "motions", "--corpus", "python"], "--corpus does not apply to --task motions"),
         (["--data", path], "charlm"),
     ]
     for flags, words in cases:
@@ -265,7 +273,7 @@ def test_baseline_models_train_and_evaluate(task, model, tmp_path, capsys):
     flags = ["--model", model, "--window", "3", "--batch-size", "8"]
     code, _, err = run(capsys, "train", "--task", task, "--out", out, *TINY, *flags)
     assert code == 0, err
-    assert json.loads((out / "config.json").read_text())["config"]["model"] == model
+    assert json.loads((out / "config.json").read_text())["model"]["model"] == model
     code, stdout, err = run(capsys, "eval", out, "--json")
     assert code == 0 and set(json.loads(stdout)["metrics"]) == {"loss", "accuracy"}, err
 
@@ -273,11 +281,12 @@ def test_baseline_models_train_and_evaluate(task, model, tmp_path, capsys):
 def test_tag_has_no_window_baseline(tmp_path, capsys, data_files):
     flags = ["--task", "tag", "--data", data_files["tag"], "--model", "conv1d"]
     code, _, err = run(capsys, "train", "--out", tmp_path / "run", *flags)
-    assert code == 2 and "choose one of rnn" in err
+    assert code == 2 and "--model must be one of rnn, transformer, got 'conv1d'" in err
 
 
 def test_official_splits_hold_out_a_tenth_of_each_class():
-    splits = get_task("motions").load(None).splits
+    task = get_task("motions")
+    splits = task.load_data(task.config()).splits
     assert np.bincount(splits["val"].y).tolist() == [1, 1, 1, 1]
     assert np.bincount(splits["train"].y).tolist() == [9, 9, 9, 9]
 

@@ -1,23 +1,12 @@
-"""Character-level language models: train, sample, evaluate (Karpathy's char-rnn in JAX).
+"""The character-level language model (Karpathy's char-rnn in JAX): the network, its loss,
+sampling and scoring. Training, evaluation and the run directory are the ``charlm`` task's
+(:mod:`rnnlab.tasks.charlm`): ``rnnlab train`` (its default task), ``sample``, ``eval``.
 
->>> from rnnlab.charlm import CharLM, ModelConfig, RunConfig, train, sample, evaluate
+>>> from rnnlab.charlm import CharLM, ModelConfig, lm_loss, sample, evaluate
 """
 
-from rnnlab.charlm.checkpoint import load_run
-from rnnlab.charlm.config import ModelConfig, RunConfig, TrainConfig
-from rnnlab.charlm.model import CharLM
+from rnnlab.charlm.model import CharLM, lm_loss
 from rnnlab.charlm.sample import evaluate, sample
-from rnnlab.charlm.train import config_from_flags, optimizer_of, train
+from rnnlab.config import ModelConfig  # what a CharLM is built from (re-exported)
 
-__all__ = [
-    "CharLM",
-    "ModelConfig",
-    "RunConfig",
-    "TrainConfig",
-    "config_from_flags",
-    "evaluate",
-    "load_run",
-    "optimizer_of",
-    "sample",
-    "train",
-]
+__all__ = ["CharLM", "ModelConfig", "evaluate", "lm_loss", "sample"]

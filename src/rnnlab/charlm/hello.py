@@ -12,21 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.charlm.config import ModelConfig
-from rnnlab.charlm.model import CharLM
-from rnnlab.charlm.train import lm_loss
-from rnnlab.data import HELLO, next_char_pairs
+from rnnlab.charlm.model import CharLM, lm_loss
+from rnnlab.config import ModelConfig
+from rnnlab.data import HELLO, SameBatch, next_char_pairs
 from rnnlab.engine import Problem, Settings, fit, make_optimizer
-
-
-class _Same:
-    """The same batch at every step: the one word."""
-
-    def __init__(self, batch):
-        self.batch = batch
-
-    def get(self, step):
-        return self.batch
 
 
 def train_hello(
@@ -46,7 +35,7 @@ def train_hello(
     )
     batch = (np.asarray(x, np.int32)[None], np.asarray(y, np.int32)[None])  # (1, T) each
     # One row: one device (a batch of 1 cannot be split, and the model is tiny).
-    problem = Problem(model=model, loss=lm_loss(None), batches=_Same(batch), batch_size=1)
+    problem = Problem(model=model, loss=lm_loss(None), batches=SameBatch(batch), batch_size=1)
     result = fit(problem, make_optimizer("adam", lr), Settings(steps=steps, log_every=1))
     losses = [row["loss"] for row in result.history]
     logits, _ = result.model(jnp.asarray(batch[0]))

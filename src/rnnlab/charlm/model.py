@@ -1,13 +1,17 @@
-"""The character-level language model: embedding -> stacked recurrent layers -> softmax."""
+"""The character-level language model: embedding -> stacked recurrent layers -> softmax,
+and its loss."""
 
 from __future__ import annotations
+
+import functools
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import optax
 
 from rnnlab.cells.lstm import with_forget_bias
-from rnnlab.charlm.config import ModelConfig
+from rnnlab.config import ModelConfig
 from rnnlab.layers import RNN
 
 
@@ -93,3 +97,20 @@ def _uniform(tree, scale: float, key):
             leaf = jax.random.uniform(k, leaf.shape, leaf.dtype, -scale, scale)
         new.append(leaf)
     return jax.tree_util.tree_unflatten(treedef, new)
+
+
+@functools.cache
+def lm_loss(truncate: int | None):
+    """The summed next-character cross-entropy of a batch, carrying the stream state.
+
+    One function per ``truncate`` (cached): it is a static argument of the engine's
+    compiled step.
+    """
+
+    def loss(model, batch, carry, keys):
+        x, y = batch  # (b, T) ids each
+        logits, carry = model(x, carry, key=keys, truncate=truncate)  # (b, T, V)
+        nll = optax.softmax_cross_entropy_with_integer_labels(logits, y)
+        return nll.sum(), y.size, carry
+
+    return loss

@@ -1,11 +1,15 @@
-"""The ``rnnlab`` command line: one Typer app, sub-commands in sibling modules.
+"""The ``rnnlab`` command line: one click group. ``train``, ``sample``, ``eval``,
+``inspect`` and ``tasks`` are generated from the task contract and its configs
+(:mod:`rnnlab.cli.train`, :mod:`rnnlab.cli.runs`); ``playground`` and ``spikes`` are Typer
+commands.
 
-A :class:`rnnlab.errors.UserError` anywhere below becomes one line on stderr and
-exit status 2.
+Every mistake is one line on stderr and exit status 2 (a :class:`rnnlab.errors.UserError`
+or a usage error); Ctrl-C ends with status 130.
 """
 
 import sys
 
+import click
 import typer
 
 from rnnlab.errors import UserError
@@ -17,25 +21,31 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+_group = []
 
-_registered = []
+
+def group() -> click.Group:
+    """The ``rnnlab`` group (built once: ``import rnnlab`` never pays for the CLI)."""
+    if not _group:
+        from rnnlab.cli import playground, runs, spikes, train
+
+        playground.register(app)
+        app.add_typer(spikes.app, name="spikes")
+        top = typer.main.get_command(app)
+        top.add_command(train.TrainCommand())
+        for command in runs.commands():
+            top.add_command(command)
+        _group.append(top)
+    return _group[0]
 
 
-def _register() -> None:
-    # Imported here so that `import rnnlab` never pays for the CLI.
-    if _registered:
-        return
-    from rnnlab.cli import charlm, inspect, playground, spikes
-
-    charlm.register(app)
-    inspect.register(app)
-    playground.register(app)
-    app.add_typer(spikes.app, name="spikes")
-    _registered.append(True)
+def _fail(message: str, code: int = 2):
+    print(f"rnnlab: error: {message}", file=sys.stderr)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``rnnlab`` script."""
+    """Entry point of the ``rnnlab`` script; ends with ``SystemExit`` (0 when it worked)."""
     from rnnlab.engine import launch
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -47,12 +57,19 @@ def main(argv: list[str] | None = None) -> None:
         # a worker of a multi-process run joins its group first.
         launch.setup()
     except UserError as err:
-        print(f"rnnlab: error: {err}", file=sys.stderr)
-        sys.exit(2)
-    _register()
+        _fail(str(err))
     try:
-        # standalone mode: usage errors print one line and exit 2, --help exits 0
-        app(args=argv, prog_name="rnnlab", standalone_mode=True)
+        code = group().main(args=argv, prog_name="rnnlab", standalone_mode=False)
     except UserError as err:
-        print(f"rnnlab: error: {err}", file=sys.stderr)
+        _fail(str(err))
+    except click.exceptions.Exit as done:  # --help
+        sys.exit(done.exit_code)
+    except click.exceptions.NoArgsIsHelpError as err:
+        err.show()
         sys.exit(2)
+    except click.ClickException as err:  # a usage error: one line, not click's three
+        _fail(err.format_message().replace("\n", " "), err.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        print("rnnlab: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

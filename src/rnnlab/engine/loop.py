@@ -157,7 +157,9 @@ def fit(
 
 def check_new_run_dir(run_dir: Path) -> None:
     """A new run needs a new or empty directory: never overwrite earlier work."""
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"{run_dir} is a file, not a run directory; pick a new --out")
+    if run_dir.exists() and any(run_dir.iterdir()):
         what = "a run" if (run_dir / io.CONFIG).exists() else "other files"
         raise UserError(
             f"{run_dir} already holds {what}; use --resume to continue it or pick a new --out"

@@ -35,8 +35,8 @@ class CharlmInspection:
 def run_text(run_dir, *, text_file=None, split: str = "test", chars: int = 2000):
     """The text to inspect a char-model run on: the first ``chars`` characters of
     ``text_file`` (UTF-8), or of the ``split`` (val, test) of the run's own corpus."""
-    from rnnlab.charlm import RunConfig
-    from rnnlab.data import Vocab, load_corpus, split_ids
+    from rnnlab.data import load_corpus
+    from rnnlab.tasks import load_run
 
     if chars < 2:
         raise UserError(f"--chars must be >= 2, got {chars}")
@@ -48,10 +48,9 @@ def run_text(run_dir, *, text_file=None, split: str = "test", chars: int = 2000)
     else:
         if split not in ("val", "test"):
             raise UserError(f"--split must be val or test, got {split!r}")
-        config = RunConfig.load(Path(run_dir))
-        vocab = Vocab.from_json(config.vocab)
-        ids = split_ids(vocab.encode(load_corpus(config.train.corpus).text))[split]
-        text = vocab.decode(ids[:chars])
+        run = load_run(run_dir)
+        data = run.task.load_data(run.config)  # the char model's TextData: ids and vocab
+        text = data.vocab.decode(data.split(split)[:chars])
     if len(text) < 2:
         raise UserError(f"the text to inspect has {len(text)} character(s); it needs at least 2")
     return text
@@ -59,19 +58,21 @@ def run_text(run_dir, *, text_file=None, split: str = "test", chars: int = 2000)
 
 def inspect_charlm(model, vocab, text: str, *, config=None, top: int = 3):
     """Trace the char model ``model`` over ``text`` and look inside it: the finder over
-    every detector, gate saturation and, when ``config`` (its :class:`RunConfig`) is
-    given, gradients through time beside those of the untrained model."""
+    every detector, gate saturation and, when ``config`` (its
+    :class:`rnnlab.tasks.RunConfig`) is given, gradients through time beside those of the
+    untrained model."""
     ids = vocab.encode(text)
     trace = trace_charlm(model, ids)
     detectors = detect(text)
     found = find_cells(trace.layers, detectors, top=top)
     grads = grads_init = None
     if config is not None and len(ids) > 2:
-        from rnnlab.charlm.checkpoint import new_model
+        from rnnlab.tasks import get_task
 
         window = ids[: GRAD_STEPS + 1]
         grads = charlm_grad_norms(model, window)
-        grads_init = charlm_grad_norms(new_model(config), window)
+        untrained = get_task(config.task).build_model(config, {"vocab": vocab.to_json()})
+        grads_init = charlm_grad_norms(untrained, window)
     return CharlmInspection(
         text, trace, detectors, found, saturation(trace.layers), grads, grads_init
     )
@@ -95,11 +96,13 @@ def write_charlm_page(run_dir, out=None, *, text_file=None, split="test", chars=
     """``rnnlab inspect`` on a char-model run: writes the HTML page (default
     ``RUN_DIR/inspect.html``) and its figures beside it (``<page>_saturation.png``,
     ``<page>_gradients.png``); returns ``{"page", "figures", "found"}``."""
-    from rnnlab.charlm import load_run
     from rnnlab.engine.io import atomic_write
+    from rnnlab.tasks import load_run
+    from rnnlab.tasks.charlm import vocab_of
 
     run_dir = Path(run_dir)
-    config, model, vocab = load_run(run_dir)
+    run = load_run(run_dir)
+    config, model, vocab = run.config, run.model, vocab_of(run)
     out = Path(out) if out is not None else run_dir / "inspect.html"
     if not out.parent.is_dir():
         raise UserError(f"--out {out}: the folder {out.parent} does not exist")

@@ -50,34 +50,32 @@ def trace_strip(model, pieces):
     return joined, x, labels, np.concatenate(preds)
 
 
-def write_task_figures(run_dir, out=None, *, split: str = "test") -> dict:
-    """``rnnlab inspect`` on a task run: ``<out>_signal.png`` (default
+def write_task_figures(run, out=None, *, split: str = "test") -> dict:
+    """``rnnlab inspect`` on the run (a :class:`rnnlab.tasks.Run`, or its directory) of a
+    tagging or classification task: ``<out>_signal.png`` (default
     ``RUN_DIR/inspect_signal.png``), ``<out>_saturation.png`` for gated cells and
     ``<out>_context.png`` for an MTRNN. Returns ``{"figures", "found"}``, ``found``
     being the units that track each label (one-hot detectors)."""
     from rnnlab.engine.io import atomic_write
-    from rnnlab.tasks import get_task, read_config
+    from rnnlab.tasks import Run, SupervisedTask, load_run
     from rnnlab.tasks._data import scaled
-    from rnnlab.tasks._supervised import SupervisedTask
 
-    run_dir = Path(run_dir)
-    saved = read_config(run_dir)
-    task = get_task(saved.get("task", "charlm"))
-    if type(task).load_run is not SupervisedTask.load_run or task.head not in ("tag", "classify"):
+    run = run if isinstance(run, Run) else load_run(run)
+    run_dir, task, model, info = run.dir, run.task, run.model, run.info
+    if not isinstance(task, SupervisedTask):
         raise UserError(
             "rnnlab inspect reads char-model runs and the runs of tagging and classification "
             f"tasks over signals (motions, activity, primitives, tag, classify, ...), not "
             f"--task {task.name}"
         )
-    config, info, model = task.load_run(run_dir, saved)
     if not hasattr(model, "rnn"):
         raise UserError(
             f"rnnlab inspect reads recurrent models over float inputs; this {task.name} run's "
-            f"model is {type(model).__name__} (--model {config.model})"
+            f"model is {type(model).__name__} (--model {run.config.model.model})"
         )
     if model.rnn.bidirectional:
         raise UserError("rnnlab inspect reads forward recurrent layers, not bidirectional ones")
-    data = task.load(config)
+    data = task.load_data(run.config)
     layers, x, labels, pred = trace_strip(model, strip(scaled(data.split(split), info), task.head))
     names = info.get("class_names")
     detectors = {f"label {names[c] if names else c}": (labels == c).astype(np.float32)

@@ -28,7 +28,8 @@ class Embedded(eqx.Module):
         self.embedding = eqx.nn.Embedding(vocab_size, embed, key=key)
         self.body = body
 
-    def __call__(self, xs, lengths, *, key=None):
+    def __call__(self, xs, lengths, *, key=None, **kw):
+        """``kw`` (``truncate``) goes to ``body``."""
         ids = xs[..., 0] if xs.ndim == 3 else xs  # (B, T)
         ids = jnp.clip(ids.astype(jnp.int32), 0, self.embedding.num_embeddings - 1)
-        return self.body(self.embedding.weight[ids], lengths, key=key)  # (B, T, E) in
+        return self.body(self.embedding.weight[ids], lengths, key=key, **kw)  # (B, T, E) in

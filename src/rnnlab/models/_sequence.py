@@ -26,30 +26,32 @@ class _Recurrent(eqx.Module):
         self.rnn = RNN(cell, features, hidden, layers, dropout=dropout, key=k_rnn)
         self.readout = eqx.nn.Linear(self.rnn.output_size, classes, key=k_out)
 
-    def outputs(self, xs, lengths, key):
-        ys, _ = self.rnn(xs, lengths=lengths, key=key)  # (B, T, H); zero past each length
+    def outputs(self, xs, lengths, key, truncate=None):
+        # (B, T, H); zero past each length. truncate: BPTT within chunks of that many steps
+        ys, _ = self.rnn(xs, lengths=lengths, key=key, truncate=truncate)
         return ys
 
 
 class SequenceClassifier(_Recurrent):
     """Many-to-one: read the whole sequence, classify it from the last valid step's output.
 
-    ``net(xs, lengths, *, key=None)``: ``xs`` (B, T, D), ``lengths`` (B,) -> logits (B, C).
-    ``key`` (one, or one per row) turns dropout on between layers (training).
+    ``net(xs, lengths, *, key=None, truncate=None)``: ``xs`` (B, T, D), ``lengths`` (B,)
+    -> logits (B, C). ``key`` (one, or one per row) turns dropout on between layers
+    (training); ``truncate`` cuts the gradient through time into chunks of that many steps.
     """
 
-    def __call__(self, xs, lengths, *, key=None):
-        h = last_valid(self.outputs(xs, lengths, key), lengths)  # (B, H)
+    def __call__(self, xs, lengths, *, key=None, truncate=None):
+        h = last_valid(self.outputs(xs, lengths, key, truncate), lengths)  # (B, H)
         return jax.vmap(self.readout)(h)
 
 
 class SequenceTagger(_Recurrent):
     """Synced many-to-many: one label per step, from that step's output.
 
-    ``net(xs, lengths, *, key=None)``: ``xs`` (B, T, D) -> logits (B, T, C); steps at or
-    past ``lengths`` are padding (their logits mean nothing; losses mask them).
+    ``net(xs, lengths, *, key=None, truncate=None)``: ``xs`` (B, T, D) -> logits (B, T, C);
+    steps at or past ``lengths`` are padding (their logits mean nothing; losses mask them).
     """
 
-    def __call__(self, xs, lengths, *, key=None):
-        ys = self.outputs(xs, lengths, key)  # (B, T, H)
+    def __call__(self, xs, lengths, *, key=None, truncate=None):
+        ys = self.outputs(xs, lengths, key, truncate)  # (B, T, H)
         return jax.vmap(jax.vmap(self.readout))(ys)

@@ -131,10 +131,11 @@ _lock = threading.Lock()
 
 @functools.lru_cache(maxsize=4)
 def _load(run: Path, mtime: float):
-    from rnnlab.charlm.checkpoint import load_run
+    from rnnlab.tasks import load_run
+    from rnnlab.tasks.charlm import vocab_of
 
-    _, model, vocab = load_run(run)
-    return model, vocab
+    loaded = load_run(run)
+    return loaded.model, vocab_of(loaded)
 
 
 def sample(root: Path, body: dict) -> dict:

@@ -1,13 +1,18 @@
-"""Tasks: a data set, the model head it needs, its loss, metrics and trivial baseline.
+"""Tasks: a data set, the model it needs, its loss, metrics and trivial baseline.
 
-Each task is one module that registers an instance by name; every task runs through
-the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``).
+Every task follows one contract, :class:`Task` (the char model included), and runs through
+the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``, ``sample``, ``inspect``).
+Each built-in task is one module that registers its class by name; a task of your own is
+a subclass (most simply of :class:`SupervisedTask`) that ``rnnlab train --task
+MODULE:CLASS`` finds (see the README's "Write your own task").
 
 >>> from rnnlab.tasks import TASKS, get_task
 >>> {"charlm", "motions", "numbers", "reber"} <= set(TASKS)  # `rnnlab tasks` lists all
 True
 >>> get_task("motions").pattern
 'many-to-one'
+>>> get_task("adding").config().model.forget_bias  # a task's own defaults
+3.0
 """
 
 import rnnlab.tasks.activity  # noqa: F401  (registration)
@@ -21,27 +26,46 @@ import rnnlab.tasks.recall  # noqa: F401  (registration)
 import rnnlab.tasks.speakers  # noqa: F401  (registration)
 import rnnlab.tasks.xor  # noqa: F401  (registration)
 from rnnlab.tasks import charlm, chorales, classify, motions, tag, vowels  # noqa: F401  (registration)
-from rnnlab.tasks._data import Dataset, SeqData
+from rnnlab.tasks._config import NoOptions, RunConfig, read_config
+from rnnlab.tasks._data import Dataset, SeqData, split_rows
 from rnnlab.tasks._supervised import (
     SupervisedTask,
-    TaskConfig,
     baseline_scores,
     classify_loss,
-    read_config,
+    classify_loss_of,
     tag_loss,
+    tag_loss_of,
 )
-from rnnlab.tasks.registry import TASKS, get_task, register
+from rnnlab.tasks._task import Criterion, Data, Run, Sample, Task
+from rnnlab.tasks._tokens import TokenTask
+from rnnlab.tasks._verbs import EvalOptions, InspectOptions, SampleOptions
+from rnnlab.tasks.registry import TASKS, get_task, load_run, register, task_of_run
 
 __all__ = [
     "TASKS",
+    "Criterion",
+    "Data",
     "Dataset",
+    "EvalOptions",
+    "InspectOptions",
+    "NoOptions",
+    "Run",
+    "RunConfig",
+    "Sample",
+    "SampleOptions",
     "SeqData",
     "SupervisedTask",
-    "TaskConfig",
+    "Task",
+    "TokenTask",
     "baseline_scores",
     "classify_loss",
+    "classify_loss_of",
     "get_task",
+    "load_run",
     "read_config",
     "register",
+    "split_rows",
     "tag_loss",
+    "tag_loss_of",
+    "task_of_run",
 ]

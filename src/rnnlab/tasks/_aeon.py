@@ -16,7 +16,7 @@ import numpy as np
 from rnnlab.data import default_cache_dir
 from rnnlab.engine import io
 from rnnlab.errors import UserError
-from rnnlab.tasks._data import SeqData
+from rnnlab.tasks._data import Dataset, SeqData, hold_out
 
 INSTALL = "pip install 'aeon==1.6.0' --no-deps"
 VERSION = "1.6.0"
@@ -80,3 +80,12 @@ def load(problem: str, split: str, cache_dir=None) -> tuple[SeqData, list[str]]:
     np.savez(buf, x=data.x, y=data.y, lengths=data.lengths, classes=np.array(classes))
     io.atomic_write(cache, lambda f: f.write(buf.getvalue()))
     return data, classes
+
+
+def official(problem: str) -> Dataset:
+    """``problem``'s official ``TRAIN`` and ``TEST`` splits, a fixed tenth of each class of
+    ``TRAIN`` held out as ``val`` (it picks the best checkpoint, never the test split)."""
+    train, classes = load(problem, "TRAIN")
+    test, _ = load(problem, "TEST")
+    train, val = hold_out(train)
+    return Dataset({"train": train, "val": val, "test": test}, classes)

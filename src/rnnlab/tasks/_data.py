@@ -6,7 +6,9 @@ import dataclasses
 
 import numpy as np
 
+from rnnlab.data.batching import ShuffledBatches
 from rnnlab.errors import UserError
+from rnnlab.tasks._task import Data
 
 SPLITS = ("train", "val", "test")
 
@@ -37,8 +39,9 @@ class SeqData:
 
 
 @dataclasses.dataclass
-class Dataset:
-    """The splits of a task (``train``, ``val``, ``test``) and the names of its classes."""
+class Dataset(Data):
+    """The splits of a labelled sequence task (``train``, ``val``, ``test``, each a
+    :class:`SeqData`) and the names of its classes."""
 
     splits: dict[str, SeqData]
     class_names: list[str]
@@ -47,11 +50,9 @@ class Dataset:
     def features(self) -> int:
         return self.splits["train"].x.shape[2]
 
-    def split(self, name: str) -> SeqData:
-        """The split called ``name`` (``--split``); an unknown one is a :class:`UserError`."""
-        if name not in self.splits:
-            raise UserError(f"--split must be one of {', '.join(self.splits)}, got {name!r}")
-        return self.splits[name]
+    def describe(self) -> str:
+        sizes = ", ".join(f"{k} {len(v)}" for k, v in self.splits.items())
+        return f"{sizes} sequences, {len(self.class_names)} classes"
 
     def info(self) -> dict:
         """What config.json records about the data (to rebuild the model and the scaling)."""
@@ -100,19 +101,9 @@ def hold_out(train: SeqData, fraction: float = 0.1, seed: int = 0) -> tuple[SeqD
     return train.take(np.flatnonzero(~is_val)), train.take(np.flatnonzero(is_val))
 
 
-class Batches:
-    """Shuffled mini-batches of whole sequences, a pure function of the step (exact resume):
-    epoch ``e`` visits the rows in the order of a permutation seeded by (seed, e)."""
+class Batches(ShuffledBatches):
+    """Shuffled mini-batches ``(x, y, lengths)`` of whole sequences: the library's
+    :class:`rnnlab.data.ShuffledBatches` over the arrays of a :class:`SeqData`."""
 
     def __init__(self, data: SeqData, batch_size: int, seed: int):
-        self.data, self.batch_size, self.seed = data, batch_size, seed
-        self.per_epoch = len(data) // batch_size
-
-    def epoch(self, step: int) -> int:
-        return step // self.per_epoch
-
-    def get(self, step: int):
-        e, i = divmod(step, self.per_epoch)
-        perm = np.random.default_rng([self.seed, e]).permutation(len(self.data))
-        rows = self.data.take(perm[i * self.batch_size : (i + 1) * self.batch_size])
-        return rows.x, rows.y, rows.lengths
+        super().__init__((data.x, data.y, data.lengths), batch_size, seed)

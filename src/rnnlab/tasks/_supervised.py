@@ -1,15 +1,14 @@
-"""What every supervised sequence task shares: config, model, losses, training, evaluation.
+"""What every labelled sequence task shares: model, losses, batches, metrics, baseline.
 
-A task module subclasses :class:`SupervisedTask`, says where its data comes from
-(:meth:`SupervisedTask.load`) and registers an instance; training goes through
-:func:`rnnlab.engine.fit` and the run directory is the engine's (``config.json`` with the
-task's name, ``best.eqx``, ``last.eqx``, ``metrics.jsonl``, ``loss.png``) plus figures.
+A task module subclasses :class:`SupervisedTask`, says where its data come from
+(:meth:`SupervisedTask.load_data`, a :class:`~rnnlab.tasks.Dataset`) and registers it; the
+rest of :class:`rnnlab.tasks.Task` is here: the RNN (or a baseline) with a classifier or a
+tagger head, cross-entropy, accuracy, the majority class and a confusion matrix.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
+import functools
 
 import equinox as eqx
 import jax
@@ -17,82 +16,44 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from rnnlab.cells import CELLS
-from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, io, optimizer_of
-from rnnlab.errors import UserError
+from rnnlab.engine import Problem
 from rnnlab.tasks import _figures
 from rnnlab.tasks._data import Batches, Dataset, SeqData, scaled
+from rnnlab.tasks._task import Criterion, Task
 
 
-@dataclasses.dataclass
-class TaskConfig:
-    """A sequence-task run; CLI flags map one-to-one onto the fields (``--batch-size``)."""
-
-    task: str
-    data: str | None = None
-    model: str = "rnn"
-    cell: str = "lstm"
-    hidden: int = 64
-    layers: int = 1
-    dropout: float = 0.0
-    window: int = 8  # steps seen at once by --model window-mlp and conv1d
-    embed: int = 32  # token vectors of the tasks whose steps are ids (words, characters)
-    vocab: int = 4000  # most frequent training tokens kept; the rest share the unknown id
-    unit: str | None = None  # what one step is, for tasks that offer a choice (word, char)
-    batch_size: int = 32
-    steps: int = 300
-    minutes: float | None = None
-    optimizer: str = "adam"
-    lr: float = 3e-3
-    momentum: float = 0.9
-    schedule: str = "constant"
-    warmup: int = 0
-    clip: float = 1.0
-    eval_every: int = 50
-    log_every: int = 10
-    seed: int = 0
-    devices: int | None = None
-
-    def check(self, models) -> None:
-        if self.model not in models:
-            raise UserError(
-                f"--model {self.model!r} does not apply to --task {self.task}; "
-                f"choose one of {', '.join(models)}"
-            )
-        if self.cell not in CELLS:
-            raise UserError(f"unknown --cell {self.cell!r}; choose one of {', '.join(CELLS)}")
-        for name in (
-            "hidden",
-            "layers",
-            "window",
-            "embed",
-            "vocab",
-            "batch_size",
-            "steps",
-            "eval_every",
-            "log_every",
-        ):
-            if getattr(self, name) < 1:
-                flag = name.replace("_", "-")
-                raise UserError(f"--{flag} must be >= 1, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
+def _truncated(truncate):
+    return {} if truncate is None else {"truncate": truncate}
 
 
-def classify_loss(model, batch, carry, keys):
-    """Summed cross-entropy of one label per sequence (many-to-one)."""
-    x, y, lengths = batch  # (b, T, D), (b,), (b,)
-    logits = model(x, lengths, key=keys)  # (b, C)
-    return optax.softmax_cross_entropy_with_integer_labels(logits, y).sum(), y.shape[0], carry
+@functools.cache
+def classify_loss_of(truncate: int | None = None):
+    """Summed cross-entropy of one label per sequence (many-to-one), BPTT truncated to
+    ``truncate`` steps (one function per value: it is compiled)."""
+
+    def loss(model, batch, carry, keys):
+        x, y, lengths = batch  # (b, T, D), (b,), (b,)
+        logits = model(x, lengths, key=keys, **_truncated(truncate))  # (b, C)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).sum(), y.shape[0], carry
+
+    return loss
 
 
-def tag_loss(model, batch, carry, keys):
+@functools.cache
+def tag_loss_of(truncate: int | None = None):
     """Summed cross-entropy of one label per valid step (synced many-to-many)."""
-    x, y, lengths = batch  # (b, T, D), (b, T), (b,)
-    logits = model(x, lengths, key=keys)  # (b, T, C)
-    mask = jnp.arange(y.shape[1])[None, :] < lengths[:, None]  # (b, T)
-    nll = optax.softmax_cross_entropy_with_integer_labels(logits, y)
-    return jnp.where(mask, nll, 0.0).sum(), mask.sum(), carry
+
+    def loss(model, batch, carry, keys):
+        x, y, lengths = batch  # (b, T, D), (b, T), (b,)
+        logits = model(x, lengths, key=keys, **_truncated(truncate))  # (b, T, C)
+        mask = jnp.arange(y.shape[1])[None, :] < lengths[:, None]  # (b, T)
+        nll = optax.softmax_cross_entropy_with_integer_labels(logits, y)
+        return jnp.where(mask, nll, 0.0).sum(), mask.sum(), carry
+
+    return loss
+
+
+classify_loss, tag_loss = classify_loss_of(None), tag_loss_of(None)
 
 
 @eqx.filter_jit
@@ -132,6 +93,19 @@ def baseline_scores(train: SeqData, data: SeqData, classes: int) -> dict:
     }
 
 
+def forget_biased(model, bias: float):
+    """``model`` with the forget gate of every gated cell in it (lstm, peephole, cifg)
+    starting at f = sigmoid(``bias``) (:func:`rnnlab.cells.lstm.with_forget_bias`)."""
+    from rnnlab.cells.lstm import FORGET_BLOCK, with_forget_bias
+
+    def gated(x):
+        return type(x) in FORGET_BLOCK
+
+    return jax.tree_util.tree_map(
+        lambda x: with_forget_bias(x, bias) if gated(x) else x, model, is_leaf=gated
+    )
+
+
 def _baselines() -> dict:
     from rnnlab.models import Conv1D, WindowMLP
 
@@ -141,127 +115,85 @@ def _baselines() -> dict:
 BASELINES = _baselines()
 
 
-class SupervisedTask:
-    """A labelled sequence task. Subclasses set the metadata and implement :meth:`load`."""
+class SupervisedTask(Task):
+    """A labelled sequence task: ``x`` (N, T, D) in, one class per sequence (``head =
+    "classify"``) or per step (``"tag"``) out. A subclass implements :meth:`load_data`; the
+    inputs are standardised per channel with the training split's statistics."""
 
-    name: str
-    pattern: str  # "many-to-one" or "synced many-to-many"
-    source: str  # where the data comes from, and its size
     metric = "accuracy"
     baseline = "majority class"
-    models: tuple[str, ...] = ("rnn",)
     head = "classify"  # or "tag"
     figures = ("confusion matrix",)
-    units: tuple[str, ...] = ()  # the choices of --unit, for tasks that offer one
-    config_class = TaskConfig  # a task with fields of its own sets its subclass
+    windowed = ("window-mlp", "conv1d")  # the models that --window sets
+    criterion = Criterion("accuracy", margin=0.1)
 
-    def load(self, config: TaskConfig) -> Dataset:
-        raise NotImplementedError
-
-    def build_model(self, config: TaskConfig, info: dict):
+    def build_model(self, config, info: dict):
         from rnnlab import models
 
-        key = jax.random.key(config.seed)
-        if config.model in BASELINES:
-            return BASELINES[config.model](
-                info["features"], info["classes"], hidden=config.hidden, window=config.window,
-                pool=self.head == "classify", key=key,
-            )  # fmt: skip
-        if config.model == "transformer":
+        m, key = config.model, jax.random.key(config.train.seed)
+        D, C, pool = info["features"], info["classes"], self.head == "classify"
+        if m.model in BASELINES:
+            return BASELINES[m.model](D, C, hidden=m.hidden, window=m.window, pool=pool, key=key)
+        if m.model == "transformer":
             return models.TransformerEncoder(
-                info["features"], info["classes"], hidden=config.hidden, layers=config.layers,
-                pool=self.head == "classify", key=key,
-            )  # fmt: skip
-        net = models.SequenceClassifier if self.head == "classify" else models.SequenceTagger
-        return net(
-            info["features"], info["classes"], cell=config.cell, hidden=config.hidden,
-            layers=config.layers, dropout=config.dropout, key=key,
-        )  # fmt: skip
+                D, C, hidden=m.hidden, layers=m.layers, pool=pool, key=key
+            )
+        net = models.SequenceClassifier if pool else models.SequenceTagger
+        model = net(D, C, cell=m.cell, hidden=m.hidden, layers=m.layers, dropout=m.dropout, key=key)
+        return model if m.forget_bias is None else forget_biased(model, m.forget_bias)
 
-    def problem(self, model, train: SeqData, val: SeqData, config: TaskConfig) -> Problem:
-        """The engine's view: whole sequences in shuffled batches, validation loss and
-        accuracy at every evaluation (the loss picks the best checkpoint)."""
-        batch = min(config.batch_size, len(train))
+    def loss(self, config):
+        of = classify_loss_of if self.head == "classify" else tag_loss_of
+        return of(config.learn.truncate)
+
+    def batches(self, train: SeqData, config):
+        """Shuffled batches of whole sequences of the training split."""
+        return Batches(train, min(config.train.batch_size, len(train)), config.train.seed)
+
+    def validate(self, val: SeqData, config):
+        """The evaluation that picks the best checkpoint: validation loss and accuracy."""
 
         def validate(model):
             s, _ = scores(predict_logits(model, val), val)
             return {"val_loss": s["loss"], "val_accuracy": s["accuracy"]}
 
-        return Problem(
-            model=model,
-            loss=classify_loss if self.head == "classify" else tag_loss,
-            batches=Batches(train, batch, config.seed),
-            batch_size=batch,
-            evaluate=validate,
-            stochastic=config.dropout > 0,
-            unit="sequences",
-            loss_label="cross-entropy (nats)",
-        )
+        return validate
 
-    def train(self, run_dir, config: TaskConfig, *, resume=False, report=lambda e: None) -> dict:
-        """Train (or continue) the run in ``run_dir``; return the engine's summary."""
-        run_dir = Path(run_dir)
-        config.check(self.models)
-        if config.unit is not None and config.unit not in self.units:
-            offer = f"one of {', '.join(self.units)}" if self.units else "no --unit"
-            raise UserError(f"--unit {config.unit!r}: --task {self.name} takes {offer}")
-        if not resume:
-            check_new_run_dir(run_dir)  # before reading the data: errors touch nothing
-        data = self.load(config)
+    def problem(self, model, data: Dataset, config) -> Problem:
         info = data.info()
         train, val = (scaled(data.splits[s], info) for s in ("train", "val"))
-        problem = self.problem(self.build_model(config, info), train, val, config)
-        optimizer = optimizer_of(config, steps_per_epoch=problem.batches.per_epoch)
-        settings = Settings.of(config)
-        saved = {"task": self.name, "config": dataclasses.asdict(config), "data": info}
-        report({"event": "data", "task": self.name, "sizes": info["sizes"]})
-        result = fit(
-            problem, optimizer, settings, run_dir=run_dir, config=saved, resume=resume,
-            report=report,
+        batches = self.batches(train, config)
+        return Problem(
+            model=model, loss=self.loss(config), batches=batches,
+            batch_size=batches.batch_size, evaluate=self.validate(val, config),
+            stochastic=config.model.dropout > 0, unit="sequences",
+            loss_label="cross-entropy (nats)",
         )  # fmt: skip
-        if result.summary["status"] != "diverged" and (run_dir / io.BEST).is_file():
-            self.evaluate(run_dir, "val", figures=True)
-        return result.summary
 
-    def load_run(self, run_dir: Path, saved: dict):
-        config = self.config_class(**saved["config"])
-        info = saved["data"]
-        model = io.load_tree(Path(run_dir) / io.BEST, self.build_model(config, info))
-        return config, info, model
+    def metrics(self, run, data: Dataset, split: str, **options):
+        part = scaled(data.split(split), run.info)
+        metrics, pred = scores(predict_logits(run.model, part), part)
+        return metrics, (part, pred)
 
-    def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
-        """``{"task", "split", "metrics", "baseline"}`` of the run's best checkpoint on
-        ``split``; with ``figures``, the confusion matrix lands in the run directory."""
-        run_dir = Path(run_dir)
-        config, info, model = self.load_run(run_dir, read_config(run_dir))
-        data = self.load(config)
-        part = scaled(data.split(split), info)
-        metrics, pred = scores(predict_logits(model, part), part)
-        base = self.baseline_scores(scaled(data.splits["train"], info), part, info)
-        if figures:
-            _figures.confusion(
-                run_dir / f"confusion_{split}.png", part.labels(), pred, info["class_names"],
-                title=f"{self.name}, {split} split: accuracy {metrics['accuracy']:.3f}",
-            )  # fmt: skip
-        result = {"task": self.name, "split": split, "metrics": metrics, "baseline": base}
-        return self.extend(result, run_dir, part, pred, info, figures=figures)
+    def baseline_metrics(self, run, data: Dataset, split: str, **options) -> dict:
+        train = scaled(data.splits["train"], run.info)
+        return baseline_scores(train, data.split(split), run.info["classes"])
 
-    def baseline_scores(self, train: SeqData, data: SeqData, info: dict) -> dict:
-        """The trivial predictor's metrics (the same keys as the model's)."""
-        return baseline_scores(train, data, info["classes"])
+    def write_figures(self, run, data, split, outputs) -> list:
+        """The confusion matrix (``confusion_<split>.png``) of a task that lists it."""
+        if "confusion matrix" not in self.figures:
+            return []
+        part, pred = outputs
+        accuracy = float((pred == part.labels()).mean())
+        path = run.dir / f"confusion_{split}.png"
+        _figures.confusion(
+            path, part.labels(), pred, run.info["class_names"],
+            title=f"{self.name}, {split} split: accuracy {accuracy:.3f}",
+        )  # fmt: skip
+        return [path]
 
-    def extend(self, result, run_dir, data: SeqData, pred, info, *, figures=True) -> dict:
-        """A task's own metrics and views on top of ``result`` (``pred``: the labels that
-        count, as :meth:`SeqData.labels` orders them); by default, nothing."""
-        return result
+    def inspect(self, run_dir, *, out=None, split: str = "test", **options) -> dict:
+        """Figures of the units over the input signal (:mod:`rnnlab.inspect`)."""
+        from rnnlab.inspect import write_task_figures
 
-
-def read_config(run_dir: Path) -> dict:
-    """The ``config.json`` of a run directory (a UserError if it is not one)."""
-    run_dir = Path(run_dir)
-    if not (run_dir / io.CONFIG).is_file():
-        raise UserError(f"{run_dir} is not an rnnlab run directory (no config.json)")
-    saved = io.read_json(run_dir / io.CONFIG, "not a run directory")
-    if not isinstance(saved, dict):
-        raise UserError(f"{run_dir / io.CONFIG} is corrupt")
-    return saved
+        return write_task_figures(self.load_run(run_dir), out, split=split)

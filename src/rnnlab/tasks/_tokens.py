@@ -10,6 +10,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from rnnlab.config import option
 from rnnlab.tasks._data import Dataset, SeqData
 from rnnlab.tasks._supervised import SupervisedTask
 
@@ -62,12 +63,26 @@ class TokenDataset(Dataset):
         }
 
 
+@dataclasses.dataclass
+class TokenOptions:
+    """The options of a task over token ids."""
+
+    vocab: int = option(
+        4000, "Keep the N most frequent training tokens (the rest share the unknown id).",
+        ge=3, fixed=True,
+    )  # fmt: skip
+
+
 class TokenTask(SupervisedTask):
     """A supervised task over token ids: the configured model behind an embedding."""
+
+    Options = TokenOptions
+    model_fields = (*SupervisedTask.model_fields, "embed")
 
     def build_model(self, config, info):
         from rnnlab.models import Embedded
 
-        body = super().build_model(config, {**info, "features": config.embed})
-        key = jax.random.fold_in(jax.random.key(config.seed), 1)
-        return Embedded(info["vocab_size"], config.embed, body, key=key)
+        E = config.model.embed
+        body = super().build_model(config, {**info, "features": E})
+        key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
+        return Embedded(info["vocab_size"], E, body, key=key)

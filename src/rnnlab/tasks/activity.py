@@ -23,8 +23,8 @@ import numpy as np
 
 from rnnlab.engine import io
 from rnnlab.tasks import _aeon
-from rnnlab.tasks._data import Dataset, SeqData, hold_out
-from rnnlab.tasks._supervised import SupervisedTask, baseline_scores
+from rnnlab.tasks._data import Dataset, SeqData
+from rnnlab.tasks._supervised import SupervisedTask
 from rnnlab.tasks.registry import register
 
 STREAM_LEN = 400
@@ -117,33 +117,35 @@ class Activity(SupervisedTask):
 
     def pools(self):
         """The recordings of each split: train (less a tenth), val (that tenth), test."""
-        train, classes = _aeon.load("BasicMotions", "TRAIN")
-        test, _ = _aeon.load("BasicMotions", "TEST")
-        train, val = hold_out(train)
-        return {"train": train, "val": val, "test": test}, classes
+        data = _aeon.official("BasicMotions")
+        return data.splits, data.class_names
 
-    def load(self, config):
+    def load_data(self, config):
         pools, classes = self.pools()
         splits = {s: stitch(pools[s], STREAMS[s], STREAM_LEN, SEEDS[s])[0] for s in STREAMS}
         return Dataset(splits, classes)
 
-    def baseline_scores(self, train, data, info):
-        base = baseline_scores(train, data, info["classes"])
-        constant = np.zeros_like(data.labels())  # one label throughout: no boundary
+    def baseline_metrics(self, run, data, split, **options):
+        base = super().baseline_metrics(run, data, split)
+        part = data.split(split)
+        constant = np.zeros_like(part.labels())  # one label throughout: no boundary
         return {
             **base,
-            "boundary_error": boundary_error(_rows(data.labels(), data), _rows(constant, data)),
+            "boundary_error": boundary_error(_rows(part.labels(), part), _rows(constant, part)),
         }
 
-    def extend(self, result, run_dir, data, pred, info, *, figures=True):
-        true_rows = _rows(data.labels(), data)
-        result["metrics"]["boundary_error"] = boundary_error(true_rows, _rows(pred, data))
-        if figures:
-            n = int(data.lengths[0])
-            plot_stream(
-                run_dir / f"stream_{result['split']}.png", data.x[0, :n], true_rows[0],
-                pred[:n], info["class_names"],
-                title=f"activity, {result['split']} stream 0: accuracy "
-                f"{np.mean(true_rows[0] == pred[:n]):.3f}",
-            )  # fmt: skip
-        return result
+    def metrics(self, run, data, split, **options):
+        metrics, (part, pred) = super().metrics(run, data, split)
+        metrics["boundary_error"] = boundary_error(_rows(part.labels(), part), _rows(pred, part))
+        return metrics, (part, pred)
+
+    def write_figures(self, run, data, split, outputs):
+        paths = super().write_figures(run, data, split, outputs)
+        part, pred = outputs
+        n, true = int(part.lengths[0]), _rows(part.labels(), part)[0]
+        path = run.dir / f"stream_{split}.png"
+        plot_stream(
+            path, part.x[0, :n], true, pred[:n], run.info["class_names"],
+            title=f"activity, {split} stream 0: accuracy {np.mean(true == pred[:n]):.3f}",
+        )  # fmt: skip
+        return [*paths, path]

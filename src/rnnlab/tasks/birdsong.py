@@ -29,7 +29,8 @@ import numpy as np
 from rnnlab.errors import UserError
 from rnnlab.tasks._data import SeqData, split_rows
 from rnnlab.tasks._nextstep import RawDataset, start, step
-from rnnlab.tasks._supervised import SupervisedTask, predict_logits, read_config, scores
+from rnnlab.tasks._supervised import SupervisedTask, predict_logits, scores
+from rnnlab.tasks._task import Criterion, Sample
 from rnnlab.tasks.registry import register
 
 FINCH = "Annotation.xml"
@@ -113,6 +114,9 @@ class BirdsongTask(SupervisedTask):
     baseline = "Markov chains (orders 1, 2)"
     head = "tag"
     figures = ("canary song",)
+    defaults = {"steps": 600}
+    criterion = Criterion("nll", higher=False, margin=0.2)
+    sample_flags = ("prime", "length", "temperature", "seed", "argmax")
 
     def syllables(self) -> tuple[list[str], dict]:
         """The songs as ids and the split of their rows by recording."""
@@ -128,54 +132,47 @@ class BirdsongTask(SupervisedTask):
             for k in ("train", "val", "test")
         }
 
-    def load(self, config) -> RawDataset:
+    def load_data(self, config) -> RawDataset:
         labels, parts = self.syllables()
         V = len(labels)
         return RawDataset({k: one_hot_songs(v, V) for k, v in parts.items()}, [*labels, END])
 
-    def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
-        run_dir = Path(run_dir)
-        config, info, model = self.load_run(run_dir, read_config(run_dir))
+    def metrics(self, run, data, split, **options):
+        s, _ = scores(predict_logits(run.model, data.split(split)), data.split(split))
+        return {"nll": s["loss"], "accuracy": s["accuracy"]}, None
+
+    def baseline_metrics(self, run, data, split, **options):
         labels, parts = self.syllables()
-        if split not in parts:
-            raise UserError(f"--split must be one of {', '.join(parts)}, got {split!r}")
-        part = one_hot_songs(parts[split], len(labels))
-        s, _ = scores(predict_logits(model, part), part)
         first, second = (
             markov_scores(parts["train"], parts[split], k, len(labels)) for k in (1, 2)
         )
-        if figures:
-            canary_figure(run_dir / "canary_song.png")
         return {
-            "task": self.name,
-            "split": split,
-            "metrics": {"nll": s["loss"], "accuracy": s["accuracy"]},
-            "baseline": {
-                "nll": first["nll"],
-                "accuracy": first["accuracy"],
-                "order2_nll": second["nll"],
-                "order2_accuracy": second["accuracy"],
-            },
+            "nll": first["nll"],
+            "accuracy": first["accuracy"],
+            "order2_nll": second["nll"],
+            "order2_accuracy": second["accuracy"],
         }
 
-    def generate(self, run_dir, *, prime="", length=None, temperature=1.0, seed=0,
-                 argmax=False, out=None) -> dict:  # fmt: skip
+    def write_figures(self, run, data, split, outputs):
+        path = run.dir / "canary_song.png"
+        canary_figure(path)
+        return [path]
+
+    def sample(self, run, *, prime="", length=None, temperature=1.0, seed=0, argmax=False,
+               **options) -> Sample:  # fmt: skip
         """Continue the song ``prime`` (space-separated syllables) until ``<end>`` or
         ``length`` new syllables, drawing each from softmax(logits / temperature) (or the
         most likely one with ``argmax``)."""
-        if out is not None:
-            raise UserError("--out applies to chorales; birdsong prints its syllables")
         length = 40 if length is None else length
-        if length < 0 or temperature <= 0:
-            raise UserError("--length must be >= 0 and --temperature > 0 for birdsong")
-        config, info, model = self.load_run(Path(run_dir), read_config(run_dir))
-        labels = info["class_names"][:-1]
+        if temperature <= 0:
+            raise UserError("--temperature must be > 0 for birdsong")
+        labels = run.info["class_names"][:-1]
         V, song = len(labels), prime.split()
         unknown = [s for s in song if s not in labels]
         if unknown:
             raise UserError(f"unknown syllables {unknown} in --prime; the bird sings {labels}")
         eye = np.eye(V + 1, dtype=np.float32)
-        logits, states = start(model, eye[[V] + [labels.index(s) for s in song]])
+        logits, states = start(run.model, eye[[V] + [labels.index(s) for s in song]])
         rng, new = np.random.default_rng(seed), []
         for _ in range(length):
             p = np.asarray(jax.nn.softmax(logits / temperature), np.float64)
@@ -183,8 +180,8 @@ class BirdsongTask(SupervisedTask):
             if nxt == V:
                 break
             new.append(labels[nxt])
-            logits, states = step(model, states, eye[nxt])
-        return {"text": " ".join(song + new)}
+            logits, states = step(run.model, states, eye[nxt])
+        return Sample([" ".join(song + new)])
 
 
 def canary_figure(path) -> None:

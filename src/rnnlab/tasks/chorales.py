@@ -25,6 +25,7 @@ split; frames then cover the piano's 88 keys, A0 to C8, as in that paper.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -36,12 +37,14 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from rnnlab.engine import Problem, io
+from rnnlab.config import option
+from rnnlab.engine import io
 from rnnlab.errors import UserError
 from rnnlab.tasks import _midi
-from rnnlab.tasks._data import Batches, SeqData, split_rows
+from rnnlab.tasks._data import SeqData, split_rows
 from rnnlab.tasks._nextstep import RawDataset, start, step
-from rnnlab.tasks._supervised import SupervisedTask, TaskConfig, predict_logits
+from rnnlab.tasks._supervised import SupervisedTask, predict_logits
+from rnnlab.tasks._task import Criterion, Sample
 from rnnlab.tasks.registry import register
 
 _log = logging.getLogger(__name__)
@@ -50,8 +53,17 @@ _CACHE_VERSION = 1
 
 
 @dataclasses.dataclass
-class ChoralesConfig(TaskConfig):
-    resolution: str = "quarter"
+class ChoralesOptions:
+    """The options of ``chorales``: the frame length, or a JSB file of your own."""
+
+    resolution: str = option(
+        "quarter", "A frame is a quarter or a sixteenth note.", choices=("quarter", "sixteenth"),
+        fixed=True,
+    )  # fmt: skip
+    data: str | None = option(
+        None, "A JSB chorales JSON file (train, valid, test: pieces of frames of MIDI pitches; "
+        "their split is kept) instead of music21's corpus.", fixed=True, path=True,
+    )  # fmt: skip
 
 
 def chorale_names() -> list[str]:
@@ -164,13 +176,23 @@ def roll_dataset(rolls: list, splits: dict[str, np.ndarray], low: int, high: int
     return RawDataset({k: part(v) for k, v in splits.items()}, names)
 
 
-def frame_loss(model, batch, carry, keys):
-    """Summed frame NLL (every pitch's Bernoulli NLL, summed) over the valid frames."""
-    x, y, lengths = batch  # (b, T, P), (b, T, P), (b,)
-    logits = model(x, lengths, key=keys)  # (b, T, P)
-    mask = jnp.arange(y.shape[1])[None, :] < lengths[:, None]  # (b, T)
-    nll = optax.sigmoid_binary_cross_entropy(logits, y).sum(-1)  # (b, T)
-    return jnp.where(mask, nll, 0.0).sum(), mask.sum(), carry
+@functools.cache
+def frame_loss_of(truncate: int | None = None):
+    """Summed frame NLL (every pitch's Bernoulli NLL, summed) over the valid frames, BPTT
+    truncated to ``truncate`` steps."""
+    kw = {} if truncate is None else {"truncate": truncate}
+
+    def loss(model, batch, carry, keys):
+        x, y, lengths = batch  # (b, T, P), (b, T, P), (b,)
+        logits = model(x, lengths, key=keys, **kw)  # (b, T, P)
+        mask = jnp.arange(y.shape[1])[None, :] < lengths[:, None]  # (b, T)
+        nll = optax.sigmoid_binary_cross_entropy(logits, y).sum(-1)  # (b, T)
+        return jnp.where(mask, nll, 0.0).sum(), mask.sum(), carry
+
+    return loss
+
+
+frame_loss = frame_loss_of(None)
 
 
 def roll_scores(p_on: np.ndarray, data: SeqData) -> dict:
@@ -209,57 +231,55 @@ class ChoralesTask(SupervisedTask):
     metric = "frame NLL, accuracy"
     baseline = "pitch frequencies / repeat frame"
     head = "tag"
-    figures = ("piano roll",)
-    config_class = ChoralesConfig
-    options = ("resolution",)
+    Options = ChoralesOptions
+    defaults = {"hidden": 128, "steps": 1000, "eval_every": 100}
+    criterion = Criterion("frame_nll", higher=False, margin=1.5)
+    figures = ()
+    sample_flags = ("prime", "length", "temperature", "seed", "argmax", "out")
 
-    def load(self, config: ChoralesConfig) -> RawDataset:
-        if config.data is not None:
-            if config.resolution != "quarter":
-                raise UserError("--data (JSB chorales) holds quarter-note frames only; drop "
-                                "--resolution")  # fmt: skip
-            return jsb_dataset(config.data)
-        _, rolls = load_rolls(config.resolution)
+    def check(self, config, given=None) -> None:
+        super().check(config, given)
+        if config.options.data is not None and config.options.resolution != "quarter":
+            raise UserError("--data (JSB chorales) holds quarter-note frames only; drop "
+                            "--resolution")  # fmt: skip
+
+    def load_data(self, config) -> RawDataset:
+        o = config.options
+        if o.data is not None:
+            return jsb_dataset(o.data)
+        _, rolls = load_rolls(o.resolution)
         used = np.flatnonzero(np.any([r.any(0) for r in rolls], axis=0))
         return roll_dataset(rolls, split_rows(len(rolls)), int(used[0]), int(used[-1]))
 
-    def problem(self, model, train: SeqData, val: SeqData, config) -> Problem:
-        batch = min(config.batch_size, len(train))
+    def loss(self, config):
+        return frame_loss_of(config.learn.truncate)
 
+    def validate(self, val: SeqData, config):
         def validate(model):
             s = roll_scores(_probs(model, val), val)
             return {"val_loss": s["frame_nll"], "val_accuracy": s["accuracy"]}
 
-        return Problem(
-            model=model, loss=frame_loss, batches=Batches(train, batch, config.seed),
-            batch_size=batch, evaluate=validate, stochastic=config.dropout > 0,
-            unit="chorales", loss_label="frame NLL (nats)",
-        )  # fmt: skip
+        return validate
 
-    def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
-        from rnnlab.tasks._supervised import read_config
-
-        config, info, model = self.load_run(run_dir, read_config(run_dir))
-        data = self.load(config)
+    def metrics(self, run, data, split, **options):
         part = data.split(split)
-        metrics = roll_scores(_probs(model, part), part)
-        base = baseline_scores(data.splits["train"], part)
-        return {"task": self.name, "split": split, "metrics": metrics, "baseline": base}
+        return roll_scores(_probs(run.model, part), part), None
 
-    def generate(self, run_dir, *, prime="", length=None, temperature=1.0, seed=0, argmax=False,
-               out=None) -> dict:  # fmt: skip
+    def baseline_metrics(self, run, data, split, **options):
+        return baseline_scores(data.splits["train"], data.split(split))
+
+    def sample(self, run, *, prime="", length=None, temperature=1.0, seed=0, argmax=False,
+               out=None, **options):  # fmt: skip
         """Frames from a first chord (``prime``, note names): each next frame drawn pitch by
         pitch from Bernoulli(sigmoid(logit / temperature)), or with ``argmax`` every pitch
         whose probability is at least 0.5. Writes ``out`` (MIDI, default ``sample.mid`` in
-        the run) and a piano-roll PNG beside it; returns the frames as text."""
-        from rnnlab.tasks._supervised import read_config
-
-        config, info, model = self.load_run(run_dir, read_config(run_dir))
-        qpf = RESOLUTIONS[config.resolution]
+        the run) and a piano-roll PNG beside it; the frames as text."""
+        qpf = RESOLUTIONS[run.config.options.resolution]
         length = round(64 / qpf) if length is None else length
         if length < 1 or temperature <= 0:
             raise UserError("--length must be >= 1 and --temperature > 0 for chorales")
-        low, names = _midi.note_numbers(info["class_names"][0])[0], info["class_names"]
+        names = run.info["class_names"]
+        low = _midi.note_numbers(names[0])[0]
         chord = _midi.note_numbers(prime or "C3 G3 E4 C5")
         bad = [_midi.note_name(m) for m in chord if not low <= m < low + len(names)]
         if bad:
@@ -269,22 +289,22 @@ class ChoralesTask(SupervisedTask):
         frame = np.zeros(len(names), np.float32)
         frame[np.array(chord) - low] = 1
         frames, rng = [frame], np.random.default_rng(seed)
-        logits, states = start(model, frame[None])
+        logits, states = start(run.model, frame[None])
         for _ in range(length - 1):
             p = jax.nn.sigmoid(logits / temperature)
             frame = (p >= 0.5 if argmax else rng.random(len(p)) < p).astype(np.float32)
             frames.append(frame)
-            logits, states = step(model, states, frame)
+            logits, states = step(run.model, states, frame)
         roll = np.zeros((length, 128), bool)
         roll[:, low : low + len(names)] = np.array(frames) > 0.5
-        out = Path(run_dir) / "sample.mid" if out is None else Path(out)
+        out = run.dir / "sample.mid" if out is None else Path(out)
         png = out.with_suffix(".png")
         data = _midi.midi_bytes(roll, quarters_per_frame=qpf)
         io.atomic_write(out, lambda f: f.write(data))
         title = f"chorales sample from {' '.join(_midi.note_name(m) for m in chord)}, seed {seed}"
         _midi.piano_roll_png(png, roll, title, qpf)
         text = "\n".join(" ".join(names[i] for i in np.flatnonzero(f)) or "-" for f in frames)
-        return {"text": text, "files": [str(out), str(png)]}
+        return Sample([text], [out, png])
 
 
 def _probs(model, data: SeqData) -> np.ndarray:

@@ -1,6 +1,6 @@
 """``--task classify``: your own labelled sequences, one class per sequence (many-to-one)."""
 
-from rnnlab.tasks._npz import load_npz
+from rnnlab.tasks._npz import NpzOptions, load_npz
 from rnnlab.tasks._supervised import SupervisedTask
 from rnnlab.tasks.registry import register
 
@@ -13,6 +13,7 @@ class Classify(SupervisedTask):
     models = ("rnn", "window-mlp", "conv1d", "transformer")
     pattern = "many-to-one"
     source = "your --data FILE.npz: x (N, T, D), y (N,), lengths (N,); 80/10/10"
+    Options = NpzOptions
 
-    def load(self, config):
-        return load_npz(config.data, tagged=False)
+    def load_data(self, config):
+        return load_npz(config.options.data, tagged=False)

@@ -31,6 +31,7 @@ import numpy as np
 from rnnlab.data.pycode import _source_paths, stdlib_dir
 from rnnlab.engine import io
 from rnnlab.tasks._data import SeqData
+from rnnlab.tasks._task import Criterion
 from rnnlab.tasks._tokens import TokenDataset, TokenTask, build_vocab, encode
 from rnnlab.tasks.registry import register
 
@@ -167,33 +168,41 @@ class CodeTags(TokenTask):
     baseline = "majority tag per character"
     head = "tag"
     figures = ("confusion matrix", "tagged code (HTML)")
+    defaults = {"cell": "gru", "steps": 600}
+    criterion = Criterion("accuracy", margin=0.2)
 
-    def load(self, config):
+    def load_data(self, config):
         rows = read_code()
-        vocab = build_vocab([text for text, _ in rows["train"]], config.vocab)
+        vocab = build_vocab([text for text, _ in rows["train"]], config.options.vocab)
         splits = {
             s: encode([t for t, _ in r], vocab, [tags for _, tags in r], SEQ_LEN)
             for s, r in rows.items()
         }
         return TokenDataset(splits, list(CLASSES), vocab)
 
-    def baseline_scores(self, train, data, info):
-        probs = majority_tags(train, info["vocab_size"])
-        ids = data.x[..., 0][data.valid()].astype(np.int64)
-        y = data.labels()
+    def baseline_metrics(self, run, data, split, **options):
+        probs = majority_tags(data.splits["train"], run.info["vocab_size"])
+        part = data.split(split)
+        ids = part.x[..., 0][part.valid()].astype(np.int64)
+        y = part.labels()
         pred = probs[ids].argmax(1)
         return {
             "loss": float(-np.log(probs[ids, y]).mean()),
             "accuracy": float((pred == y).mean()),
-            "span_f1": span_f1(rows_of(y, data), rows_of(pred, data)),
+            "span_f1": span_f1(rows_of(y, part), rows_of(pred, part)),
         }
 
-    def extend(self, result, run_dir, data, pred, info, *, figures=True):
-        result["metrics"]["span_f1"] = span_f1(rows_of(data.labels(), data), rows_of(pred, data))
-        if figures:
-            split = result["split"]
-            write_html(
-                run_dir / f"codetags_{split}.html", data, pred, info["vocab"],
-                title=f"codetags, {split} split: predicted classes (red: wrong)",
-            )  # fmt: skip
-        return result
+    def metrics(self, run, data, split, **options):
+        metrics, (part, pred) = super().metrics(run, data, split)
+        metrics["span_f1"] = span_f1(rows_of(part.labels(), part), rows_of(pred, part))
+        return metrics, (part, pred)
+
+    def write_figures(self, run, data, split, outputs):
+        paths = super().write_figures(run, data, split, outputs)
+        part, pred = outputs
+        path = run.dir / f"codetags_{split}.html"
+        write_html(
+            path, part, pred, run.info["vocab"],
+            title=f"codetags, {split} split: predicted classes (red: wrong)",
+        )  # fmt: skip
+        return [*paths, path]

@@ -7,7 +7,6 @@ fixed tenth of the training series picks the best checkpoint.
 """
 
 from rnnlab.tasks import _aeon
-from rnnlab.tasks._data import Dataset, hold_out
 from rnnlab.tasks._supervised import SupervisedTask
 from rnnlab.tasks.registry import register
 
@@ -19,8 +18,5 @@ class Motions(SupervisedTask):
     pattern = "many-to-one"
     source = "aeon BasicMotions: 40 train / 40 test series, 100 steps x 6 channels"
 
-    def load(self, config):
-        train, classes = _aeon.load("BasicMotions", "TRAIN")
-        test, _ = _aeon.load("BasicMotions", "TEST")
-        train, val = hold_out(train)
-        return Dataset({"train": train, "val": val, "test": test}, classes)
+    def load_data(self, config):
+        return _aeon.official("BasicMotions")

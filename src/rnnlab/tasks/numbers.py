@@ -11,44 +11,34 @@ match and character error rate beside the word-by-word dictionary translation.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, io, optimizer_of
-from rnnlab.errors import UserError
+from rnnlab.config import option
+from rnnlab.data.batching import ShuffledBatches
+from rnnlab.engine import Problem, io
 from rnnlab.models._seq2seq import ATTENTION, Seq2Seq, beam_search, greedy
 from rnnlab.tasks import _numbers as data
-from rnnlab.tasks._supervised import TaskConfig, read_config
+from rnnlab.tasks._supervised import forget_biased
+from rnnlab.tasks._task import Criterion, Data, Sample, Task
 from rnnlab.tasks.registry import register
 
 
 @dataclasses.dataclass
-class NumbersConfig(TaskConfig):
-    """A ``numbers`` run: the sequence tasks' fields plus the seq2seq ones."""
+class NumbersOptions:
+    """The options of ``numbers``: the attention and the size of the training set."""
 
-    task: str = "numbers"
-    hidden: int = 128
-    embed: int = 32
-    attention: str = "luong"
-    size: int = 20000  # training pairs; validation and test get a tenth (10 to 1000)
-    batch_size: int = 64
-    steps: int = 2000
-    eval_every: int = 200
-
-    def check(self, models) -> None:
-        super().check(models)
-        if self.attention not in ATTENTION:
-            raise UserError(f"--attention must be one of {', '.join(ATTENTION)}, got "
-                            f"{self.attention!r}")  # fmt: skip
-        if self.dropout:
-            raise UserError("--dropout does not apply to --task numbers (its Seq2Seq has none)")
-        for name in ("embed", "size"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name} must be >= 1, got {getattr(self, name)}")
+    attention: str = option(
+        "luong", "Attention over the encoder: luong (global, after each decoder step), "
+        "bahdanau (additive, before each step) or none.", choices=ATTENTION, fixed=True,
+    )  # fmt: skip
+    size: int = option(
+        20000, "Training pairs (validation and test: a tenth, 10 to 1,000).", ge=1, le=200_000,
+        fixed=True,
+    )  # fmt: skip
 
 
 def seq2seq_loss(model, batch, carry, keys):
@@ -59,23 +49,6 @@ def seq2seq_loss(model, batch, carry, keys):
     mask = jnp.arange(tgt.shape[1])[None, :] < tgt_len[:, None]  # (b, T)
     nll = optax.softmax_cross_entropy_with_integer_labels(logits, tgt)
     return jnp.where(mask, nll, 0.0).sum(), mask.sum(), carry
-
-
-class PairBatches:
-    """Shuffled batches of pairs, a pure function of the step (exact resume)."""
-
-    def __init__(self, pairs: data.Pairs, batch_size: int, seed: int):
-        self.arrays, self.batch_size, self.seed = pairs.arrays, batch_size, seed
-        self.per_epoch = len(pairs) // batch_size
-
-    def epoch(self, step: int) -> int:
-        return step // self.per_epoch
-
-    def get(self, step: int):
-        e, i = divmod(step, self.per_epoch)
-        perm = np.random.default_rng([self.seed, e]).permutation(len(self.arrays[0]))
-        rows = perm[i * self.batch_size : (i + 1) * self.batch_size]
-        return tuple(a[rows] for a in self.arrays)
 
 
 @eqx.filter_jit
@@ -116,30 +89,43 @@ def translate(model, src, src_len, beam: int = 1) -> np.ndarray:
 
 
 @register
-class Numbers:
+class Numbers(Task):
     name = "numbers"
     pattern = "sequence-to-sequence"
     source = "num2words 0..999,999, English -> French words; test numbers unseen (hash split)"
     metric = "exact match, CER"
     baseline = "word-by-word dictionary"
-    models = ("rnn",)
     figures = ("attention map",)
-    config_class = NumbersConfig
-    decodes = True  # eval and sample take --beam
+    Options = NumbersOptions
+    model_fields = ("model", "cell", "hidden", "layers", "embed", "forget_bias")
+    truncates = False
+    defaults = {"hidden": 128, "batch_size": 64, "steps": 2000, "eval_every": 200}
+    criterion = Criterion("exact_match", margin=0.3)
+    eval_flags = ("beam",)
+    sample_flags = ("prime", "beam")
 
-    def build_model(self, config: NumbersConfig) -> Seq2Seq:
+    def load_data(self, config) -> Data:
+        return Data(data.load(config.options.size))
+
+    def build_model(self, config, info=None) -> Seq2Seq:
         import jax
 
-        return Seq2Seq(
-            data.EN.size, data.FR.size, cell=config.cell, hidden=config.hidden,
-            embed=config.embed, layers=config.layers, attention=config.attention,
-            key=jax.random.key(config.seed),
+        m = config.model
+        model = Seq2Seq(
+            data.EN.size, data.FR.size, cell=m.cell, hidden=m.hidden, embed=m.embed,
+            layers=m.layers, attention=config.options.attention,
+            key=jax.random.key(config.train.seed),
         )  # fmt: skip
+        return model if m.forget_bias is None else forget_biased(model, m.forget_bias)
 
-    def problem(self, model, train: data.Pairs, val: data.Pairs, config) -> Problem:
+    def loss(self, config):
+        return seq2seq_loss
+
+    def problem(self, model, pairs: Data, config) -> Problem:
         """Teacher-forced NLL per target symbol picks the best checkpoint; greedy exact
         match on the validation split is reported beside it."""
-        batch = min(config.batch_size, len(train))
+        train, val = pairs.splits["train"], pairs.splits["val"]
+        batch = min(config.train.batch_size, len(train))
 
         def validate(model):
             pred = [data.FR.decode(t) for t in translate(model, *val.arrays[:2])]
@@ -147,64 +133,38 @@ class Numbers:
             return {"val_loss": nll_per_symbol(model, val), "val_exact_match": exact}
 
         return Problem(
-            model=model, loss=seq2seq_loss, batches=PairBatches(train, batch, config.seed),
-            batch_size=batch, evaluate=validate, unit="pairs",
-            loss_label="NLL per French character (nats)",
+            model=model, loss=seq2seq_loss,
+            batches=ShuffledBatches(train.arrays, batch, config.train.seed), batch_size=batch,
+            evaluate=validate, unit="pairs", loss_label="NLL per French character (nats)",
         )  # fmt: skip
 
-    def train(self, run_dir, config: NumbersConfig, *, resume=False, report=lambda e: None):
-        run_dir = Path(run_dir)
-        config.check(self.models)
-        if not resume:
-            check_new_run_dir(run_dir)
-        splits = data.load(config.size)
-        problem = self.problem(self.build_model(config), splits["train"], splits["val"], config)
-        optimizer = optimizer_of(config, steps_per_epoch=problem.batches.per_epoch)
-        settings = Settings.of(config)
-        sizes = {k: len(v) for k, v in splits.items()}
-        saved = {"task": self.name, "config": dataclasses.asdict(config), "data": {"sizes": sizes}}
-        report({"event": "data", "task": self.name, "sizes": sizes})
-        result = fit(
-            problem, optimizer, settings, run_dir=run_dir, config=saved, resume=resume,
-            report=report,
-        )  # fmt: skip
-        if result.summary["status"] != "diverged" and (run_dir / io.BEST).is_file():
-            self.evaluate(run_dir, "val", figures=True)
-        return result.summary
-
-    def load_run(self, run_dir):
-        saved = read_config(run_dir)
-        config = NumbersConfig(**saved["config"])
-        return config, io.load_tree(Path(run_dir) / io.BEST, self.build_model(config))
-
-    def evaluate(self, run_dir, split: str = "test", *, figures: bool = True, beam: int = 1):
-        """``{"task", "split", "metrics", "baseline"}``: exact match, CER and the NLL per
-        symbol of the best checkpoint, decoded with ``beam`` (1: greedy); the baseline
-        is :func:`rnnlab.tasks._numbers.word_by_word` (it has no probabilities: no loss).
-        With ``figures`` and attention, ``attention_<split>.png`` shows three examples."""
-        if split not in data.SPLITS:
-            raise UserError(f"--split must be one of {', '.join(data.SPLITS)}, got {split!r}")
-        if beam < 1:
-            raise UserError(f"--beam must be >= 1, got {beam}")
-        run_dir = Path(run_dir)
-        config, model = self.load_run(run_dir)
-        pairs = data.load(config.size)[split]
-        tokens = translate(model, *pairs.arrays[:2], beam=beam)
+    def metrics(self, run, pairs: Data, split, *, beam=None, **options):
+        """Exact match, CER and the NLL per symbol of the model, decoded with ``beam``
+        (none: greedy)."""
+        part = pairs.split(split)
+        tokens = translate(run.model, *part.arrays[:2], beam=beam or 1)
         pred = [data.FR.decode(t) for t in tokens]
-        metrics = {**data.text_scores(pred, pairs.french), "loss": nll_per_symbol(model, pairs)}
-        base = data.text_scores([data.word_by_word(e) for e in pairs.english], pairs.french)
-        if figures and config.attention != "none":
-            attention_figure(run_dir / f"attention_{split}.png", model, pairs, pred, split)
-        return {"task": self.name, "split": split, "metrics": metrics, "baseline": base}
+        metrics = {**data.text_scores(pred, part.french), "loss": nll_per_symbol(run.model, part)}
+        return metrics, pred
 
-    def sample(self, run_dir, prime: str, beam: int = 1) -> str:
+    def baseline_metrics(self, run, pairs: Data, split, **options):
+        """:func:`rnnlab.tasks._numbers.word_by_word` (it has no probabilities: no loss)."""
+        part = pairs.split(split)
+        return data.text_scores([data.word_by_word(e) for e in part.english], part.french)
+
+    def write_figures(self, run, pairs: Data, split, pred):
+        """With attention, ``attention_<split>.png`` shows three examples."""
+        if run.config.options.attention == "none":
+            return []
+        path = run.dir / f"attention_{split}.png"
+        attention_figure(path, run.model, pairs.split(split), pred, split)
+        return [path]
+
+    def sample(self, run, *, prime="", beam=None, **options) -> Sample:
         """The French for ``prime`` (English number words or digits)."""
-        if beam < 1:
-            raise UserError(f"--beam must be >= 1, got {beam}")
         source = data.parse_source(prime)
-        _, model = self.load_run(run_dir)
         src, src_len = data.EN.encode([source])
-        return data.FR.decode(translate(model, src, src_len, beam=beam)[0])
+        return Sample([data.FR.decode(translate(run.model, src, src_len, beam=beam or 1)[0])])
 
 
 def attention_figure(path, model, pairs: data.Pairs, pred: list[str], split: str, k: int = 3):

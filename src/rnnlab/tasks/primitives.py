@@ -95,6 +95,6 @@ class Primitives(SupervisedTask):
     baseline = "majority tag"
     head = "tag"
 
-    def load(self, config):
+    def load_data(self, config):
         splits = {s: make_split(SIZES[s], SEEDS[s]) for s in SIZES}
         return Dataset(splits, list(SHAPES))

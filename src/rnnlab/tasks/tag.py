@@ -1,6 +1,6 @@
 """``--task tag``: your own sequences with one label per step (synced many-to-many)."""
 
-from rnnlab.tasks._npz import load_npz
+from rnnlab.tasks._npz import NpzOptions, load_npz
 from rnnlab.tasks._supervised import SupervisedTask
 from rnnlab.tasks.registry import register
 
@@ -14,7 +14,9 @@ class Tag(SupervisedTask):
     source = "your --data FILE.npz: x (N, T, D), y (N, T), lengths (N,); 80/10/10"
     head = "tag"
     models = ("rnn", "transformer")
+    windowed = ()
     baseline = "majority tag"
+    Options = NpzOptions
 
-    def load(self, config):
-        return load_npz(config.data, tagged=True)
+    def load_data(self, config):
+        return load_npz(config.options.data, tagged=True)

@@ -6,7 +6,6 @@ speaker) / 370 test; a fixed tenth of the training series picks the best checkpo
 """
 
 from rnnlab.tasks import _aeon
-from rnnlab.tasks._data import Dataset, hold_out
 from rnnlab.tasks._supervised import SupervisedTask
 from rnnlab.tasks.registry import register
 
@@ -18,8 +17,5 @@ class Vowels(SupervisedTask):
     pattern = "many-to-one (variable length)"
     source = "aeon JapaneseVowels: 270 train / 370 test series, 7-29 steps x 12 channels"
 
-    def load(self, config):
-        train, classes = _aeon.load("JapaneseVowels", "TRAIN")
-        test, _ = _aeon.load("JapaneseVowels", "TEST")
-        train, val = hold_out(train)
-        return Dataset({"train": train, "val": val, "test": test}, classes)
+    def load_data(self, config):
+        return _aeon.official("JapaneseVowels")

@@ -21,14 +21,12 @@ NLL and accuracy; baseline: p(1) = the training stream's mean. The run directory
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-
 import numpy as np
 
 from rnnlab.tasks._data import SeqData
 from rnnlab.tasks._nextstep import RawDataset
-from rnnlab.tasks._supervised import SupervisedTask, TaskConfig, predict_logits, read_config
+from rnnlab.tasks._supervised import SupervisedTask, predict_logits
+from rnnlab.tasks._task import Criterion
 from rnnlab.tasks.registry import register
 
 SEQ = 30  # bits per training sequence (10 triples)
@@ -74,19 +72,6 @@ def xor_metrics(p1: np.ndarray, y: np.ndarray) -> dict:
     }
 
 
-@dataclasses.dataclass
-class XorConfig(TaskConfig):
-    """An ``xor`` run: Elman's network and passes by default."""
-
-    task: str = "xor"
-    cell: str = "elman"
-    hidden: int = 2
-    batch_size: int = BITS["train"] // SEQ  # the whole stream: one pass a step
-    steps: int = 600
-    lr: float = 0.05
-    eval_every: int = 50
-
-
 @register
 class XorTask(SupervisedTask):
     name = "xor"
@@ -95,29 +80,36 @@ class XorTask(SupervisedTask):
     metric = "error by position mod 3"
     baseline = "p(1) = stream mean"
     head = "tag"
-    config_class = XorConfig
+    # Elman's network and passes: 2 units of an SRN, the whole stream a step, 600 steps.
+    defaults = {"cell": "elman", "hidden": 2, "batch_size": BITS["train"] // SEQ,
+                "steps": 600, "lr": 0.05}  # fmt: skip
+    criterion = Criterion("error_pos2", higher=False, margin=0.1)  # the XOR bit: below chance
     figures = ("error by position mod 3",)
 
-    def load(self, config) -> RawDataset:
+    def load_data(self, config) -> RawDataset:
+        seed = config.train.seed
         splits = {
-            k: stream_rows(xor_stream(n, np.random.default_rng([config.seed, i])))
+            k: stream_rows(xor_stream(n, np.random.default_rng([seed, i])))
             for i, (k, n) in enumerate(BITS.items())
         }
         return RawDataset(splits, ["0", "1"])
 
-    def evaluate(self, run_dir, split: str = "test", *, figures: bool = True) -> dict:
-        run_dir = Path(run_dir)
-        config, info, model = self.load_run(run_dir, read_config(run_dir))
-        data = self.load(config)
+    def metrics(self, run, data, split, **options):
         part = data.split(split)
-        logits = predict_logits(model, part)  # (N, T, 2)
+        logits = predict_logits(run.model, part)  # (N, T, 2)
         p1 = 1 / (1 + np.exp(logits[..., 0] - logits[..., 1]))  # softmax's p(1)
-        mean = data.splits["train"].y.mean()
-        metrics = xor_metrics(p1, part.y)
-        base = xor_metrics(np.full(part.y.shape, mean), part.y)
-        if figures:
-            error_figure(run_dir / f"xor_error_{split}.png", p1, part.y, base["error"])
-        return {"task": self.name, "split": split, "metrics": metrics, "baseline": base}
+        return xor_metrics(p1, part.y), (p1, part.y)
+
+    def baseline_metrics(self, run, data, split, **options):
+        part = data.split(split)
+        return xor_metrics(np.full(part.y.shape, data.splits["train"].y.mean()), part.y)
+
+    def write_figures(self, run, data, split, outputs):
+        p1, y = outputs
+        chance = self.baseline_metrics(run, data, split)["error"]
+        path = run.dir / f"xor_error_{split}.png"
+        error_figure(path, p1, y, chance)
+        return [path]
 
 
 def error_figure(path, p1, y, chance) -> None:
