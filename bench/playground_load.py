@@ -12,6 +12,13 @@ peak resident memory of the server process (``VmHWM``) and of each worker.
 
     python bench/playground_load.py                # 50 clients, 60 s
     python bench/playground_load.py --seconds 10   # a quick look
+    python bench/playground_load.py --requests 200 # server memory over 200 of every kind
+
+``--requests N`` (issue 19 item 7) sends N requests of every kind instead, in rounds
+(one of each kind per round): the page's reads, every computed endpoint (momentum,
+Hebb/Oja, LIF, rates, sampling), a short training's poll and snapshot (a training
+started every 50 rounds) and invalid bodies, and prints the server's resident memory
+(``VmRSS``) at start-up and every N/10 rounds, with the computing workers' peak.
 """
 
 from __future__ import annotations
@@ -155,10 +162,75 @@ async def load(base: str, clients: int, seconds: float) -> dict:
     }
 
 
+KINDS = {  # name: (method, path, body)
+    "meta": ("GET", "/api/meta", None),
+    "runs": ("GET", "/api/runs", None),
+    "momentum": ("POST", "/api/neuron/momentum", {"kappa": 20, "beta": 0.5, "steps": 100}),
+    "hebb": ("POST", "/api/neuron/hebb", {"rule": "oja", "steps": 20, "n": 200}),
+    "lif": ("POST", "/api/spikes/lif", {}),
+    "rates": ("POST", "/api/spikes/rates", {}),
+    "sample": ("POST", "/api/text/sample", {"run": "none-here", "length": 50}),
+    "invalid": ("POST", "/api/jobs", {"kind": "recurrent", "hidden": 10**6, "csv": "x" * 1000}),
+    "deep": ("POST", "/api/neuron/hebb", "deep"),
+}
+SHORT = {"kind": "recurrent", "task": "sine", "cell": "gru", "hidden": 16, "T": 20, "steps": 200}
+
+
+def rss_mb(pid: int) -> float | None:
+    """The process's resident set size now (``VmRSS``), in MiB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def every_kind(base: str, server_pid: int, n: int) -> dict:
+    """``n`` requests of every kind; the server's memory along the way."""
+    memory = [{"round": 0, "server_rss_mb": round(rss_mb(server_pid), 1)}]
+    statuses: dict[str, dict[int, int]] = {}
+    workers: dict[int, float] = {}
+    job, t0 = None, time.perf_counter()
+    with httpx.Client(base_url=base, timeout=120) as http:
+        for i in range(1, n + 1):
+            if i % 50 == 1:
+                job = http.post("/api/jobs", json={**SHORT, "seed": i}).json().get("id")
+            kinds = dict(KINDS)
+            kinds["poll"] = ("GET", f"/api/jobs/{job}?since=0", None)
+            kinds["snapshot"] = ("GET", f"/api/jobs/{job}/snapshot", None)
+            for name, (method, path, body) in kinds.items():
+                if body == "deep":
+                    r = http.post(path, content=b"[" * 50_000)
+                elif method == "GET":
+                    r = http.get(path)
+                else:
+                    r = http.post(path, json=body)
+                by = statuses.setdefault(name, {})
+                by[r.status_code] = by.get(r.status_code, 0) + 1
+            for pid in worker_pids(server_pid):
+                workers[pid] = max(workers.get(pid, 0.0), peak_rss_mb(pid) or 0.0)
+            if i % max(1, n // 10) == 0:
+                memory.append({"round": i, "server_rss_mb": round(rss_mb(server_pid), 1)})
+    return {
+        "requests_per_kind": n,
+        "kinds": sorted(statuses),
+        "statuses": statuses,  # per kind: HTTP status -> count (no 5xx expected)
+        "seconds": round(time.perf_counter() - t0, 1),
+        "server_memory": memory,
+        "server_rss_growth_mb": round(memory[-1]["server_rss_mb"] - memory[0]["server_rss_mb"], 1),
+        "server_peak_rss_mb": round(peak_rss_mb(server_pid), 1),
+        "worker_peak_rss_mb": sorted(round(v, 1) for v in workers.values()),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--requests", type=int, default=0, help="of every kind (see above)")
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -179,6 +251,11 @@ def main() -> None:
                 if time.monotonic() > end or server.poll() is not None:
                     sys.exit("the playground server did not start")
                 time.sleep(0.3)
+            if args.requests:
+                result = every_kind(base, server.pid, args.requests)
+                result["cpu_cores"] = len(os.sched_getaffinity(0))
+                print(json.dumps(result, indent=2))
+                return
             rss = {}
             cpu0 = cpu_seconds(server.pid)
 

@@ -7,7 +7,9 @@ API (every body is JSON; errors are ``{"error": "one line"}``):
   job, 422 over a limit, 429 when two are running.
 - ``GET /api/jobs/{id}?since=n``: status, step and the losses from index n on;
   ``/snapshot``: the latest look inside the model; ``/data``: the Neuron page's points;
-  ``/events``: the same as server-sent events until the job ends; ``POST .../stop``.
+  ``/events``: the same as server-sent events until the job ends; ``POST .../stop``,
+  ``.../pause``, ``.../step`` (run to the next logged step, then pause), ``.../resume``
+  (409 when the training's state does not allow it).
 - ``POST /api/neuron/momentum``, ``/api/neuron/hebb``, ``/api/spikes/lif``,
   ``/api/spikes/rates``: computed at once (see :mod:`.compute`).
 - ``GET /api/runs``, ``POST /api/text/sample``, ``GET /runs/{name}/inspect.html``.
@@ -32,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 
 from rnnlab.errors import UserError
 from rnnlab.playground import compute, runs, specs
-from rnnlab.playground.jobs import Busy, JobManager
+from rnnlab.playground.jobs import Busy, Conflict, JobManager
 from rnnlab.playground.limits import (
     LIMITS,
     MAX_BODY,
@@ -89,6 +91,8 @@ def _answers(endpoint):
             return _error(404, str(err))
         except Busy as err:
             return _error(429, str(err))
+        except Conflict as err:
+            return _error(409, str(err))
         except WorkerDied as err:
             return _error(503, str(err))
         except UserError as err:  # e.g. a run whose checkpoint or config is corrupt
@@ -157,6 +161,9 @@ class _Api:
             Route("/api/jobs/{job}/data", _answers(self.data)),
             Route("/api/jobs/{job}/events", _answers(self.events)),
             Route("/api/jobs/{job}/stop", _answers(self.stop), methods=["POST"]),
+            Route("/api/jobs/{job}/pause", _answers(self.pause), methods=["POST"]),
+            Route("/api/jobs/{job}/step", _answers(self.pause), methods=["POST"]),
+            Route("/api/jobs/{job}/resume", _answers(self.resume), methods=["POST"]),
             *(
                 Route(path, _computed(self.pool, fn), methods=["POST"])
                 for path, fn in computed.items()
@@ -238,6 +245,18 @@ class _Api:
     async def stop(self, request):
         job = self.job_of(request)
         await run_in_threadpool(self.jobs.stop, job)
+        return JSONResponse(job.public(len(job.losses)))
+
+    async def pause(self, request):
+        """Pause now, or (``/step``) after the next logged step."""
+        job = self.job_of(request)
+        one_step = request.url.path.endswith("/step")
+        self.jobs.pause(job, one_step=one_step)
+        return JSONResponse(job.public(len(job.losses)))
+
+    async def resume(self, request):
+        job = self.job_of(request)
+        self.jobs.resume(job)
         return JSONResponse(job.public(len(job.losses)))
 
     async def run_list(self, request):

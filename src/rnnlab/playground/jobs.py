@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from rnnlab.playground.limits import MAX_TRAININGS, TIME_BOX
 
-ACTIVE = ("starting", "running")
+ACTIVE = ("starting", "running", "paused")
 PREFIX = "rnnlab-playground-"  # of each server's temporary folder
 PID_FILE = "server.pid"
 KEEP_FINISHED = 50  # finished jobs remembered for the pages
@@ -67,6 +68,10 @@ class Busy(RuntimeError):
     """Too many trainings at once (HTTP 429)."""
 
 
+class Conflict(RuntimeError):
+    """A pause, step or resume that the training's state does not allow (HTTP 409)."""
+
+
 class Job:
     """One training as the server sees it; ``version`` grows with every change."""
 
@@ -88,6 +93,7 @@ class Job:
         self.proc: subprocess.Popen | None = None
         self.stopping: str | None = None  # the status a stop or the time box is setting
         self.timer: threading.Timer | None = None  # the time box
+        self.pause_after_step = False  # "one step": pause at the next logged step
 
     @property
     def active(self) -> bool:
@@ -164,6 +170,36 @@ class JobManager:
         self._finish(job, "stopped")
         return job
 
+    def pause(self, job: Job, *, one_step: bool = False) -> Job:
+        """Pause the worker now (SIGSTOP), or, with ``one_step``, let it run to its next
+        logged step and pause there. A paused training keeps its slot and its time box
+        (the clock runs on while it waits)."""
+        with self._lock:
+            if job.status not in ("running", "paused") or job.stopping:
+                raise Conflict(f"training {job.id} is {job.status}; only a running one pauses")
+            if one_step:
+                job.pause_after_step = True
+                self._signal(job, signal.SIGCONT, "running")
+            elif job.status == "running":
+                self._signal(job, signal.SIGSTOP, "paused")
+            job.version += 1
+        return job
+
+    def resume(self, job: Job) -> Job:
+        with self._lock:
+            if job.status != "paused" or job.stopping:
+                raise Conflict(f"training {job.id} is {job.status}; only a paused one resumes")
+            job.pause_after_step = False
+            self._signal(job, signal.SIGCONT, "running")
+            job.version += 1
+        return job
+
+    @staticmethod
+    def _signal(job: Job, sig, status: str) -> None:
+        if job.proc is not None and job.proc.poll() is None:
+            os.kill(job.proc.pid, sig)
+            job.status = status
+
     def shutdown(self) -> None:
         for job in list(self.jobs.values()):
             self._finish(job, "stopped")
@@ -212,6 +248,10 @@ class JobManager:
         elif kind == "step":
             job.step = event["step"]
             job.losses.append([event["step"], event["loss"]])
+            with self._lock:
+                if job.pause_after_step and job.status == "running" and not job.stopping:
+                    job.pause_after_step = False
+                    self._signal(job, signal.SIGSTOP, "paused")
         elif kind == "data":
             job.data = {k: v for k, v in event.items() if k != "event"}
         elif kind == "error":
