@@ -6,9 +6,12 @@ default 100); one of the first ten pairs is marked (X1), then one of the first T
 still unmarked pairs (X2); the marker is 1 on those two, -1 on the first and the last
 pair, 0 elsewhere ("in the rare case where the first pair of the sequence gets marked,
 we set X1 to zero"). The target, given at the end only, is 0.5 + (X1 + X2) / 4; a
-sequence is right if the absolute error is below 0.04, and the paper's criterion is at
-most 1 wrong of 2,560 test sequences. Predicting the mean costs an MSE of about 1/24
-(exactly (0.9 + 48/49) / 48 = 0.0392 at T = 100, the zeroed X's included).
+sequence is right if the absolute error is below 0.04. The paper's Table 7 reports 1
+wrong of 2,560 test sequences as the *mean* of 10 trials, and "never more than 3"; its
+stopping rule is on training (average error below 0.01 and the 2,000 most recent
+sequences right). ``solved`` here is that worst case: at most 3 wrong. Predicting the
+mean costs an MSE of about 1/24 (exactly (0.9 + 48/49) / 48 = 0.0392 at T = 100, the
+zeroed X's included).
 
 ``--variant sum``, the later literature's form: values in [0, 1], markers 0 or 1 only,
 no zeroing, the same marked positions, target X1 + X2 (mean predictor: MSE 1/6).
@@ -75,13 +78,13 @@ def adding_data(n: int, T: int, variant: str, rng: np.random.Generator) -> SeqDa
 
 def adding_scores(pred: np.ndarray, y: np.ndarray) -> dict:
     """MSE, the count of sequences whose absolute error is 0.04 or more, the fraction
-    right, and the paper's criterion (at most one wrong)."""
+    right, and ``solved``: at most 3 wrong, the worst test result H&S 1997 report."""
     wrong = int((np.abs(pred - y) >= TOLERANCE).sum())
     return {
         "mse": float(((pred - y) ** 2).mean()),
         "wrong": wrong,
         "accuracy": 1 - wrong / len(y),
-        "solved": wrong <= 1,
+        "solved": wrong <= 3,
     }
 
 

@@ -9,8 +9,10 @@ step predicts the next symbol (the final ``E`` is never an input).
 A prediction is right when the grammar's allowed-next set is exactly the k largest
 outputs, k the size of that set ("top-k"; the softmax spreads the probability over the
 allowed symbols, so a threshold of 0.5 would fail on every two-way branch). The task is
-solved when every prediction of every test string is right; the paper's sets have 256
-strings each (train, validation, test). The metrics also give the training strings seen
+solved when every prediction of every test string is right. The paper has 256 training
+and 256 test strings and no validation set, and counts a trial solved when every
+prediction on both is right (30 trials: 3 data sets x 10 initialisations); rnnlab adds a
+256-string validation set to pick checkpoints. The metrics also give the training strings seen
 until the validation set was first solved (``strings_seen``; -1 if never). Baseline:
 the training symbol frequencies at every step.
 """

@@ -1,4 +1,4 @@
-"""``--task xor``: Elman's (1990) temporal XOR, "Finding structure in time", section 3.
+"""``--task xor``: Elman's (1990) temporal XOR ("Finding structure in time", pp. 185-187).
 
 The input is one bit per step from a stream of triples: two random bits, then their
 XOR (``1 0 1 0 0 0 1 1 0 ...``); the target of every step is the next bit. Only every
