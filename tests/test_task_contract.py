@@ -335,3 +335,13 @@ def test_truncate_reaches_the_recurrence_of_the_task_models(close):
             config = task.config(truncate=1)
             task.check(config)
             assert task.loss(config) is not task.loss(task.config()), name
+
+
+def test_minutes_without_steps_lift_the_step_limit(tmp_path):
+    task = TASKS["adding"]
+    assert task.config().train.steps == 10_000 and task.config(minutes=4).train.steps is None
+    assert task.config(minutes=4, steps=5).train.steps == 5
+    task.check(task.config(minutes=4))
+    (tmp_path / "config.json").write_text(json.dumps({**task.config().to_dict(), "data": {}}))
+    assert task.resume_config(tmp_path, {"minutes": 2.0}).train.steps is None
+    assert task.resume_config(tmp_path, {"minutes": 2.0, "steps": 7}).train.steps == 7

@@ -231,7 +231,10 @@ class Task(abc.ABC):
         for name in values:
             if name not in fields:
                 raise UserError(_verbs.refusal(name, self))
-        values = {**self.defaults, **_verbs.absolute(values, fields)}
+        given = _verbs.absolute(values, fields)
+        values = {**self.defaults, **given}
+        if given.get("minutes") is not None and "steps" not in given:
+            values["steps"] = None  # --minutes without --steps: the minutes alone stop
         sections = {}
         for section, cls in {**SHARED, "options": self.Options}.items():
             names = {s.name for s in specs(cls)}
@@ -256,6 +259,8 @@ class Task(abc.ABC):
                     f"--resume: {spec.flag} differs from that of {run_dir} ({old[name]}); drop "
                     "it or train into a new --out"
                 )
+        if values.get("minutes") is not None and "steps" not in values:
+            values["steps"] = None  # --minutes without --steps: the minutes alone stop
         return config.replace(**values)
 
     def load_run(self, run_dir, which: str = io.BEST) -> Run:

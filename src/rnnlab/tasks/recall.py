@@ -72,7 +72,7 @@ class RecallTask(SupervisedTask):
     models = ("rnn", "window-mlp", "conv1d", "transformer")
     windowed = ("window-mlp", "conv1d", "transformer")  # the causal transformer sees a window
     Options = RecallOptions
-    defaults = {"eval_every": 25}
+    defaults = {"steps": 3000, "eval_every": 100}
     criterion = Criterion("accuracy", margin=0.5)
     figures = ("confusion matrix",)
 
