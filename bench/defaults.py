@@ -43,13 +43,16 @@ def own_data(folder: Path) -> dict[str, Path]:
     return {"classify": classify, "tag": tag}
 
 
-def rnnlab(*args: str, in_process: bool = False) -> tuple[int, str, str]:
+def rnnlab(*args: str, in_process: bool = False, timeout: float = 3600) -> tuple[int, str, str]:
     """(exit status, stdout, stderr) of ``rnnlab ARGS``: a new process (its start-up
-    outside the budget, as a user's), or this one (``in_process``: the smoke test)."""
+    outside the budget, as a user's; killed after ``timeout`` seconds, so that one run
+    that hangs does not stop the benchmark), or this one (``in_process``: the smoke test)."""
     if not in_process:
-        done = subprocess.run(
-            [sys.executable, "-m", "rnnlab.cli", *args], capture_output=True, text=True
-        )
+        try:
+            done = subprocess.run([sys.executable, "-m", "rnnlab.cli", *args],
+                                  capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return 124, "", f"timed out after {timeout:.0f} s\n"
         return done.returncode, done.stdout, done.stderr
     import contextlib
     import io
@@ -78,7 +81,7 @@ def one_task(name: str, minutes: float, data: dict, in_process: bool = False) ->
         start = time.perf_counter()
         code, _, err = rnnlab(
             "train", "--task", name, "--out", str(out), "--minutes", f"{minutes:g}", *flags,
-            in_process=in_process,
+            in_process=in_process, timeout=60 * minutes + 900,
         )  # fmt: skip
         if code != 0:
             return {**row, "error": err.strip().splitlines()[-1:]}
