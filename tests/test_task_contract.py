@@ -345,3 +345,35 @@ def test_minutes_without_steps_lift_the_step_limit(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({**task.config().to_dict(), "data": {}}))
     assert task.resume_config(tmp_path, {"minutes": 2.0}).train.steps is None
     assert task.resume_config(tmp_path, {"minutes": 2.0, "steps": 7}).train.steps == 7
+
+
+def test_run_directories_of_the_earlier_layouts_read_back():
+    """config.json as rnnlab wrote it before the typed config: the char model's sections
+    with the vocabulary beside them, and the sequence tasks' one flat dict."""
+    charlm = {
+        "task": "charlm",
+        "model": {"cell": "gru", "hidden": 8, "layers": 1, "embed": 4, "dropout": 0.0,
+                  "onehot": False, "init": 0.0, "forget_bias": None, "model": "rnn",
+                  "window": 16},
+        "train": {"corpus": "notes.txt", "seq_len": 50, "batch_size": 4, "steps": 9,
+                  "minutes": None, "optimizer": "adam", "lr": 0.002, "momentum": 0.9,
+                  "schedule": "constant", "warmup": 0, "clip": 5.0, "truncate": 10, "seed": 3,
+                  "eval_every": 200, "eval_chars": 1000, "log_every": 20, "sample_chars": 20,
+                  "devices": None},
+        "vocab": ["a", "b"],
+    }  # fmt: skip
+    config, info = from_saved(charlm, TASKS["charlm"].Options, "config.json")
+    assert (config.model.cell, config.options.corpus, config.options.seq_len) == (
+        "gru",
+        "notes.txt",
+        50,
+    )
+    assert (config.learn.truncate, config.train.seed, info) == (10, 3, {"vocab": ["a", "b"]})
+    flat = {"task": "motions", "data": None, "model": "rnn", "cell": "elman", "hidden": 12,
+            "layers": 1, "dropout": 0.0, "window": 8, "embed": 32, "vocab": 4000, "unit": None,
+            "batch_size": 8, "steps": 40, "lr": 0.01, "seed": 1}  # fmt: skip
+    motions = {"task": "motions", "config": flat, "data": {"classes": 4}}
+    config, info = from_saved(motions, TASKS["motions"].Options, "config.json")
+    assert (config.task, config.model.cell, config.model.hidden, config.train.steps) == (
+        "motions", "elman", 12, 40)  # fmt: skip
+    assert info == {"classes": 4} and config.train.clip == 1.0  # absent: the default
