@@ -25,6 +25,10 @@ class Progress:
             TimeRemainingColumn(),
             console=self.console,
             transient=False,
+            # No refresh thread: drawn at each step's report instead. With rich's thread
+            # redrawing while an evaluation line was printed, two runs of adding (an eval
+            # every 250 steps) hung for good, every thread waiting on a lock.
+            auto_refresh=False,
         )
         self.bar.__enter__()
         steps = event["steps"]
@@ -47,7 +51,7 @@ class Progress:
             rate = next((f"{v:,.0f} {k.removesuffix('_per_s')}/s" for k, v in event.items()
                          if k.endswith("_per_s")), "")  # fmt: skip
             self.bar.update(self.task, completed=event["step"], loss=f"{event['loss']:.4f}",
-                            rate=rate)  # fmt: skip
+                            rate=rate, refresh=True)  # fmt: skip
         elif kind == "eval":
             self.console.print(_eval_line(event), highlight=False)
 
