@@ -25,9 +25,8 @@ class Progress:
             TimeRemainingColumn(),
             console=self.console,
             transient=False,
-            # No refresh thread: drawn at each step's report instead. With rich's thread
-            # redrawing while an evaluation line was printed, two runs of adding (an eval
-            # every 250 steps) hung for good, every thread waiting on a lock.
+            # No refresh thread: the bar is drawn at each step's report (the only times it
+            # changes), so no second thread writes to the console.
             auto_refresh=False,
         )
         self.bar.__enter__()
