@@ -53,7 +53,11 @@ def tag_loss_of(truncate: int | None = None):
     return loss
 
 
-classify_loss, tag_loss = classify_loss_of(None), tag_loss_of(None)
+classify_loss = classify_loss_of(None)
+"""The loss of :func:`classify_loss_of` with full BPTT (no truncation)."""
+
+tag_loss = tag_loss_of(None)
+"""The loss of :func:`tag_loss_of` with full BPTT (no truncation)."""
 
 
 @eqx.filter_jit
@@ -117,8 +121,9 @@ BASELINES = _baselines()
 
 class SupervisedTask(Task):
     """A labelled sequence task: ``x`` (N, T, D) in, one class per sequence (``head =
-    "classify"``) or per step (``"tag"``) out. A subclass implements :meth:`load_data`; the
-    inputs are standardised per channel with the training split's statistics."""
+    "classify"``) or per step (``"tag"``) out. A subclass implements
+    :meth:`~rnnlab.tasks.Task.load_data`; the inputs are standardised per channel with the
+    training split's statistics."""
 
     metric = "accuracy"
     baseline = "majority class"
