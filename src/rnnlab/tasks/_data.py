@@ -37,6 +37,10 @@ class SeqData:
         """Every label that counts: one per row, or one per valid step of a tagged row."""
         return self.y if self.y.ndim == 1 else self.y[self.valid()]
 
+    def rows(self, flat) -> list[np.ndarray]:
+        """Values in :meth:`labels` order (one per valid step) -> one array per row."""
+        return np.split(np.asarray(flat), np.cumsum(self.lengths)[:-1])
+
 
 @dataclasses.dataclass
 class Dataset(Data):

@@ -100,10 +100,6 @@ def plot_stream(path, x, true, pred, names, *, title="") -> None:
     plt.close(fig)
 
 
-def _rows(flat, data: SeqData):
-    return np.split(np.asarray(flat), np.cumsum(data.lengths)[:-1])
-
-
 @register
 class Activity(SupervisedTask):
     name = "activity"
@@ -131,18 +127,18 @@ class Activity(SupervisedTask):
         constant = np.zeros_like(part.labels())  # one label throughout: no boundary
         return {
             **base,
-            "boundary_error": boundary_error(_rows(part.labels(), part), _rows(constant, part)),
+            "boundary_error": boundary_error(part.rows(part.labels()), part.rows(constant)),
         }
 
     def metrics(self, run, data, split, **options):
         metrics, (part, pred) = super().metrics(run, data, split)
-        metrics["boundary_error"] = boundary_error(_rows(part.labels(), part), _rows(pred, part))
+        metrics["boundary_error"] = boundary_error(part.rows(part.labels()), part.rows(pred))
         return metrics, (part, pred)
 
     def write_figures(self, run, data, split, outputs):
         paths = super().write_figures(run, data, split, outputs)
         part, pred = outputs
-        n, true = int(part.lengths[0]), _rows(part.labels(), part)[0]
+        n, true = int(part.lengths[0]), part.rows(part.labels())[0]
         path = run.dir / f"stream_{split}.png"
         plot_stream(
             path, part.x[0, :n], true, pred[:n], run.info["class_names"],

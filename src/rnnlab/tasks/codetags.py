@@ -91,11 +91,6 @@ def span_f1(true_rows, pred_rows) -> float:
     return 1.0 if n_true + n_pred == 0 else 2 * hit / (n_true + n_pred)
 
 
-def rows_of(flat, data: SeqData) -> list[np.ndarray]:
-    """Labels in :meth:`SeqData.labels` order -> one array per row."""
-    return np.split(np.asarray(flat), np.cumsum(data.lengths)[:-1])
-
-
 def read_code(budget: dict[str, int] = BUDGET, files: dict | None = None) -> dict[str, list]:
     """``(text, tags)`` rows of :data:`SEQ_LEN` characters per split, split by file; files
     that :mod:`tokenize` rejects are skipped. ``files``, if given, gets the paths read
@@ -135,8 +130,8 @@ def majority_tags(train: SeqData, vocab_size: int) -> np.ndarray:
 def write_html(path, data: SeqData, pred, vocab: list[str], rows: int = 40, *, title="") -> None:
     """The first ``rows`` rows, each character coloured by its predicted class; a wrong
     class is underlined in red (hover: the true class)."""
-    true = rows_of(data.labels(), data)[:rows]
-    guess = rows_of(pred, data)[:rows]
+    true = data.rows(data.labels())[:rows]
+    guess = data.rows(pred)[:rows]
     parts = []
     for r, (t, p) in enumerate(zip(true, guess, strict=True)):
         chars = [vocab[int(i)] for i in data.x[r, : len(t), 0]]
@@ -189,12 +184,12 @@ class CodeTags(TokenTask):
         return {
             "loss": float(-np.log(probs[ids, y]).mean()),
             "accuracy": float((pred == y).mean()),
-            "span_f1": span_f1(rows_of(y, part), rows_of(pred, part)),
+            "span_f1": span_f1(part.rows(y), part.rows(pred)),
         }
 
     def metrics(self, run, data, split, **options):
         metrics, (part, pred) = super().metrics(run, data, split)
-        metrics["span_f1"] = span_f1(rows_of(part.labels(), part), rows_of(pred, part))
+        metrics["span_f1"] = span_f1(part.rows(part.labels()), part.rows(pred))
         return metrics, (part, pred)
 
     def write_figures(self, run, data, split, outputs):
