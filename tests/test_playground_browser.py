@@ -172,7 +172,8 @@ def test_recurrent_training_updates_the_loss_and_the_heatmaps(new_page, server, 
     page.select_option("#rnn-cell", "gru")
     for field, value in (("hidden", "8"), ("T", "24"), ("lr", "0.02")):
         page.fill(f"#rnn-{field}", value)
-    page.check("#rnn-forever")  # runs until stopped
+    page.check("#rnn-forever")  # runs until stopped, which says its limits
+    _wait_text(page, "label:has(#rnn-forever)", "until stopped (at most 20000 steps or 10 min)")
     page.click("#rnn-train")
     page.wait_for_selector("#rnn-heatmaps canvas", timeout=WAIT)
     names = page.eval_on_selector_all(
@@ -182,10 +183,28 @@ def test_recurrent_training_updates_the_loss_and_the_heatmaps(new_page, server, 
     for c in ("#rnn-loss", "#rnn-heatmaps canvas[data-internal='h']", "#rnn-grads"):
         _redrawn(page, c)
     page.screenshot(path=shots / "recurrent.png", full_page=True)
+    # pause holds the step; one step runs to the next logged step and pauses; play resumes
+    page.click("#rnn-pause")
+    _wait_text(page, "#rnn-status", "· paused")
+    held = _step(page)
+    page.wait_for_timeout(1500)
+    assert _step(page) == held
+    page.click("#rnn-step")
+    end = time.monotonic() + 60
+    while not (_step(page) > held and "· paused" in page.text_content("#rnn-status")):
+        assert time.monotonic() < end, page.text_content("#rnn-status")
+        page.wait_for_timeout(200)
+    page.click("#rnn-resume")
+    _wait_text(page, "#rnn-status", "· running")
     page.click("#rnn-stop")
     _wait_text(page, "#rnn-status", "stopped")
     assert not _blank(page, "#rnn-pred")
     _clean(p)
+
+
+def _step(page, selector="#rnn-status"):
+    """The step that a status line ("step 40 / 300 · running ...") shows."""
+    return int(page.text_content(selector).split()[1])
 
 
 def _redrawn(page, selector, timeout=30.0):

@@ -16,6 +16,13 @@ function show() {
 (async () => {
   const meta = await api("/api/meta");
   for (const page of Object.values(PAGES)) page.init(meta);
+  // "until stopped" has limits: the server's step limit and its time box, said on the label.
+  for (const id of ["rnn-forever", "mlp-forever"]) {
+    const note = document.createElement("span");
+    note.id = `${id}-limit`;
+    note.textContent = ` (at most ${meta.limits.steps} steps or ${Math.round(meta.limits.time_box_s / 60)} min)`;
+    $(id).parentElement.append(note);
+  }
   window.addEventListener("hashchange", show);
   show();
   document.body.dataset.ready = "1"; // for the browser tests

@@ -42,6 +42,10 @@ const Recurrent = {
     reads();
     $("rnn-train").onclick = () => this.train();
     $("rnn-stop").onclick = () => this.training.stop();
+    for (const action of ["pause", "step", "resume"]) {
+      $(`rnn-${action}`).onclick = () => this.training.control(action)
+        .catch((err) => setStatus("rnn-status", err.message, true));
+    }
     $("rnn-layer").onchange = () => this.draw();
   },
 
@@ -57,6 +61,7 @@ const Recurrent = {
     };
     for (const k of ["hidden", "layers", "T", "lag", "truncate", "clip", "lr", "steps"]) spec[k] = num(`rnn-${k}`);
     if ($("rnn-forever").checked) spec.steps = 20000;
+    spec.seed = num("rnn-seed");
     try {
       if (spec.task === "csv") {
         spec.csv = await readFile($("rnn-csv"));

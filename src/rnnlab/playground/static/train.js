@@ -2,6 +2,8 @@
 // events; the latest look inside the model is fetched when a new one is announced.
 "use strict";
 
+const LIVE = ["starting", "running", "paused"]; // a training that has not ended
+
 class Training {
   // hooks: {progress(state, losses), snapshot(snap), data(points), end(state)}
   constructor(hooks) {
@@ -32,7 +34,7 @@ class Training {
     const state = await api(`/api/jobs/${id}?since=${this.losses.length}`).catch(() => null);
     if (!state || id !== this.id) return;
     this.update(state);
-    if (state.status === "starting" || state.status === "running") setTimeout(() => this.poll(), 500);
+    if (LIVE.includes(state.status)) setTimeout(() => this.poll(), 500);
   }
 
   update(state) {
@@ -40,7 +42,7 @@ class Training {
     this.losses.push(...state.losses);
     this.hooks.progress(state, this.losses);
     if (state.snapshot_version > this.shown) this.fetchSnapshot(state.snapshot_version);
-    if (!(state.status === "starting" || state.status === "running")) {
+    if (!LIVE.includes(state.status)) {
       this.close();
       this.hooks.end(state);
     }
@@ -72,6 +74,11 @@ class Training {
 
   async stop() {
     if (this.id) await api(`/api/jobs/${this.id}/stop`, {});
+  }
+
+  // "pause", "step" (to the next logged step, then paused) or "resume"
+  async control(action) {
+    if (this.id) return api(`/api/jobs/${this.id}/${action}`, {});
   }
 
   close() {
