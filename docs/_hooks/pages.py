@@ -17,6 +17,9 @@
 4. Every public name is documented: after the build, each name in the ``__all__`` of the
    modules listed in ``API_MODULES`` must have an entry (an ``id`` anchor) in the API
    pages; a missing one is a warning, which fails ``mkdocs build --strict``.
+5. ``RNNLAB_DOCS_EXECUTE=0`` builds without executing the tutorials (a quick strict check
+   of the pages, links and API; the tutorials then show their code without outputs).
+   Unset or ``1``: they are executed, as ``mkdocs.yml`` says.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ import importlib
 import importlib.util
 import inspect
 import logging
+import os
 import pathlib
 import posixpath
 import re
+
+from mkdocs.exceptions import PluginError
 
 logger = logging.getLogger("mkdocs.plugins.rnnlab_pages")
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -83,6 +89,16 @@ def _relink(md: str, page_path: str, page_url: str) -> str:
 
     md = re.sub(r"\]\(docs/([^)\s]+)\)", fix, md)
     return re.sub(r'\b(src|href)="docs/([^"]+)"', fix_html, md)
+
+
+def on_config(config):
+    value = os.environ.get("RNNLAB_DOCS_EXECUTE", "1").strip().lower()
+    if value not in ("0", "1", "false", "true", "no", "yes"):
+        raise PluginError(f"RNNLAB_DOCS_EXECUTE={value!r}: give 1 (execute) or 0 (do not)")
+    if value in ("0", "false", "no"):
+        config.plugins["mkdocs-jupyter"].config["execute"] = False
+        logger.info("RNNLAB_DOCS_EXECUTE=0: the tutorials are not executed")
+    return config
 
 
 def on_page_markdown(markdown, page, config, files):
