@@ -58,6 +58,7 @@ def _sharded_grad(loss_fn, static, mesh, stochastic, params, carry, batch, base_
         total, count, grads = jax.lax.psum(
             (total, jnp.asarray(count, total.dtype), grads), dev.AXIS
         )
+        count = jnp.maximum(count, 1)  # an online learner's chunk may hold no target
         grads = tree_map(lambda g: g / count, grads)
         return total / count, grads, carry_out
 

@@ -19,7 +19,16 @@ from rnnlab.errors import UserError
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "cosine", "epoch-decay")
-LEARNERS = ("bptt",)  # the learners beyond BPTT (issue 16) add their names here
+LEARNERS = ("bptt", "rtrl", "uoro", "snap1", "snap2", "rflo", "eprop")  # rnnlab.learn's
+ONLINE = LEARNERS[1:]  # the learners that update inside a sequence (--update-every)
+
+
+def _online(learn) -> bool:
+    return learn.learner in ONLINE
+
+
+def _bptt(learn) -> bool:
+    return learn.learner == "bptt"
 
 
 @dataclasses.dataclass
@@ -71,18 +80,28 @@ class TrainConfig:
 @dataclasses.dataclass
 class LearnerConfig:
     """How the gradient is obtained. ``bptt``: back-propagation through time over each
-    batch, full or truncated to chunks of ``truncate`` steps. A learner beyond BPTT (the
-    online ones of :mod:`rnnlab.learn`) adds its name to :data:`LEARNERS` and its own
-    fields here (``update_every``, with an ``applies`` rule naming the learners that read
-    it): every task then takes them as flags, and ``config.json`` records them."""
+    batch, full or truncated to chunks of ``truncate`` steps. The online learners of
+    :mod:`rnnlab.learn` (``rtrl``, ``uoro``, ``snap1``, ``snap2``, ``rflo``, ``eprop``)
+    update the parameters every ``update_every`` time steps inside the sequences, carrying
+    their influence or eligibility traces from chunk to chunk (an engine step is one chunk,
+    see :mod:`rnnlab.tasks._online`). Every task takes these flags; ``config.json``
+    records them."""
 
     learner: str = option(
-        "bptt", "bptt: back-propagation through time (full, or with --truncate).",
+        "bptt", "bptt: back-propagation through time (full, or with --truncate); online, "
+        "forward in time: rtrl (exact RTRL), uoro, snap1, snap2 (SnAp), rflo (leaky cells: "
+        "mtrnn), eprop (e-prop: lstm family, elman, gru).",
         choices=LEARNERS,
+    )  # fmt: skip
+    update_every: int = option(
+        1, "An online learner updates the parameters every K time steps (an engine step: "
+        "one chunk of K steps of the batch; --steps counts chunks).", ge=1,
+        applies=(_online, "an online --learner (" + ", ".join(ONLINE) + ")"),
     )  # fmt: skip
     truncate: int | None = option(
         None, "Truncate BPTT: the gradient flows within chunks of K steps (1: Elman's "
         "one-step training; none: the whole sequence).", ge=1,
+        applies=(_bptt, "--learner bptt (an online learner has no window)"),
     )  # fmt: skip
 
     def check(self, given: set[str] | None = None) -> None:

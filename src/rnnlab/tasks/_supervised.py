@@ -151,6 +151,11 @@ class SupervisedTask(Task):
         of = classify_loss_of if self.head == "classify" else tag_loss_of
         return of(config.learn.truncate)
 
+    def online_kind(self) -> str | None:
+        """The online learners train the tasks that keep this class's losses: one label at
+        the last valid step (classify) or at every valid step (tag)."""
+        return self.head if type(self).loss is SupervisedTask.loss else None
+
     def batches(self, train: SeqData, config):
         """Shuffled batches of whole sequences of the training split."""
         return Batches(train, min(config.train.batch_size, len(train)), config.train.seed)

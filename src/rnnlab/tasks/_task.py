@@ -23,7 +23,7 @@ from rnnlab.config import WINDOWED, Spec, check_fields, specs
 from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, io, optimizer_of
 from rnnlab.engine.devices import process_index
 from rnnlab.errors import UserError
-from rnnlab.tasks import _verbs
+from rnnlab.tasks import _online, _verbs
 from rnnlab.tasks._config import SHARED, NoOptions, RunConfig, from_saved, read_config, task_name
 
 MODEL_FIELDS = ("model", "cell", "hidden", "layers", "dropout", "window", "forget_bias")
@@ -193,6 +193,7 @@ class Task(abc.ABC):
         config.model.check(given, {"model": self.models})
         check_fields(config.options, given)
         m = config.model
+        _online.check(self, config)  # an online --learner: the task and model it trains
         if config.learn.truncate is not None and m.model != "rnn":
             raise UserError("--truncate applies only with --model rnn (BPTT through its steps)")
         if "window" in given and m.model in WINDOWED and m.model not in self.windowed:
@@ -213,12 +214,18 @@ class Task(abc.ABC):
         model = set(self.model_fields) - (set() if self.windows() else {"window"})
         take = {"model": model,
                 "learn": {"learner", "truncate"} if self.truncates else {"learner"}}  # fmt: skip
+        take["learn"] |= {"update_every"} if self.online_kind() else set()
         out = {}
         for section, cls in {**SHARED, "options": self.Options}.items():
             for s in specs(cls):
                 if section not in take or s.name in take[section]:
                     out[s.name] = (section, s)
         return out
+
+    def online_kind(self) -> str | None:
+        """The loss of one row over a chunk that the online learners (``--learner rtrl``, ...)
+        train with (:data:`rnnlab.tasks._online.KINDS`), or None: BPTT only."""
+        return None
 
     def windows(self) -> bool:
         """Whether one of the task's models sees a window of steps (``--window``)."""
@@ -287,6 +294,8 @@ class Task(abc.ABC):
             raise UserError(f"the data of {run_dir} changed since it was trained; --resume "
                             "needs the same data (or train a new run)")  # fmt: skip
         problem = self.problem(self.build_model(config, info), data, config)
+        if config.learn.learner != "bptt":  # an engine step: a chunk of --update-every steps
+            problem = _online.online_problem(problem, config, self.online_kind())
         batches = problem.batches  # steps per epoch, for --schedule epoch-decay
         per_epoch = getattr(batches, "per_epoch", None) or (
             len(batches) if isinstance(batches, Sized) else None

@@ -154,6 +154,9 @@ class AddingTask(SupervisedTask):
     def loss(self, config):
         return mse_loss_of(config.learn.truncate)
 
+    def online_kind(self):
+        return "regress"  # an online --learner: the squared error at the last valid step
+
     def problem(self, model, data, config) -> Problem:
         val = data.splits["val"]
 

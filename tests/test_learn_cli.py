@@ -1,0 +1,126 @@
+"""``rnnlab train --learner rtrl|uoro|... --update-every k``: the engine's online training
+against rnnlab.learn driven by hand, resume, data parallelism and the refusals."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from _cli import run
+
+from rnnlab import learn
+from rnnlab.engine import io
+from rnnlab.tasks import get_task
+from rnnlab.tasks._data import scaled
+
+LAG, B, LR = 3, 8, 0.5  # sequences of LAG + 2 = 5 steps
+SGD = ["--optimizer", "sgd", "--momentum", "0", "--clip", "0", "--lr", str(LR)]
+
+
+def _args(out, learner, k, steps, *extra):
+    return ["train", "--task", "recall", "--lag", LAG, "--cell", "elman", "--hidden", 4,
+            "--batch-size", B, "--learner", learner, "--update-every", k, "--steps", steps,
+            "--eval-every", 1000, "--log-every", 1, "--out", out, *extra]  # fmt: skip
+
+
+def _start():
+    """The run's first model, as rnnlab.learn sees it, and the task's training batches."""
+    task = get_task("recall")
+    config = task.config(lag=LAG, cell="elman", hidden=4, batch_size=B)
+    data = task.load_data(config)
+    info = data.info()
+    model = task.build_model(config, info)
+    batches = task.batches(scaled(data.splits["train"], info), config)
+    return learn.Network(model.rnn.cells[0][0], model.readout), batches
+
+
+def _reference(name, k, steps):
+    """The same run driven by hand: rnnlab.learn's online step on the task's batches, one
+    plain SGD update (lr / count) after each chunk, the traces fresh at each batch."""
+    net, batches = _start()
+    learner = learn.make_learner(name, net)
+
+    def loss_fn(outs, target):  # cross-entropy at the query, when it is in this chunk
+        y, pos = target
+        here = (pos >= 0) & (pos < outs.shape[0])
+        logp = jax.nn.log_softmax(outs[jnp.clip(pos, 0, outs.shape[0] - 1)])
+        return jnp.where(here, -logp[y], 0.0), here.astype(jnp.float32)
+
+    step = jax.jit(learn.make_step(learner, loss_fn))
+    done, b = 0, 0
+    while done < steps:
+        x, y, lengths = batches.get(b)
+        carry = learn.init_carry(learner, net, B)
+        for lo in range(0, x.shape[1], k):
+            if done == steps:
+                break
+            target = (jnp.asarray(y), jnp.asarray(lengths - 1 - lo))
+            grads, carry, (_, count) = step(carry, net, (jnp.asarray(x[:, lo : lo + k]), target))
+            scale = LR / max(float(count), 1.0)
+            net = jax.tree_util.tree_map(
+                lambda p, g, s=scale: p - s * g if eqx.is_inexact_array(p) else p, net, grads
+            )
+            done += 1
+        b += 1
+    return net
+
+
+@pytest.mark.parametrize("learner, k, steps", [("rtrl", 1, 12), ("snap1", 2, 7)])
+def test_engine_equals_the_library_driven_by_hand(learner, k, steps, tmp_path, capsys):
+    """Two devices (the batch split, each row with its traces, gradients psum-ed) against
+    one process by hand; k = 2 pads the last chunk of 5 steps."""
+    out = tmp_path / "run"
+    code, _, err = run(capsys, *_args(out, learner, k, steps, *SGD))
+    assert code == 0, err
+    model = get_task("recall").load_run(out).model  # best.eqx: the one evaluation, the last
+    ref = _reference(learner, k, steps)
+    got = learn.Network(model.rnn.cells[0][0], model.readout)
+    for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(ref), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=2e-6)
+    first, _ = _start()
+    moved = np.abs(np.asarray(got.cell.weight_hh - first.cell.weight_hh))
+    assert moved.max() > 1e-4  # the recurrent weights learnt (not only the readout)
+
+
+def test_resume_equals_one_run(tmp_path, capsys):
+    """Stopped inside a batch (step 7 = chunk 2 of batch 1) and resumed: the learner state
+    (UORO's traces and draws) comes back from last.eqx; the same bytes as one run."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run(capsys, *_args(one, "uoro", 1, 12))[0] == 0
+    assert run(capsys, *_args(two, "uoro", 1, 7))[0] == 0
+    assert run(capsys, *_args(two, "uoro", 1, 12), "--resume")[0] == 0
+    assert (one / io.LAST).read_bytes() == (two / io.LAST).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "extra, says",
+    [
+        (["--learner", "rflo", "--cell", "lstm"], "RFLO applies to leaky cells"),
+        (["--learner", "rtrl", "--update-every", "0"], "--update-every must be >= 1"),
+        (["--learner", "rtrl", "--truncate", "3"], "--truncate applies only with --learner bptt"),
+        (["--update-every", "2"], "--update-every applies only with an online --learner"),
+        (["--learner", "rtrl", "--hidden", "128", "--batch-size", "64"], "over the bound of"),
+        (["--learner", "eprop", "--model", "conv1d"], "trains --model rnn"),
+        (["--learner", "snap1", "--layers", "2"], "one recurrent layer"),
+    ],
+)
+def test_refusals_are_one_line_and_write_nothing(extra, says, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--task", "recall", "--steps", 2, "--out", out, *extra)
+    assert code == 2 and says in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_a_task_without_online_learning_refuses(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--task", "numbers", "--learner", "rtrl", "--out", out)
+    assert code == 2 and "--learner rtrl" in err and "numbers" in err, err
+    assert not out.exists()
+
+
+def test_help_lists_the_learners(capsys):
+    code, out, _ = run(capsys, "train", "--task", "xor", "--help")
+    flat = " ".join(out.split())
+    assert code == 0 and "--update-every" in flat
+    assert "[bptt|rtrl|uoro|snap1|snap2|rflo|eprop]" in flat
