@@ -59,6 +59,9 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 ROWS = ("xor", "reber", "adding", "chorales", "warpeace")
+# The papers' own recipes (issue 18), run only when named in --rows: their long runs
+# resume where they stopped.
+PAPER_ROWS = ("warpeace-paper",)
 CHANCE = 0.5  # the XOR task's error of p(1) = 1/2
 
 
@@ -447,11 +450,12 @@ def _charlm_params(cell: str, hidden: int, vocab: int) -> int:
     return int(sum(np.prod(a.shape) for a in jax.tree_util.tree_leaves(net)))
 
 
-def _steps_per_epoch(corpus: Path) -> int:
-    from rnnlab.data import StreamBatches, Vocab, load_corpus, split_ids
+def _steps_per_epoch(corpus: Path, split: str = "90/5/5") -> int:
+    from rnnlab.data import StreamBatches, Vocab, load_corpus, split_fractions, split_ids
 
     text = load_corpus(str(corpus)).text
-    return len(StreamBatches(split_ids(Vocab.from_text(text).encode(text))["train"], 100, 100))
+    ids = split_ids(Vocab.from_text(text).encode(text), split_fractions(split))
+    return len(StreamBatches(ids["train"], 100, 100))
 
 
 def _charlm_test(run_dir: Path, book_end: str) -> tuple[float, float | None]:
@@ -459,14 +463,14 @@ def _charlm_test(run_dir: Path, book_end: str) -> tuple[float, float | None]:
     test split cut after ``book_end`` (None when the text lacks it): our copy of War and
     Peace carries 7,060 characters of emoticon lines after the book's last words."""
     from rnnlab.charlm.sample import evaluate
-    from rnnlab.data import load_corpus, split_ids
+    from rnnlab.data import load_corpus, split_fractions, split_ids
     from rnnlab.tasks import load_run
     from rnnlab.tasks.charlm import vocab_of
 
     run = load_run(run_dir)
     model, vocab = run.model, vocab_of(run)
     text = load_corpus(run.config.options.corpus).text
-    test = split_ids(vocab.encode(text))["test"]
+    test = split_ids(vocab.encode(text), split_fractions(run.config.options.split))["test"]
     whole = float(evaluate(model, test, batch_size=100, seq_len=100))
     end = text.rfind(book_end) if book_end else -1
     if end < 0:
@@ -486,7 +490,7 @@ def _data_path(path: Path, flag: str) -> Path:
 
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
+    p.add_argument("--rows", nargs="+", choices=ROWS + PAPER_ROWS, default=list(ROWS))
     p.add_argument("--out", type=Path, help="JSON file, rewritten after every run")
     p.add_argument("--runs", type=Path, default=Path("runs/fidelity"))
     p.add_argument("--fresh", action="store_true", help="retrain runs found in --runs")
@@ -524,6 +528,41 @@ def parse(argv=None):
         help="warpeace: also score the test split cut after this text (the "
         "book's last words; what follows in our copy is not the book)",
     )
+    p.add_argument("--wp-split", default="80/10/10", help="warpeace-paper: the split")
+    p.add_argument("--wp-epochs", type=int, default=50, help="warpeace-paper: epochs (paper: 50)")
+    p.add_argument("--wp-cells", nargs="+", default=["lstm", "gru", "elman"])
+    p.add_argument(
+        "--wp-size",
+        type=int,
+        choices=(64, 128),
+        default=128,
+        help="warpeace-paper: the LSTM size whose parameter count every cell takes",
+    )
+    p.add_argument(
+        "--wp-dropouts",
+        type=float,
+        nargs="+",
+        default=[0.0, 0.25, 0.5],
+        help="warpeace-paper: the dropouts tried on validation",
+    )
+    p.add_argument(
+        "--wp-select-epochs",
+        type=float,
+        default=2.0,
+        help="warpeace-paper: epochs of each dropout's short run",
+    )
+    p.add_argument(
+        "--wp-select",
+        nargs="+",
+        default=["lstm"],
+        help="warpeace-paper: cells whose dropout is chosen by short runs (the "
+        "others take the LSTM's choice)",
+    )
+    p.add_argument(
+        "--wp-test",
+        action="store_true",
+        help="warpeace-paper: score unfinished runs' best checkpoints on test too",
+    )
     p.add_argument(
         "--warpeace-sizes",
         type=int,
@@ -543,8 +582,11 @@ def main(argv=None) -> dict:
     results = json.loads(args.out.read_text()) if args.out and args.out.is_file() else {}
     budgets = {k: v for k, v in vars(args).items() if k not in ("rows", "out")}
     results["budgets"] = json.loads(json.dumps(budgets, default=str))
-    rows = {"xor": xor_row, "reber": reber_row, "adding": adding_row,
-            "chorales": chorales_row, "warpeace": warpeace_row}  # fmt: skip
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from warpeace_paper import warpeace_paper_row
+
+    rows = {"xor": xor_row, "reber": reber_row, "adding": adding_row, "chorales": chorales_row,
+            "warpeace": warpeace_row, "warpeace-paper": warpeace_paper_row}  # fmt: skip
 
     for name in args.rows:
         t0 = time.perf_counter()

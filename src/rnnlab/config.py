@@ -216,7 +216,8 @@ class ModelConfig:
         applies=(lambda m: m.model in ("rnn", "transformer"), "--model rnn or transformer"),
     )  # fmt: skip
     dropout: float = option(
-        0.0, "Dropout between recurrent layers.", ge=0, lt=1, fixed=True,
+        0.0, "Dropout between recurrent layers (charlm: also before the readout, so with one "
+        "layer too).", ge=0, lt=1, fixed=True,
         applies=(lambda m: m.model == "rnn" and m.layers > 1, "--model rnn and --layers >= 2"),
     )  # fmt: skip
     embed: int = option(

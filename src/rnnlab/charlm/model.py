@@ -22,6 +22,11 @@ class CharLM(eqx.Module):
     ``logits`` (B, T, V). ``states`` are the recurrent layers' states (see
     :class:`rnnlab.RNN`); pass them back in to continue a stream (truncated BPTT
     across contiguous batches, or sampling one character at a time).
+
+    Dropout (``config.dropout`` = p, training only: pass ``key``, one or one per row)
+    applies between recurrent layers and, as in char-rnn's ``LSTM.lua``, to the last
+    layer's output before the readout, so a one-layer model has it too: each kept unit is
+    scaled by 1 / (1 - p). Karpathy et al. (2015, sec. 3.3) cross-validate p per model.
     """
 
     embedding: jax.Array | None  # (V, E); None: one-hot input (``config.onehot``)
@@ -78,11 +83,27 @@ class CharLM(eqx.Module):
         else:
             xs = self.embedding[ids]  # (B, T, E)
         hs, states = self.rnn(xs, states, key=key, truncate=truncate)  # (B, T, O)
+        if key is not None and self.rnn.dropout > 0:
+            hs = _drop(hs, key, self.rnn.dropout)
         logits = hs @ self.readout_weight.T + self.readout_bias  # (B, T, V)
         return logits, states
 
 
 _WEIGHTS = ("weight", "bias", "peephole")
+
+
+def _drop(hs, key, p: float):
+    """Dropout of ``hs`` (B, T, O) before the readout: a unit is kept with probability
+    1 - p and scaled by 1 / (1 - p). ``key`` is one key or one per row (B,); a row's mask
+    then depends on its own key alone. The key is folded with 1, so the mask differs
+    from those the layers drew from the same key."""
+    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    if key.ndim == (1 if typed else 2):  # one key per row
+        keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(key)
+        keep = jax.vmap(lambda k: jax.random.bernoulli(k, 1 - p, hs.shape[1:]))(keys)
+    else:
+        keep = jax.random.bernoulli(jax.random.fold_in(key, 1), 1 - p, hs.shape)
+    return jnp.where(keep, hs / (1 - p), 0)
 
 
 def _uniform(tree, scale: float, key):

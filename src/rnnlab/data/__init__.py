@@ -15,6 +15,7 @@ from rnnlab.data.batching import (
     ShuffledBatches,
     StreamBatches,
     eval_batches,
+    split_fractions,
     split_ids,
 )
 from rnnlab.data.corpus import CORPUS_FORMAT, Corpus, default_cache_dir, load_corpus
@@ -38,5 +39,6 @@ __all__ = [
     "eval_batches",
     "load_corpus",
     "next_char_pairs",
+    "split_fractions",
     "split_ids",
 ]

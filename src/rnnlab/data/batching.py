@@ -75,6 +75,28 @@ def split_ids(
     return {name: ids[cuts[i] : cuts[i + 1]] for i, name in enumerate(SPLITS)}
 
 
+def split_fractions(text: str) -> tuple[float, float, float]:
+    """The fractions of ``"train/val/test"`` percentages (``"80/10/10"`` -> (0.8, 0.1, 0.1)),
+    as :func:`split_ids` takes them: three numbers, train and validation above 0, test at
+    least 0, that sum to 100; anything else is one :class:`UserError`.
+
+    >>> split_fractions("80/10/10")
+    (0.8, 0.1, 0.1)
+    """
+    parts = str(text).split("/")
+    try:
+        pcts = [float(p) for p in parts]
+    except ValueError:
+        pcts = []
+    ok = len(pcts) == 3 and all(np.isfinite(pcts)) and pcts[0] > 0 and pcts[1] > 0
+    if not ok or pcts[2] < 0 or abs(sum(pcts) - 100) > 1e-6:
+        raise UserError(
+            f"--split must be train/val/test percentages (train and val > 0, test >= 0) that "
+            f"sum to 100, e.g. 80/10/10; got {text!r}"
+        )
+    return tuple(p / 100 for p in pcts)
+
+
 def _as_ids(ids: np.ndarray) -> np.ndarray:
     ids = np.asarray(ids)
     if ids.ndim != 1 or not (np.issubdtype(ids.dtype, np.integer) or ids.size == 0):

@@ -20,7 +20,7 @@ import numpy as np
 from rnnlab.charlm.model import CharLM, lm_loss
 from rnnlab.charlm.sample import evaluate, sample
 from rnnlab.config import option
-from rnnlab.data import StreamBatches, Vocab, load_corpus, split_ids
+from rnnlab.data import StreamBatches, Vocab, load_corpus, split_fractions, split_ids
 from rnnlab.engine import Problem
 from rnnlab.errors import UserError
 from rnnlab.tasks._task import MODEL_FIELDS, Criterion, Data, Sample, Task
@@ -51,11 +51,16 @@ class CharlmOptions:
     seq_len: int = option(100, "Characters of each stream read in one step.", ge=1)
     eval_chars: int = option(100_000, "Validation characters scored at every evaluation.", ge=2)
     sample_chars: int = option(200, "Characters sampled at every evaluation (0: none).", ge=0)
+    split: str = option(
+        "90/5/5", "Train/validation/test percentages of the text, cut in that order "
+        "(contiguous; Karpathy et al. 2015: 80/10/10).", fixed=True,
+    )  # fmt: skip
 
 
 @dataclasses.dataclass
 class TextData(Data):
-    """The character ids of a corpus split 90/5/5 (contiguous), its vocabulary and name."""
+    """The character ids of a corpus split by ``--split`` (contiguous, 90/5/5 by default),
+    its vocabulary and name."""
 
     vocab: Vocab
     corpus: str
@@ -91,10 +96,21 @@ class Charlm(Task):
     sample_flags = ("prime", "length", "temperature", "seed", "argmax")
     inspect_flags = ("text", "chars")
 
+    def check(self, config, given=None) -> None:
+        """The shared checks, with two of the char model's own: ``--split`` is three
+        percentages, and ``--dropout`` applies to one recurrent layer too (the char model
+        also drops the last layer's output before the readout, as char-rnn does)."""
+        given = self.given(config, given)
+        m = config.model
+        if m.model == "rnn" and m.layers == 1:
+            given = given - {"dropout"}
+        super().check(config, given)
+        split_fractions(config.options.split)
+
     def load_data(self, config) -> TextData:
         corpus = load_corpus(config.options.corpus)
         vocab = Vocab.from_text(corpus.text)
-        splits = split_ids(vocab.encode(corpus.text))
+        splits = split_ids(vocab.encode(corpus.text), split_fractions(config.options.split))
         return TextData(splits, vocab, corpus.name, len(corpus.text))
 
     def build_model(self, config, info: dict):
