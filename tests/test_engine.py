@@ -349,3 +349,43 @@ def test_cli_training_that_diverges_ends_in_one_line(tmp_path, capsys):
     lines = err.strip().splitlines()
     assert code == 2 and lines[-1].startswith("rnnlab: error: diverged at step "), err
     assert "learning rate" in lines[-1] and "Traceback" not in err
+
+
+def slow_square_loss(model, batch, carry, keys):
+    """square_loss plus ~10 ms of matmuls whose result is multiplied by 0: a device that
+    is slower than the loop's dispatch, so steps would pile up if nothing waited."""
+    total, count, _ = square_loss(model, batch, carry, keys)
+    m = jnp.full((200, 200), 1e-3, jnp.float32) + model.w[0] * 1e-6
+    for _ in range(8):
+        m = m @ m
+    return total + 0.0 * jnp.sum(m), count, None
+
+
+def test_at_most_two_steps_are_in_flight_on_two_devices(monkeypatch):
+    """XLA's CPU client admits 32 computations per device; beyond, a sharded step's
+    launches on two devices could interleave with the next one's and hang (seen in
+    `adding`). At each dispatch, every earlier step's loss must already be computed."""
+    from rnnlab.data import SameBatch
+    from rnnlab.engine import loop
+
+    seen = []
+
+    class Spec(loop._StepSpec):
+        def run(self, *args):
+            seen.append(all(loss.is_ready() for loss in returned))
+            out = super().run(*args)
+            returned.append(out[0])
+            return out
+
+    returned = []
+    monkeypatch.setattr(loop, "_StepSpec", Spec)
+    batch = SameBatch((np.ones((2, 1), np.float32),))
+    problem = Problem(
+        model=Weight(jnp.ones(1, jnp.float32)), loss=slow_square_loss, batches=batch, batch_size=2
+    )
+    opt = make_optimizer("sgd", 0.01, momentum=0.0)
+    r = fit(problem, opt, Settings(steps=60, log_every=60, devices=2))
+    assert r.summary["status"] == "done" and len(seen) == 60 and all(seen)
+    np.testing.assert_allclose(
+        r.history[0]["loss"], np.mean((1 - 0.02) ** (2 * np.arange(60))), rtol=1e-4
+    )

@@ -273,6 +273,7 @@ class _Run:
                 if is_epoch_start(self.step) and problem.init_carry and self.step > 0:
                     self.carry = _to_global(problem.init_carry(B), self.sharded)  # streams restart
                 batch = _to_global(problem.batches.get(self.step), self.sharded)
+                _bound_in_flight(clock.losses)
                 loss, self.params, self.opt_state, self.carry = spec.run(
                     self.params, self.opt_state, self.carry, batch, base_key, self.step
                 )
@@ -361,6 +362,21 @@ class _Run:
             return f"{line}; {last} is kept" if last.is_file() else f"{line}; nothing was saved"
         best = f"{self.problem.metric} {self.best:.4f}"
         return f"{line}; the best checkpoint {self.run_dir / io.BEST} ({best}) is kept"
+
+
+def _bound_in_flight(losses: list) -> None:
+    """Wait for the previous step's loss before the next step is dispatched, so that at
+    most two steps (a handful of computations per device) are ever in flight.
+
+    XLA's CPU client admits 32 computations per device and makes further launches wait.
+    With the loop dispatching freely between two metrics rows, the launches of a sharded
+    step on two host devices could then interleave with the next step's, and the run hung
+    for good: every thread parked, one in the all-reduce's rendezvous, one in a device's
+    admission semaphore (seen three times in four-minute ``adding`` runs on 2 devices).
+    The wait costs little: the host still prepares the next batch while a step runs.
+    """
+    if losses:
+        losses[-1].block_until_ready()
 
 
 class _Clock:
