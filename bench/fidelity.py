@@ -61,7 +61,7 @@ import optax  # noqa: E402
 ROWS = ("xor", "reber", "adding", "chorales", "warpeace")
 # The papers' own recipes (issue 18), run only when named in --rows: their long runs
 # resume where they stopped.
-PAPER_ROWS = ("warpeace-paper",)
+PAPER_ROWS = ("xor-paper", "warpeace-paper")
 CHANCE = 0.5  # the XOR task's error of p(1) = 1/2
 
 
@@ -498,6 +498,13 @@ def parse(argv=None):
     p.add_argument("--seeds", type=int, default=10, help="xor: seeds per net")
     p.add_argument("--xor-passes", type=int, default=600)
     p.add_argument("--xor-hidden", type=int, default=8, help="xor: the larger net")
+    p.add_argument(
+        "--xor-paper-lrs",
+        type=float,
+        nargs="+",
+        default=[0.1, 0.5],
+        help="xor-paper: SGD learning rates (Elman gives none)",
+    )
     p.add_argument("--trials", type=int, default=10, help="reber: trials per cell")
     p.add_argument("--reber-cells", nargs="+", default=["lstm1997", "lstm", "elman"])
     p.add_argument("--reber-strings", type=int, default=100_000)
@@ -584,9 +591,11 @@ def main(argv=None) -> dict:
     results["budgets"] = json.loads(json.dumps(budgets, default=str))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from warpeace_paper import warpeace_paper_row
+    from xor_paper import xor_paper_row
 
     rows = {"xor": xor_row, "reber": reber_row, "adding": adding_row, "chorales": chorales_row,
-            "warpeace": warpeace_row, "warpeace-paper": warpeace_paper_row}  # fmt: skip
+            "warpeace": warpeace_row, "xor-paper": xor_paper_row,
+            "warpeace-paper": warpeace_paper_row}  # fmt: skip
 
     for name in args.rows:
         t0 = time.perf_counter()
