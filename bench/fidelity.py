@@ -61,7 +61,7 @@ import optax  # noqa: E402
 ROWS = ("xor", "reber", "adding", "chorales", "warpeace")
 # The papers' own recipes (issue 18), run only when named in --rows: their long runs
 # resume where they stopped.
-PAPER_ROWS = ("xor-paper", "warpeace-paper")
+PAPER_ROWS = ("xor-paper", "adding-paper", "warpeace-paper")
 CHANCE = 0.5  # the XOR task's error of p(1) = 1/2
 
 
@@ -522,6 +522,13 @@ def parse(argv=None):
     p.add_argument("--adding-clip", type=float, default=1.0)
     p.add_argument("--adding-forget-bias", type=float, default=3.0)
     p.add_argument("--adding-seeds", type=int, default=3)
+    p.add_argument("--adding-paper-trials", type=int, default=10)
+    p.add_argument(
+        "--adding-paper-seqs",
+        type=int,
+        default=200_000,
+        help="adding-paper: training sequences a trial at most",
+    )
     p.add_argument("--jsb", type=Path, default=Path("../shared/data/jsb-chorales-quarter.json"))
     p.add_argument("--chorales-steps", type=int, default=6000)
     p.add_argument("--chorales-seeds", type=int, default=3)
@@ -590,12 +597,13 @@ def main(argv=None) -> dict:
     budgets = {k: v for k, v in vars(args).items() if k not in ("rows", "out")}
     results["budgets"] = json.loads(json.dumps(budgets, default=str))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from lstm1997_paper import adding_paper_row
     from warpeace_paper import warpeace_paper_row
     from xor_paper import xor_paper_row
 
     rows = {"xor": xor_row, "reber": reber_row, "adding": adding_row, "chorales": chorales_row,
             "warpeace": warpeace_row, "xor-paper": xor_paper_row,
-            "warpeace-paper": warpeace_paper_row}  # fmt: skip
+            "adding-paper": adding_paper_row, "warpeace-paper": warpeace_paper_row}  # fmt: skip
 
     for name in args.rows:
         t0 = time.perf_counter()
