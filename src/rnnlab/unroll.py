@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 from jax.extend.core import Literal
 
-from rnnlab.cells._base import Cell, project
+from rnnlab.cells import Cell, project
 from rnnlab.errors import UserError
 
 tree_map = jax.tree_util.tree_map

@@ -1,6 +1,8 @@
 """Recurrent cells: each does one time step for one sample; ``rnnlab.unroll`` owns time."""
 
 from rnnlab.cells._base import Cell
+from rnnlab.cells._base import Step as Step  # (for cell-like steps elsewhere in rnnlab)
+from rnnlab.cells._base import project as project
 from rnnlab.cells.elman import ElmanCell, JordanCell
 from rnnlab.cells.gru import GRUCell
 from rnnlab.cells.leaky import LeakyElmanCell

@@ -17,7 +17,7 @@ from rnnlab.errors import UserError
 
 def _verb(name: str, callback, help: str) -> click.Command:
     """A command ``rnnlab NAME RUN_DIR [options]``, the options those of the verb's config."""
-    from rnnlab.tasks._verbs import option_specs
+    from rnnlab.tasks import option_specs
 
     specs = option_specs(name)
     params = [click.Argument(["run_dir"], type=click.Path(path_type=Path))]
@@ -25,8 +25,7 @@ def _verb(name: str, callback, help: str) -> click.Command:
 
     @click.pass_context
     def run(ctx, run_dir, **_):
-        from rnnlab.tasks import task_of_run
-        from rnnlab.tasks._verbs import refuse
+        from rnnlab.tasks import refuse, task_of_run
 
         given = _options.given(ctx)
         given.pop("run_dir", None)
@@ -42,7 +41,7 @@ def _verb(name: str, callback, help: str) -> click.Command:
 
 
 def _sample(task, run_dir: Path, options: dict) -> None:
-    from rnnlab.tasks._verbs import not_generating
+    from rnnlab.tasks import not_generating
 
     if not task.sample_flags:
         raise UserError(not_generating(task, run_dir))

@@ -37,8 +37,7 @@ def _flag_value(args: list[str], flag: str) -> str | None:
 def task_of_args(args: list[str]):
     """The task that ``args`` train: ``--task``, else the run that ``--resume`` continues,
     else the char model. ``--task`` and the resumed run must agree."""
-    from rnnlab.tasks import get_task
-    from rnnlab.tasks._config import read_config, task_name
+    from rnnlab.tasks import get_task, read_config, task_name
 
     name, out = _flag_value(args, "--task"), _flag_value(args, "--out")
     if "--resume" in args and out is not None and (Path(out) / "config.json").is_file():
@@ -58,7 +57,7 @@ class TrainCommand(click.Command):
         self.task = None
 
     def parse_args(self, ctx, args):
-        from rnnlab.tasks._verbs import refusal
+        from rnnlab.tasks import refusal
 
         self.task = task_of_args(args)
         self.params = self._params(self.task)

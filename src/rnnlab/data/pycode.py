@@ -39,7 +39,7 @@ def python_version() -> str:
     return platform.python_version()
 
 
-def _source_paths(root: Path) -> list[str]:
+def source_paths(root: Path) -> list[str]:
     """Relative POSIX paths of the eligible ``*.py`` files, sorted."""
     found = []
     for folder, dirs, files in os.walk(root):
@@ -55,7 +55,7 @@ def build_python(max_chars: int = PYTHON_MAX_CHARS) -> tuple[str, str]:
     root = stdlib_dir()
     parts: list[str] = []
     total = 0
-    for rel in _source_paths(root):
+    for rel in source_paths(root):
         try:
             body = (root / rel).read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):

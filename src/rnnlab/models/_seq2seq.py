@@ -12,8 +12,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells import make_cell
-from rnnlab.cells._base import Step
+from rnnlab.cells import Step, make_cell
 from rnnlab.layers import RNN
 from rnnlab.unroll import unroll
 

@@ -28,6 +28,7 @@ import rnnlab.tasks.speakers  # noqa: F401  (registration)
 import rnnlab.tasks.xor  # noqa: F401  (registration)
 from rnnlab.tasks import charlm, chorales, classify, motions, tag, vowels  # noqa: F401  (registration)
 from rnnlab.tasks._config import NoOptions, RunConfig, read_config
+from rnnlab.tasks._config import task_name as task_name
 from rnnlab.tasks._data import Dataset, SeqData, split_rows
 from rnnlab.tasks._supervised import (
     SupervisedTask,
@@ -40,6 +41,10 @@ from rnnlab.tasks._supervised import (
 from rnnlab.tasks._task import Criterion, Data, Run, Sample, Task
 from rnnlab.tasks._tokens import TokenTask
 from rnnlab.tasks._verbs import EvalOptions, InspectOptions, SampleOptions
+from rnnlab.tasks._verbs import not_generating as not_generating  # (for the CLI)
+from rnnlab.tasks._verbs import option_specs as option_specs
+from rnnlab.tasks._verbs import refusal as refusal
+from rnnlab.tasks._verbs import refuse as refuse
 from rnnlab.tasks.registry import TASKS, get_task, load_run, register, task_of_run
 
 __all__ = [

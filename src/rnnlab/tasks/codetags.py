@@ -28,7 +28,7 @@ import tokenize
 
 import numpy as np
 
-from rnnlab.data.pycode import _source_paths, stdlib_dir
+from rnnlab.data.pycode import source_paths, stdlib_dir
 from rnnlab.engine import io
 from rnnlab.tasks._data import SeqData
 from rnnlab.tasks._task import Criterion
@@ -99,7 +99,7 @@ def read_code(budget: dict[str, int] = BUDGET, files: dict | None = None) -> dic
     out = {s: [] for s in budget}
     files = {} if files is None else files
     used = dict.fromkeys(budget, 0)
-    for k, rel in enumerate(_source_paths(root)):
+    for k, rel in enumerate(source_paths(root)):
         split = "test" if k % 10 == 0 else "val" if k % 10 == 1 else "train"
         if used[split] >= budget[split]:
             if all(used[s] >= budget[s] for s in budget):
