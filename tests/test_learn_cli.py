@@ -90,6 +90,8 @@ def test_resume_equals_one_run(tmp_path, capsys):
     assert run(capsys, *_args(two, "uoro", 1, 7))[0] == 0
     assert run(capsys, *_args(two, "uoro", 1, 12), "--resume")[0] == 0
     assert (one / io.LAST).read_bytes() == (two / io.LAST).read_bytes()
+    code, _, err = run(capsys, *_args(two, "rtrl", 1, 14), "--resume")  # other traces
+    assert code == 2 and "--learner differs" in err, err
 
 
 @pytest.mark.parametrize(

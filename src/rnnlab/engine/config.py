@@ -91,11 +91,11 @@ class LearnerConfig:
         "bptt", "bptt: back-propagation through time (full, or with --truncate); online, "
         "forward in time: rtrl (exact RTRL), uoro, snap1, snap2 (SnAp), rflo (leaky cells: "
         "mtrnn), eprop (e-prop: lstm family, elman, gru).",
-        choices=LEARNERS,
+        choices=LEARNERS, fixed=True,
     )  # fmt: skip
     update_every: int = option(
         1, "An online learner updates the parameters every K time steps (an engine step: "
-        "one chunk of K steps of the batch; --steps counts chunks).", ge=1,
+        "one chunk of K steps of the batch; --steps counts chunks).", ge=1, fixed=True,
         applies=(_online, "an online --learner (" + ", ".join(ONLINE) + ")"),
     )  # fmt: skip
     truncate: int | None = option(

@@ -60,7 +60,7 @@ def check(task, config) -> None:
         raise UserError(f"--learner {learner} trains one recurrent layer, not --layers {m.layers}")
 
 
-def network_of(model, learner: str):
+def network_of(model, learner: str, task: str = ""):
     """The :class:`rnnlab.learn.Network` (cell, readout) that ``model`` is, or one line."""
     from rnnlab.learn import Network
 
@@ -69,7 +69,7 @@ def network_of(model, learner: str):
     if cells is None or readout is None or len(cells) != 1 or len(cells[0]) != 1:
         raise UserError(
             f"--learner {learner} trains one recurrent layer and a readout "
-            f"(SequenceClassifier, SequenceTagger), not a {type(model).__name__}"
+            f"(SequenceClassifier, SequenceTagger), not {task}'s {type(model).__name__}"
         )
     return Network(cells[0][0], readout)
 
@@ -157,8 +157,9 @@ class ChunkedBatches:
     def _batch(self, b: int):
         if self._cached[0] != b:
             x, y, lengths = (np.asarray(a) for a in self.inner.get(b))
-            if x.shape[1] != self.T:
-                raise ValueError(f"batch {b} has {x.shape[1]} steps, batch 0 {self.T}")
+            if x.shape[1] != self.T:  # a task whose batches change length: chunks unaligned
+                raise UserError(f"an online --learner needs batches of one length; batch {b} "
+                                f"has {x.shape[1]} steps, batch 0 {self.T}")  # fmt: skip
             self._cached = (b, (x, y, lengths))
         return self._cached[1]
 
@@ -187,7 +188,7 @@ def online_problem(problem: Problem, config, kind: str) -> Problem:
     from rnnlab.learn import make_step
 
     name, k, seed = config.learn.learner, config.learn.update_every, config.train.seed
-    net = network_of(problem.model, name)
+    net = network_of(problem.model, name, f"--task {config.task}")
     learner = make(name, net, problem.batch_size, seed)
     batches = ChunkedBatches(problem.batches, kind, k, seed)
     step = make_step(learner, ROWS[kind])
