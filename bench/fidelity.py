@@ -61,7 +61,7 @@ import optax  # noqa: E402
 ROWS = ("xor", "reber", "adding", "chorales", "warpeace")
 # The papers' own recipes (issue 18), run only when named in --rows: their long runs
 # resume where they stopped.
-PAPER_ROWS = ("xor-paper", "adding-paper", "warpeace-paper")
+PAPER_ROWS = ("xor-paper", "reber-paper", "adding-paper", "warpeace-paper")
 CHANCE = 0.5  # the XOR task's error of p(1) = 1/2
 
 
@@ -488,6 +488,13 @@ def _data_path(path: Path, flag: str) -> Path:
     return path
 
 
+def _layout_lr(text: str) -> tuple[str, float]:
+    layout, _, lr = text.partition(":")
+    if layout not in ("3x2", "4x1"):
+        raise argparse.ArgumentTypeError(f"{text!r}: LAYOUT:LR with LAYOUT 3x2 or 4x1")
+    return layout, float(lr)
+
+
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", nargs="+", choices=ROWS + PAPER_ROWS, default=list(ROWS))
@@ -515,6 +522,20 @@ def parse(argv=None):
         help="reber: units of every cell (default: the paper's, 6 for the LSTMs, 15 for elman)",
     )
     p.add_argument("--reber-lrs", type=float, nargs="+", default=[0.5, 0.1, 0.02])
+    p.add_argument(
+        "--reber-paper-inits",
+        type=int,
+        default=10,
+        help="reber-paper: initialisations per data set (3 sets; paper: 10)",
+    )
+    p.add_argument("--reber-paper-strings", type=int, default=60_000)
+    p.add_argument(
+        "--reber-paper-settings",
+        nargs="+",
+        type=_layout_lr,
+        default=["3x2:0.1", "4x1:0.1", "3x2:0.5", "3x2:0.2", "4x1:0.5"],
+        help="reber-paper: LAYOUT:LR pairs (layouts 3x2, 4x1)",
+    )
     p.add_argument("--adding-seqs", type=int, default=320_000)
     p.add_argument("--adding-batch", type=int, default=32)
     p.add_argument("--adding-hidden", type=int, default=32)
@@ -598,12 +619,14 @@ def main(argv=None) -> dict:
     results["budgets"] = json.loads(json.dumps(budgets, default=str))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from lstm1997_paper import adding_paper_row
+    from reber_paper import reber_paper_row
     from warpeace_paper import warpeace_paper_row
     from xor_paper import xor_paper_row
 
     rows = {"xor": xor_row, "reber": reber_row, "adding": adding_row, "chorales": chorales_row,
             "warpeace": warpeace_row, "xor-paper": xor_paper_row,
-            "adding-paper": adding_paper_row, "warpeace-paper": warpeace_paper_row}  # fmt: skip
+            "adding-paper": adding_paper_row, "reber-paper": reber_paper_row,
+            "warpeace-paper": warpeace_paper_row}  # fmt: skip
 
     for name in args.rows:
         t0 = time.perf_counter()
