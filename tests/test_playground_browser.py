@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import uvicorn
 from _playground import fake_run
@@ -110,6 +111,7 @@ def test_spikes_page_draws_the_neuron_and_the_rates(new_page, server, shots):  #
     page.wait_for_timeout(500)
     for c in ("#lif-trace", "#lif-fi", "#rate-raster", "#rate-psth", "#rate-kernel"):
         assert not _blank(page, c), c
+    _labelled(page, "#page-spikes canvas")
     page.screenshot(path=shots / "spikes.png", full_page=True)
     _clean(p)
 
@@ -156,6 +158,7 @@ def test_neuron_page_trains_an_mlp_and_draws_momentum_and_oja(new_page, server, 
     page.wait_for_timeout(300)
     for c in ("#mlp-field", "#mlp-loss", "#hebb-field", "#mom-field", "#mom-error"):
         assert not _blank(page, c), c
+    _labelled(page, "#page-neuron canvas")
     page.screenshot(path=shots / "neuron.png", full_page=True)
     _clean(p, refused=1)  # the one-class CSV
 
@@ -175,7 +178,7 @@ def test_recurrent_training_updates_the_loss_and_the_heatmaps(new_page, server, 
     page.check("#rnn-forever")  # runs until stopped, which says its limits
     _wait_text(page, "label:has(#rnn-forever)", "until stopped (at most 20000 steps or 10 min)")
     page.click("#rnn-train")
-    page.wait_for_selector("#rnn-heatmaps canvas", timeout=WAIT)
+    page.wait_for_selector("#rnn-heatmaps canvas[data-internal='h']", timeout=WAIT)
     names = page.eval_on_selector_all(
         "#rnn-heatmaps canvas", "cs => cs.map(c => c.dataset.internal)"
     )
@@ -239,4 +242,88 @@ def test_a_diverging_training_says_where_on_both_pages(new_page, server):  # noq
         assert "bad" in page.get_attribute(status, "class")
     page.goto(f"{server}/#recurrent")
     assert not _blank(page, "#rnn-loss")  # the curve up to the divergence
+    _clean(p)
+
+
+def _labelled(page, selector):
+    """Every plot says what it shows: a title, two or more drawn tick labels on each
+    axis (log axes included), named axes; what the plot functions drew, read from the
+    canvas's data attributes that they set as they draw."""
+    for d in page.eval_on_selector_all(selector, "cs => cs.map(c => ({...c.dataset}))"):
+        assert d.get("title"), d
+        assert len(d["xticks"].split("|")) >= 2 and len(d["yticks"].split("|")) >= 2, d
+        assert d["xlabel"] and d["ylabel"], d
+
+
+def _first_weights(seed):
+    """The first values of the Recurrent page's model below, built by the library."""
+    import equinox as eqx
+    import jax
+
+    from rnnlab.playground import recurrent, specs
+    from rnnlab.playground.series import make_set
+
+    spec = specs.recurrent(RESET_SPEC | {"seed": seed})
+    data = make_set("sine", spec["T"], seed)
+    model = recurrent.build(spec, data).model
+    first = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))[0]
+    return [float(v) for v in first.ravel()[:4]]
+
+
+RESET_SPEC = {"task": "sine", "cell": "gru", "hidden": 6, "T": 130, "layers": 1}
+
+
+def test_reset_labelled_axes_and_the_unrolled_network(new_page, server):  # noqa: F811
+    """Before training the plots say what will appear; the unrolled network redraws when
+    the truncation changes; every plot has labelled axes; the heatmaps read out the cell
+    under the pointer, exact where pooled; Reset draws new weights (a new seed) or the
+    same ones (the same seed), as the library builds them."""
+    p = _open(new_page, server, "recurrent")
+    page = p.page
+    for c in ("#rnn-loss", "#rnn-grads", "#rnn-pred"):
+        assert page.get_attribute(c, "data-empty"), c
+    page.select_option("#rnn-task", "sine")
+    page.select_option("#rnn-cell", "gru")
+    for field in ("hidden", "T", "layers"):
+        page.fill(f"#rnn-{field}", str(RESET_SPEC[field]))
+    page.fill("#rnn-truncate", "0")
+    page.dispatch_event("#rnn-truncate", "input")
+    expect(page.locator("#rnn-diagram")).to_have_attribute("data-columns", "130")
+    before = _canvas(page, "#rnn-diagram")
+    page.fill("#rnn-truncate", "30")
+    page.dispatch_event("#rnn-truncate", "input")
+    expect(page.locator("#rnn-diagram")).to_have_attribute("data-truncate", "30")
+    assert _canvas(page, "#rnn-diagram") != before  # the windows of k = 30 shaded
+    page.fill("#rnn-lr", "0.01")
+    page.check("#rnn-forever")
+    page.click("#rnn-train")
+    init = page.locator("#rnn-init")
+    expect(init).to_have_attribute("data-seed", "0", timeout=WAIT)
+    first = [float(v) for v in init.get_attribute("data-first").split()]
+    np.testing.assert_allclose(first, _first_weights(0), atol=1e-6)
+    page.wait_for_selector("#rnn-heatmaps canvas[data-internal='h']", timeout=WAIT)
+    _wait_text(page, "#rnn-status", "running")
+    expect(page.locator("#rnn-loss")).to_have_attribute("data-ylabel", "loss (log)")
+    _labelled(page, "#page-recurrent canvas.plot:not(.diagram), #rnn-heatmaps canvas")
+    # 130 steps are pooled (blocks of 2 steps): the read-out names the block and its
+    # mean, then fetches the exact value under the pointer
+    page.locator("#rnn-heatmaps canvas[data-internal='h']").hover(position={"x": 60, "y": 40})
+    _wait_text(page, "#hover", "mean")
+    _wait_text(page, "#hover", "· unit")
+    # Reset with a new seed: seed 1, other weights; with the same seed: the same again
+    job = init.get_attribute("data-job")
+    page.click("#rnn-reset")
+    expect(init).to_have_attribute("data-seed", "1", timeout=WAIT)
+    assert page.input_value("#rnn-seed") == "1" and init.get_attribute("data-job") != job
+    second = [float(v) for v in init.get_attribute("data-first").split()]
+    np.testing.assert_allclose(second, _first_weights(1), atol=1e-6)
+    assert not np.allclose(first, second)
+    job = init.get_attribute("data-job")
+    page.uncheck("#rnn-new-seed")
+    page.click("#rnn-reset")
+    expect(init).not_to_have_attribute("data-job", job, timeout=WAIT)
+    assert init.get_attribute("data-seed") == "1"
+    assert [float(v) for v in init.get_attribute("data-first").split()] == second
+    page.click("#rnn-stop")
+    _wait_text(page, "#rnn-status", "stopped")
     _clean(p)

@@ -196,3 +196,56 @@ def _refuse_stop_expire(client):
     assert 6.0 <= job.ended - job.started < 20
     assert client.post(f"/api/jobs/{first['id']}/stop").json()["status"] == "stopped"
     assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_validation_losses_and_initial_weights_equal_the_library(client, trained):
+    """The curve's validation loss is the mean loss on the generator's sequences (points)
+    at seed + 1, computed here by hand for the trained model (the last evaluation is at
+    the last step); the initial weights' first values are those the library draws."""
+    job = trained["rnn"]
+    spec = specs.recurrent(RNN)
+    like = recurrent.build(spec, make_set("sine", 16, 1)).model
+    first = jax.tree_util.tree_leaves(eqx.filter(like, eqx.is_array))[0]
+    np.testing.assert_allclose(job.init["first"], np.ravel(first)[:4], atol=1e-6)
+    assert job.init["seed"] == 1 and job.init["params"] == sum(
+        a.size for a in jax.tree_util.tree_leaves(eqx.filter(like, eqx.is_array))
+    )
+    steps = [s for s, _ in job.val_losses]
+    assert steps == list(range(1, RNN["steps"] + 1))  # one a step: 80 steps, 100 evaluations
+    model = eqx.tree_deserialise_leaves(job.model_path, like)
+    held = make_set("sine", 16, 2)
+    out = np.asarray(model(jnp.asarray(held.x[:64])))  # (64, T, 1)
+    mask = held.mask[:64]
+    want = (((out - held.y[:64]) ** 2).sum(-1) * mask).sum() / mask.sum()
+    assert job.val_losses[-1][1] == pytest.approx(want, rel=1e-4)
+    mlp = trained["mlp"]
+    X, y = neuron_train.points({**specs.mlp(MLP_SPEC), "seed": 1})
+    net = eqx.tree_deserialise_leaves(mlp.model_path, MLP((2, 8, 1), key=jax.random.key(0)))
+    z = np.asarray([net(jnp.asarray(x))[0] for x in X], np.float64)
+    bce = np.mean(np.logaddexp(0, z) - y * z)  # sigmoid cross-entropy, by hand
+    assert mlp.val_losses[-1][1] == pytest.approx(bce, rel=1e-4)
+    assert client.get(f"/api/jobs/{job.id}").json()["val_losses"] == job.val_losses
+
+
+def test_a_pooled_heatmaps_exact_values_are_served_on_demand(client, trained):
+    """Hidden 34 over 130 steps is pooled (blocks of 2 steps x 2 units); /cell answers the
+    exact value of any step and unit, as the library traces the trained model."""
+    body = {**RNN, "cell": "elman", "hidden": 34, "layers": 1, "T": 130, "steps": 2}
+    job = wait(client.app.jobs.get(client.post("/api/jobs", json=body).json()["id"]))
+    snap = client.get(f"/api/jobs/{job.id}/snapshot").json()
+    assert snap["pooled"] == {"steps": 2, "units": 2, "T": 130, "H": 34}
+    like = recurrent.build(specs.recurrent(body), make_set("sine", 130, 1)).model
+    model = eqx.tree_deserialise_leaves(job.model_path, like)
+    _, traces = rnnlab.trace_layers(model.rnn, jnp.asarray(make_set("sine", 130, 1).x[0]))
+    h = np.asarray(traces[0]["h"])  # (130, 34)
+    for step, unit in ((1, 1), (77, 34), (130, 2)):
+        q = f"layer=0&name=h&step={step}&unit={unit}"
+        value = client.get(f"/api/jobs/{job.id}/cell?{q}").json()["value"]
+        assert value == pytest.approx(h[step - 1, unit - 1], abs=1e-6)
+    cell = f"/api/jobs/{job.id}/cell?layer=0"
+    assert client.get(f"{cell}&name=h&step=131&unit=1").status_code == 404
+    assert client.get(f"{cell}&name=q&step=1&unit=1").status_code == 404
+    assert client.get(f"{cell}&name=hh&step=1&unit=1").status_code == 422
+    assert client.get(f"{cell}&name=h&step=-1&unit=1").status_code == 422
+    small = trained["rnn"]  # 16 steps, 6 units: nothing pooled, nothing to fetch
+    assert client.get(f"/api/jobs/{small.id}/cell?layer=0&name=h&step=1&unit=1").status_code == 404

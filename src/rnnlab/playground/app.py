@@ -7,7 +7,8 @@ API (every body is JSON; errors are ``{"error": "one line"}``):
   job, 422 over a limit, 429 when two are running.
 - ``GET /api/jobs/{id}?since=n``: status, step and the losses from index n on;
   ``/snapshot``: the latest look inside the model; ``/data``: the Neuron page's points;
-  ``/events``: the same as server-sent events until the job ends; ``POST .../stop``,
+  ``/events``: the same as server-sent events until the job ends; ``/cell?layer=&name=
+  &step=&unit=``: the exact value under a pooled heatmap's cell; ``POST .../stop``,
   ``.../pause``, ``.../step`` (run to the next logged step, then pause), ``.../resume``
   (409 when the training's state does not allow it).
 - ``POST /api/neuron/momentum``, ``/api/neuron/hebb``, ``/api/spikes/lif``,
@@ -46,6 +47,7 @@ from rnnlab.playground.limits import (
 from rnnlab.playground.pool import ComputePool, WorkerDied
 from rnnlab.playground.security import Guard
 from rnnlab.playground.series import LIBRARY_TASKS, READS, TASKS
+from rnnlab.playground.traces import exact_value
 
 STATIC = Path(str(resources.files("rnnlab.playground") / "static"))
 # The page loads nothing from anywhere else: no CDN, no inline script.
@@ -159,6 +161,7 @@ class _Api:
             Route("/api/jobs/{job}", _answers(self.poll)),
             Route("/api/jobs/{job}/snapshot", _answers(self.snapshot)),
             Route("/api/jobs/{job}/data", _answers(self.data)),
+            Route("/api/jobs/{job}/cell", _answers(self.cell)),
             Route("/api/jobs/{job}/events", _answers(self.events)),
             Route("/api/jobs/{job}/stop", _answers(self.stop), methods=["POST"]),
             Route("/api/jobs/{job}/pause", _answers(self.pause), methods=["POST"]),
@@ -217,6 +220,27 @@ class _Api:
         if job.snapshot is None:
             raise runs.NotFound("no snapshot yet")
         return Response(job.snapshot, media_type="application/json")
+
+    async def cell(self, request):
+        """``?layer=&name=&step=&unit=``: the exact value under a pooled heatmap's cell."""
+        job = self.job_of(request)
+        q = {k: request.query_params.get(k, "") for k in ("layer", "step", "unit")}
+        for k, v in q.items():
+            if not (v.isascii() and v.isdigit() and len(v) <= 6):
+                raise Invalid(f"{k} must be a whole number (ASCII digits), got {v[:20]!r}")
+        name = request.query_params.get("name", "")
+        if not (len(name) == 1 and name.isascii() and name.isalpha()):
+            raise Invalid(f"name must be one letter (h, c, i, ...), got {name[:20]!r}")
+        path = Path(f"{job.model_path}.traces.npz")
+        if not path.exists():
+            raise runs.NotFound("no pooled look: the heatmaps show the exact values")
+        try:
+            value = await run_in_threadpool(
+                exact_value, path, int(q["layer"]), name, int(q["step"]), int(q["unit"])
+            )
+        except (KeyError, IndexError) as err:
+            raise runs.NotFound(f"no such value: {str(err).strip(chr(39))}") from None
+        return JSONResponse({"value": value})
 
     async def data(self, request):
         job = self.job_of(request)

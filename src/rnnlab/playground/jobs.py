@@ -83,6 +83,8 @@ class Job:
         self.status = "starting"
         self.step, self.steps = 0, spec["steps"]
         self.losses: list[list] = []  # [step, loss] as logged
+        self.val_losses: list[list] = []  # [step, validation loss] at each evaluation
+        self.init: dict | None = None  # the initial weights' fingerprint (see the worker)
         self.snapshot: bytes | None = None  # the latest snapshot line, as the worker wrote it
         self.snapshot_version = 0
         self.data: dict | None = None  # the Neuron page's points
@@ -110,6 +112,8 @@ class Job:
             "steps": self.steps,
             "losses": self.losses[max(0, since) :],
             "n_losses": len(self.losses),
+            "val_losses": self.val_losses,  # all of them: one per evaluation, 101 at most
+            "init": self.init,
             "snapshot_version": self.snapshot_version,
             "error": self.error,
             "message": self.message,
@@ -252,6 +256,10 @@ class JobManager:
                 if job.pause_after_step and job.status == "running" and not job.stopping:
                     job.pause_after_step = False
                     self._signal(job, signal.SIGSTOP, "paused")
+        elif kind == "val":
+            job.val_losses.append([event["step"], event["loss"]])
+        elif kind == "init":
+            job.init = {k: v for k, v in event.items() if k != "event"}
         elif kind == "data":
             job.data = {k: v for k, v in event.items() if k != "event"}
         elif kind == "error":

@@ -6,6 +6,7 @@ probabilities on a grid over the data, which the page draws as the decision boun
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -62,3 +63,17 @@ def build(spec: dict):
 
     problem = Problem(model=model, loss=summed_loss, batches=SameBatch((X, y)), batch_size=len(X))
     return problem, look, {"points": np.round(X, 4).tolist(), "labels": y.tolist(), "classes": K}
+
+
+def val_loss(spec: dict):
+    """``loss(model) -> float``: the mean loss on points drawn at ``seed + 1`` (a CSV has
+    no others: its own points)."""
+    X, y = points({**spec, "seed": spec["seed"] + 1})
+    X, y = jnp.asarray(X), jnp.asarray(y)
+
+    @eqx.filter_jit
+    def mean(model):
+        total, count, _ = summed_loss(model, (X, y), None, None)
+        return total / count
+
+    return lambda model: float(mean(model))

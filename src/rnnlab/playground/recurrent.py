@@ -23,6 +23,7 @@ import rnnlab
 from rnnlab.data import ShuffledBatches
 from rnnlab.engine import Problem
 from rnnlab.playground.series import SeqSet
+from rnnlab.playground.traces import save_exact
 
 
 class SeqModel(eqx.Module):
@@ -94,14 +95,34 @@ def _inside(model: SeqModel, xs, y, mask):
     return traces, grads, readout(ys)
 
 
+VAL_ROWS = 64  # sequences of the validation set that are scored
+
+
+@eqx.filter_jit
+def _mean_loss(model: SeqModel, x, y, mask):
+    total, count, _ = seq_loss(model, (x, y, mask), None, None)
+    return total / jnp.maximum(count, 1.0)
+
+
+def val_loss(model: SeqModel, held: SeqSet) -> float:
+    """The mean loss per counted target on the first VAL_ROWS sequences of ``held``."""
+    n = VAL_ROWS
+    return float(_mean_loss(model, *(jnp.asarray(a[:n]) for a in (held.x, held.y, held.mask))))
+
+
 MAX_STEPS_SHOWN = 128  # columns of a heatmap sent to the page
 MAX_UNITS_SHOWN = 32  # rows: 4,096 cells at most per trace
 
 
-def snapshot(model: SeqModel, data: SeqSet) -> dict:
-    """What the page draws below the loss curve, for the probe sequence (row 0)."""
+def snapshot(model: SeqModel, data: SeqSet, exact_to=None) -> dict:
+    """What the page draws below the loss curve, for the probe sequence (row 0). Where
+    the traces are pooled, their exact values go to the file ``exact_to`` (``.npz``, one
+    array (T, H) per ``"{layer}_{name}"``) for the page's read-out (:func:`.traces.exact_value`)."""
     xs, y, mask = (jnp.asarray(a[0]) for a in (data.x, data.y, data.mask))
     traces, grads, out = _inside(model, xs, y, mask)
+    T, H = next(iter(traces[0].values())).shape
+    if exact_to is not None and (T > MAX_STEPS_SHOWN or H > MAX_UNITS_SHOWN):
+        save_exact(exact_to, traces)
     valid = np.asarray(mask) > 0
     if data.classes:
         prob = np.asarray(jax.nn.softmax(out, axis=-1))  # (T, K)
@@ -111,7 +132,6 @@ def snapshot(model: SeqModel, data: SeqSet) -> dict:
     else:
         pred, target = np.asarray(out)[:, 0], np.asarray(y)[:, 0]
         p_target = None
-    T, H = next(iter(traces[0].values())).shape
     return {
         "layers": [{k: _r(pool(np.asarray(v))) for k, v in sorted(t.items())} for t in traces],
         "pooled": {
@@ -128,6 +148,7 @@ def snapshot(model: SeqModel, data: SeqSet) -> dict:
         "mask": valid.tolist(),
         "classes": data.classes,
         "labels": data.labels,
+        "truncate": model.truncate or 0,
     }
 
 

@@ -2,6 +2,10 @@
 
 The server writes the normalised spec (JSON) to stdin and reads events from stdout, one
 JSON object a line: ``{"event": "step", "step", "loss"}`` as the engine logs,
+``{"event": "init", "seed", "params", "norm", "first"}`` once (the initial weights: their
+count, norm and first values, which tell a reset's new weights from the old ones),
+``{"event": "val", "step", "loss"}`` at each evaluation (the mean loss on sequences or
+points the training never sees: the task's generator at ``seed + 1``),
 ``{"event": "snapshot", ...}`` (the look inside the model, at most every
 ``SNAPSHOT_EVERY`` seconds and at the last step, never of a model whose weights are
 no longer finite), then ``{"event": "stop", "status"}`` (a diverged run adds the step of
@@ -45,12 +49,14 @@ def run(spec: dict, emit) -> dict:
     """Train the spec through the engine, emitting events; returns the stop event."""
     from rnnlab.engine import Settings, fit, io
 
-    problem, look, optimizer = _setup(spec, emit)
+    problem, look, optimizer, val_loss = _setup(spec, emit)
+    emit({"event": "init", "seed": spec["seed"], **_fingerprint(problem.model)})
     steps = spec["steps"]
     every = max(1, steps // EVALS)
     state = {"step": 0, "next": -float("inf"), "looks": 0}
 
-    def evaluate(model):  # no metric: a look inside for the page, at most so often
+    def evaluate(model):  # no metric: the validation loss, and a look inside at most so often
+        emit({"event": "val", "step": state["step"], "loss": _finite(val_loss(model))})
         start = time.monotonic()
         if (start >= state["next"] or state["step"] >= steps) and _finite_weights(model):
             size = emit({"event": "snapshot", "step": state["step"], **look(model)})
@@ -87,7 +93,8 @@ def run(spec: dict, emit) -> dict:
 
 
 def _setup(spec: dict, emit):
-    """The engine's problem of a normalised spec, the look inside, the optimizer."""
+    """The engine's problem of a normalised spec, the look inside, the optimizer and the
+    validation loss (a function of the model)."""
     import numpy as np
 
     from rnnlab.engine import make_optimizer
@@ -98,15 +105,34 @@ def _setup(spec: dict, emit):
 
         table = None if spec.get("table") is None else np.asarray(spec["table"])
         data = make_set(spec["task"], spec["T"], spec["seed"], lag=spec["lag"], table=table)
+        held = make_set(spec["task"], spec["T"], spec["seed"] + 1, lag=spec["lag"], table=table)
         problem = recurrent.build(spec, data)
         optimizer = make_optimizer(spec["optimizer"], spec["lr"], clip=spec["clip"] or None)
-        return problem, lambda model: recurrent.snapshot(model, data), optimizer
+        exact = spec.get("model_path") and str(spec["model_path"]) + ".traces.npz"
+        look = lambda model: recurrent.snapshot(model, data, exact or None)  # noqa: E731
+        return problem, look, optimizer, lambda model: recurrent.val_loss(model, held)
     from rnnlab.neuron import make_optimizer as mlp_optimizer
     from rnnlab.playground import neuron_train
 
     problem, look, setup = neuron_train.build(spec)
     emit({"event": "data", **setup})
-    return problem, look, mlp_optimizer(spec["optimizer"], spec["lr"], spec["momentum"])
+    optimizer = mlp_optimizer(spec["optimizer"], spec["lr"], spec["momentum"])
+    return problem, look, optimizer, neuron_train.val_loss(spec)
+
+
+def _fingerprint(model) -> dict:
+    """The parameters' count, norm and first four values (of the first array)."""
+    import equinox as eqx
+    import jax
+    import numpy as np
+
+    leaves = [np.asarray(a) for a in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))]
+    flat = np.concatenate([a.ravel() for a in leaves])
+    return {
+        "params": int(flat.size),
+        "norm": round(float(np.linalg.norm(flat)), 6),
+        "first": [round(float(v), 6) for v in flat[:4]],
+    }
 
 
 def _finite_weights(model) -> bool:

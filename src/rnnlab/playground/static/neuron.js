@@ -9,9 +9,10 @@ const Neuron = {
 
   init() {
     this.training = new Training({
-      progress: (s, losses) => {
-        setStatus("mlp-status", describe(s, losses), troubled(s));
-        this.losses = losses;
+      progress: (s, curves) => {
+        setStatus("mlp-status", describe(s, curves), troubled(s));
+        showInit("mlp-init", s);
+        this.losses = curves;
         this.drawLoss();
       },
       data: (d) => { this.points = d; },
@@ -19,8 +20,7 @@ const Neuron = {
       end: () => {},
       failed: (err) => setStatus("mlp-status", err.message, true),
     });
-    $("mlp-train").onclick = () => this.train();
-    $("mlp-stop").onclick = () => this.training.stop();
+    wireControls("mlp", this);
     for (const id of ["hebb-rule", "hebb-eta", "hebb-angle", "hebb-steps"]) $(id).oninput = debounce(() => this.hebb(), 150);
     for (const id of ["mom-kappa", "mom-alpha", "mom-beta", "mom-steps"]) $(id).oninput = debounce(() => this.momentum(), 100);
     $("mom-optimal").onclick = () => this.momentum(true);
@@ -31,9 +31,10 @@ const Neuron = {
     // A plot drawn while its page was hidden has no size: draw again when it shows.
     this.drawLoss();
     if (this.snap) this.drawField(this.snap);
+    else emptyPlot($("mlp-field"), "decision boundary", "press Train: the classes' regions appear here");
   },
 
-  drawLoss() { lossPlot($("mlp-loss"), this.losses, "training loss (cross-entropy)"); },
+  drawLoss() { lossPlot($("mlp-loss"), this.losses, "cross-entropy loss: training points and unseen validation points"); },
 
   async train() {
     const layers = $("mlp-layers").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
@@ -41,7 +42,7 @@ const Neuron = {
       kind: "mlp", dataset: $("mlp-dataset").value, noise: num("mlp-noise"), layers,
       activation: $("mlp-activation").value, optimizer: $("mlp-optimizer").value,
       lr: num("mlp-lr"), momentum: num("mlp-momentum"),
-      steps: $("mlp-forever").checked ? 20000 : num("mlp-steps"),
+      steps: $("mlp-forever").checked ? 20000 : num("mlp-steps"), seed: num("mlp-seed"),
     };
     try {
       if (spec.dataset === "csv") {
@@ -79,7 +80,7 @@ const Neuron = {
       });
       const norms = r.weights.map((v) => Math.hypot(v[0], v[1]));
       linePlot($("hebb-norm"), [{ x: norms.map((_, i) => i), y: norms, label: "‖w‖" }],
-        { title: "weight norm per epoch", xLabel: "epoch", logY: r.rule === "hebb" });
+        { title: "‖w‖, the weight vector's length, per epoch (Oja keeps it near 1)", xLabel: "epoch", yLabel: "‖w‖", logY: r.rule === "hebb" });
       const cos = Math.abs(w[0] * r.pc[0] + w[1] * r.pc[1]) / norm;
       setStatus("hebb-status", `step ${r.weights.length - 1} / ${body.steps} · ‖w‖ = ${norm.toPrecision(4)} · |cos(w, PC1)| = ${cos.toFixed(4)}`);
     } catch (err) {
@@ -102,7 +103,7 @@ const Neuron = {
       const series = ["gd", "momentum"].map((k, i) => ({
         x: r[`${k}_error`].map((_, j) => j), y: r[`${k}_error`], label: k === "gd" ? "descent" : "momentum", color: COLORS[i],
       }));
-      linePlot($("mom-error"), series, { title: "‖w − w*‖", xLabel: "step", logY: true });
+      linePlot($("mom-error"), series, { title: "‖w − w*‖: distance to the minimum", xLabel: "step", yLabel: "‖w − w*‖ (log)", logY: true });
     } catch (err) {
       setStatus("mom-status", err.message, true);
     }
@@ -120,7 +121,7 @@ const Neuron = {
     field($("mom-field"), {
       extent: [-1.3, 1.3, -1.3, 1.3], ellipses,
       paths: [{ pts: clip(r.gd), color: COLORS[0] }, { pts: clip(r.momentum), color: COLORS[1] }],
-      title: "paths from (−1, 1): descent (blue), momentum (red)",
+      title: "paths from (−1, 1): descent (blue), momentum (red)", xLabel: "w₁", yLabel: "w₂",
     });
   },
 };

@@ -51,7 +51,8 @@ function fmt(v) {
   return String(Number(v.toPrecision(3)));
 }
 
-// series: [{x, y, color, label, dash, dots}]; opts: {title, logY, xLabel, yRange,
+// series: [{x, y, color, label, dash, dots, rings}]; opts: {title, logY, xLabel, yLabel,
+// yNames, yRange,
 // xRange, vlines: [{x, color, label}], hlines: [{y, color, label}]}
 function linePlot(canvas, series, opts = {}) {
   const { ctx, w, h } = ctxOf(canvas);
@@ -71,17 +72,26 @@ function linePlot(canvas, series, opts = {}) {
   const Y = (y) => h - PAD.b - ((tf(y) - y0) / (y1 - y0)) * (h - PAD.t - PAD.b);
   axes(ctx, w, h, opts.title);
   ctx.fillStyle = "#444"; ctx.strokeStyle = "#eee"; ctx.textAlign = "right";
-  const yt = opts.logY ? niceTicks(Math.floor(y0), Math.ceil(y1), 5).filter((v) => Number.isInteger(v))
-    : niceTicks(y0, y1, 5);
+  // tick values in data units; on a log axis placed at log10(v)
+  // opts.yNames: names of the integer values (classes), written instead of numbers
+  const names = opts.yNames;
+  const yt = names ? names.map((_, k) => k).filter((k) => k % Math.ceil(names.length / 12) === 0)
+    : opts.logY ? logTicks(y0, y1) : niceTicks(y0, y1, 5);
+  const drawn = { x: [], y: [] };
   for (const v of yt) {
-    const py = h - PAD.b - ((v - y0) / (y1 - y0)) * (h - PAD.t - PAD.b);
-    if (py < PAD.t - 1 || py > h - PAD.b + 1) continue;
-    ctx.fillText(opts.logY ? `1e${v}` : fmt(v), PAD.l - 4, py + 3);
+    const py = h - PAD.b - ((tf(v) - y0) / (y1 - y0)) * (h - PAD.t - PAD.b);
+    if (!(py >= PAD.t - 1 && py <= h - PAD.b + 1)) continue;
+    const text = names ? names[v] : fmt(v);
+    ctx.fillText(text, PAD.l - 4, py + 3); drawn.y.push(text);
     line(ctx, PAD.l, py, w - PAD.r, py);
   }
   ctx.textAlign = "center";
-  if (Number.isFinite(x0)) for (const v of niceTicks(x0, x1, 6)) ctx.fillText(fmt(v), X(v), h - PAD.b + 13);
-  if (opts.xLabel) ctx.fillText(opts.xLabel, (PAD.l + w - PAD.r) / 2, h - 3);
+  if (Number.isFinite(x0)) {
+    const xt = niceTicks(x0, x1, 6);
+    for (const v of xt.length > 1 ? xt : [x0, x1]) { ctx.fillText(fmt(v), X(v), h - PAD.b + 13); drawn.x.push(fmt(v)); }
+  }
+  axisLabels(ctx, w, h, opts.xLabel, opts.yLabel);
+  record(canvas, opts.title, drawn, opts.xLabel, opts.yLabel);
   for (const v of opts.vlines || []) {
     ctx.strokeStyle = v.color || "#888"; ctx.setLineDash([4, 3]);
     line(ctx, X(v.x), PAD.t, X(v.x), h - PAD.b); ctx.setLineDash([]);
@@ -95,10 +105,12 @@ function linePlot(canvas, series, opts = {}) {
   series.forEach((s, k) => {
     ctx.strokeStyle = ctx.fillStyle = s.color || COLORS[k % COLORS.length];
     ctx.lineWidth = s.width || 1.5; ctx.setLineDash(s.dash || []);
-    if (s.dots) {
+    if (s.dots || s.rings) { // rings: open circles around the dots drawn after them
       s.x.forEach((x, i) => {
         const py = Y(s.y[i]);
-        if (Number.isFinite(py)) { ctx.beginPath(); ctx.arc(X(x), py, 2.5, 0, 7); ctx.fill(); }
+        if (!Number.isFinite(py)) return;
+        ctx.beginPath(); ctx.arc(X(x), py, s.rings ? 5 : 2.5, 0, 7);
+        if (s.rings) ctx.stroke(); else ctx.fill();
       });
     } else {
       ctx.beginPath(); let pen = false;
@@ -113,6 +125,50 @@ function linePlot(canvas, series, opts = {}) {
   });
   ctx.restore(); ctx.setLineDash([]); ctx.lineWidth = 1;
   legend(ctx, w, series);
+}
+
+// Ticks of a log axis spanning [y0, y1] in log10 units, as values: the decades, or
+// 1-2-5 steps, or plain nice ticks when the range is under one of those: always two or
+// more labelled ticks, whatever the range.
+function logTicks(y0, y1) {
+  const decades = [];
+  for (let k = Math.ceil(y0); k <= Math.floor(y1); k++) decades.push(Math.pow(10, k));
+  if (decades.length >= 2) {
+    const every = Math.ceil(decades.length / 6);
+    return decades.filter((_, i) => i % every === 0);
+  }
+  const inside = (v) => Math.log10(v) >= y0 - 1e-9 && Math.log10(v) <= y1 + 1e-9;
+  const steps = [];
+  for (let k = Math.floor(y0); k <= Math.ceil(y1); k++) for (const m of [1, 2, 5]) if (inside(m * Math.pow(10, k))) steps.push(m * Math.pow(10, k));
+  if (steps.length >= 2) return steps;
+  return niceTicks(Math.pow(10, y0), Math.pow(10, y1), 4).filter((v) => v > 0);
+}
+
+function axisLabels(ctx, w, h, xLabel, yLabel) {
+  ctx.fillStyle = "#444"; ctx.textAlign = "center";
+  if (xLabel) ctx.fillText(xLabel, (PAD.l + w - PAD.r) / 2, h - 3);
+  if (yLabel) {
+    ctx.save(); ctx.translate(10, (PAD.t + h - PAD.b) / 2); ctx.rotate(-Math.PI / 2);
+    ctx.fillText(yLabel, 0, 0); ctx.restore();
+  }
+}
+
+// What a plot drew, on its canvas for the tests and the lesson texts: its title, the
+// tick labels of each axis ("0|100|200") and the axes' names.
+function record(canvas, title, drawn, xLabel, yLabel) {
+  const d = canvas.dataset;
+  d.title = title || ""; d.xticks = drawn.x.join("|"); d.yticks = drawn.y.join("|");
+  d.xlabel = xLabel || ""; d.ylabel = yLabel || ""; delete d.empty;
+}
+
+// A plot before its data: the title and a line saying what will appear there.
+function emptyPlot(canvas, title, message) {
+  const { ctx, w, h } = ctxOf(canvas);
+  axes(ctx, w, h, title);
+  ctx.fillStyle = "#888"; ctx.textAlign = "center";
+  ctx.fillText(message, w / 2, h / 2);
+  const d = canvas.dataset;
+  d.title = title || ""; d.empty = message; d.xticks = ""; d.yticks = "";
 }
 
 function line(ctx, xa, ya, xb, yb) { ctx.beginPath(); ctx.moveTo(xa, ya); ctx.lineTo(xb, yb); ctx.stroke(); }
@@ -148,39 +204,15 @@ function rgbOf(v, lo, hi, diverging) {
   return [c, c, Math.round(c * 0.6 + 100 * (1 - a))];
 }
 
-// matrix: (T, H) as the server sends a trace; drawn as H rows (units) by T columns
-// (steps): one pixel per value in an offscreen image, scaled up without smoothing (a
-// 256 x 500 trace is one drawImage, not 128,000 rectangles).
-function heatmap(canvas, matrix, opts = {}) {
-  const { ctx, w, h } = ctxOf(canvas);
-  const T = matrix.length, H = T ? matrix[0].length : 0;
-  const [lo, hi] = opts.range || extent(matrix.flat());
-  const left = 30, top = 16;
-  if (T && H) {
-    const off = document.createElement("canvas");
-    off.width = T; off.height = H;
-    const octx = off.getContext("2d"), img = octx.createImageData(T, H);
-    for (let t = 0; t < T; t++) {
-      for (let j = 0; j < H; j++) {
-        const [r, g, b] = rgbOf(matrix[t][j], lo, hi, opts.diverging), k = 4 * (j * T + t);
-        img.data[k] = r; img.data[k + 1] = g; img.data[k + 2] = b; img.data[k + 3] = 255;
-      }
-    }
-    octx.putImageData(img, 0, 0);
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(off, left, top, w - left - 4, h - top - 4);
-  }
-  ctx.fillStyle = "#222"; ctx.textAlign = "left";
-  ctx.fillText(`${opts.title || ""}  [${fmt(lo)}, ${fmt(hi)}]`, left, 11);
-  ctx.textAlign = "right"; ctx.fillText(String(opts.units || H), left - 3, h - 4); ctx.fillText("1", left - 3, top + 9);
-}
-
 // A probability field (G, G) over extent [x0, x1, y0, y1], points coloured by label,
 // optional arrows [{x, y, color}] through the origin, ellipses [{rx, ry}] and paths
 // [{pts, color}].
 function field(canvas, f) {
-  const { ctx, w, h } = ctxOf(canvas);
+  const c = ctxOf(canvas), ctx = c.ctx, F = { l: 34, r: 6, t: 20, b: 28 };
+  const w = c.w - F.l - F.r, h = c.h - F.t - F.b; // the drawing area, from (F.l, F.t)
   const [x0, x1, y0, y1] = f.extent;
+  ctx.save(); ctx.translate(F.l, F.t);
+  ctx.beginPath(); ctx.rect(0, 0, w, h); ctx.clip();
   const X = (x) => ((x - x0) / (x1 - x0)) * w, Y = (y) => h - ((y - y0) / (y1 - y0)) * h;
   if (f.grid) {
     const G = f.grid.length;
@@ -214,7 +246,18 @@ function field(canvas, f) {
     ctx.stroke();
     p.pts.forEach((q) => { ctx.beginPath(); ctx.arc(X(q[0]), Y(q[1]), 1.8, 0, 7); ctx.fill(); });
   }
-  if (f.title) { ctx.fillStyle = "#222"; ctx.textAlign = "left"; ctx.fillText(f.title, 6, 14); }
+  ctx.restore();
+  ctx.strokeStyle = "#999"; ctx.strokeRect(F.l, F.t, w, h);
+  if (f.title) { ctx.fillStyle = "#222"; ctx.textAlign = "left"; ctx.fillText(f.title, 4, 13); }
+  const drawn = { x: [], y: [] };
+  ctx.fillStyle = "#444"; ctx.textAlign = "center";
+  for (const v of niceTicks(x0, x1, 5)) { ctx.fillText(fmt(v), F.l + X(v), F.t + h + 12); drawn.x.push(fmt(v)); }
+  ctx.fillText(f.xLabel || "x₁", F.l + w / 2, c.h - 3);
+  ctx.textAlign = "right";
+  for (const v of niceTicks(y0, y1, 5)) { ctx.fillText(fmt(v), F.l - 3, F.t + Y(v) + 4); drawn.y.push(fmt(v)); }
+  ctx.save(); ctx.translate(9, F.t + h / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
+  ctx.fillText(f.yLabel || "x₂", 0, 0); ctx.restore();
+  record(canvas, f.title, drawn, f.xLabel || "x₁", f.yLabel || "x₂");
 }
 
 function classTint(k) {
@@ -235,9 +278,15 @@ function raster(canvas, trains, duration, title) {
       line(ctx, x, y + 1, x, y + Math.max(rowH - 1, 1));
     }
   });
+  const drawn = { x: [], y: [] };
   ctx.fillStyle = "#444"; ctx.textAlign = "center";
-  for (const v of niceTicks(0, duration, 6)) ctx.fillText(fmt(v), PAD.l + (v / duration) * (w - PAD.l - PAD.r), h - PAD.b + 13);
-  ctx.fillText("time (s)", (PAD.l + w - PAD.r) / 2, h - 3);
+  for (const v of niceTicks(0, duration, 6)) {
+    ctx.fillText(fmt(v), PAD.l + (v / duration) * (w - PAD.l - PAD.r), h - PAD.b + 13); drawn.x.push(fmt(v));
+  }
+  ctx.textAlign = "right";
+  for (const k of intTicks(n, 3)) { ctx.fillText(String(k), PAD.l - 4, PAD.t + (k - 0.5) * rowH + 4); drawn.y.push(String(k)); }
+  axisLabels(ctx, w, h, "time (s)", "train");
+  record(canvas, title, drawn, "time (s)", "train");
 }
 
 // Calls fn at most once per `ms` after the last call (slider drags).

@@ -24,9 +24,10 @@ const Recurrent = {
   init(meta) {
     $("rnn-cell").innerHTML = meta.cells.map((c) => `<option${c === "lstm" ? " selected" : ""}>${c}</option>`).join("");
     this.training = new Training({
-      progress: (s, losses) => {
-        setStatus("rnn-status", describe(s, losses), troubled(s));
-        this.losses = losses;
+      progress: (s, curves) => {
+        setStatus("rnn-status", describe(s, curves), troubled(s));
+        showInit("rnn-init", s);
+        this.losses = curves;
         this.drawLoss();
       },
       snapshot: (snap) => { this.snap = snap; this.draw(); },
@@ -40,19 +41,19 @@ const Recurrent = {
     };
     $("rnn-task").addEventListener("change", reads);
     reads();
-    $("rnn-train").onclick = () => this.train();
-    $("rnn-stop").onclick = () => this.training.stop();
-    for (const action of ["pause", "step", "resume"]) {
-      $(`rnn-${action}`).onclick = () => this.training.control(action)
-        .catch((err) => setStatus("rnn-status", err.message, true));
-    }
+    wireControls("rnn", this);
     $("rnn-layer").onchange = () => this.draw();
+    // the diagram follows the controls at once (the gradient waits for a training)
+    for (const k of ["task", "cell", "hidden", "layers", "T", "lag", "truncate"]) {
+      $(`rnn-${k}`).addEventListener("input", () => Diagram.draw(this));
+      $(`rnn-${k}`).addEventListener("change", () => Diagram.draw(this));
+    }
   },
 
   // A plot drawn while its page was hidden has no size: draw again when it shows.
   shown() { this.drawLoss(); this.draw(); },
 
-  drawLoss() { lossPlot($("rnn-loss"), this.losses, "training loss"); },
+  drawLoss() { lossPlot($("rnn-loss"), this.losses, "loss per counted target: training batches and unseen validation sequences"); },
 
   async train() {
     const spec = {
@@ -78,7 +79,7 @@ const Recurrent = {
 
   draw() {
     const snap = this.snap;
-    if (!snap) return;
+    if (!snap) { this.drawEmpty(); return; }
     const layer = snap.layers[Number($("rnn-layer").value)] || snap.layers[0];
     const box = $("rnn-heatmaps");
     const names = Object.keys(layer);
@@ -90,19 +91,53 @@ const Recurrent = {
       const n = canvas.dataset.internal;
       const gate = "ifozr".includes(n);
       heatmap(canvas, layer[n], {
-        title: `${INTERNALS[n] || n} (units × steps, step ${snap.step})${pooledNote(snap.pooled)}`,
-        units: snap.pooled ? snap.pooled.H : undefined,
-        range: gate ? [0, 1] : undefined, diverging: !gate,
+        title: `${INTERNALS[n] || n}, step ${snap.step}${pooledNote(snap.pooled)}`,
+        pooled: snap.pooled, range: gate ? [0, 1] : undefined, diverging: !gate,
+        exact: (step, unit) => this.exact(Number($("rnn-layer").value), n, step, unit),
       });
     }
     const T = snap.grad_norms[0].length, steps = Array.from({ length: T }, (_, t) => t + 1);
-    const grads = snap.grad_norms.map((g, l) => ({ x: steps, y: g, label: `‖∂L/∂h${l + 1}(t)‖, layer ${l + 1}`, color: COLORS[(4 + l) % COLORS.length] }));
-    linePlot($("rnn-grads"), grads,
-      { title: "gradient of this sequence's loss through time, per layer (log scale)", xLabel: "step t", logY: true });
+    const grads = snap.grad_norms.map((g, l) => ({ x: steps, y: g, label: `layer ${l + 1}`, color: COLORS[(4 + l) % COLORS.length] }));
+    const k = snap.truncate ? `, truncated to windows of k = ${snap.truncate}` : ", full BPTT";
+    linePlot($("rnn-grads"), grads, {
+      title: `‖∂L/∂h(t)‖: this sequence's loss differentiated by each hidden state${k}`,
+      xLabel: "step t", yLabel: "‖∂L/∂h(t)‖ (log)", logY: true,
+    });
+    this.drawPred(snap, steps);
+    Diagram.draw(this);
+  },
+
+  // Predictions in the task's terms: characters or class names on the y axis, the targets
+  // as rings around the predicted classes (a hit is a dot in its ring).
+  drawPred(snap, steps) {
+    const names = snap.classes ? (snap.labels || steps.slice(0, snap.classes).map((_, k) => String(k))).map(visible) : null;
     const series = [
-      { x: steps, y: snap.target, label: "target", color: "#333", dots: snap.classes > 0 },
-      { x: steps, y: snap.prediction, label: snap.classes ? "predicted class" : "prediction", color: COLORS[1], dots: snap.classes > 0 },
+      { x: steps, y: snap.prediction, label: snap.classes ? "predicted" : "prediction", color: COLORS[1], dots: snap.classes > 0 },
+      { x: steps, y: snap.target, label: snap.classes ? "target (ring)" : "target", color: "#333", rings: snap.classes > 0, dash: snap.classes ? [] : [4, 3] },
     ];
-    linePlot($("rnn-pred"), series, { title: snap.classes ? "classes (ids) per step" : "predictions against targets", xLabel: "step t" });
+    linePlot($("rnn-pred"), series, {
+      title: snap.classes ? "predicted class against the target, per step" : "prediction against the target, per step",
+      xLabel: "step t", yLabel: snap.classes ? "class" : "value", yNames: names,
+      yRange: names ? [-0.5, names.length - 0.5] : undefined,
+    });
+  },
+
+  drawEmpty() {
+    $("rnn-heatmaps").innerHTML = '<canvas data-internal="none"></canvas>';
+    $("rnn-heatmaps").dataset.names = "";
+    emptyPlot($("rnn-heatmaps").firstChild, "hidden state and gates", "the hidden state and each gate, unit by step, appear here");
+    emptyPlot($("rnn-grads"), "‖∂L/∂h(t)‖ through time", "the gradient of the loss by each hidden state appears here");
+    emptyPlot($("rnn-pred"), "predictions against targets", "the model's outputs for one sequence appear here");
+    Diagram.draw(this);
+  },
+
+  // The exact value of a pooled heatmap's cell, fetched from the worker's last look.
+  exact(layer, name, step, unit) {
+    const id = this.training.id;
+    if (!id) return Promise.reject(new Error("no training"));
+    return api(`/api/jobs/${id}/cell?layer=${layer}&name=${name}&step=${step}&unit=${unit}`).then((r) => r.value);
   },
 };
+
+// A character as it can be read on an axis: the space and the newline named.
+function visible(c) { return c === " " ? "␣" : c === "\n" ? "↵" : c; }

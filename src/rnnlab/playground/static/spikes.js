@@ -29,13 +29,13 @@ const Spikes = {
     try {
       const r = await api("/api/spikes/lif", body);
       linePlot($("lif-trace"), [{ x: r.t.map((t) => 1000 * t), y: r.u.map((u) => 1000 * u), label: "u (mV)" }],
-        { title: `membrane potential: ${r.spikes.length} spikes`, xLabel: "time (ms)", hlines: [{ y: 1000 * r.theta, color: "#d62728" }],
+        { title: `membrane potential u(t): ${r.spikes.length} spikes (threshold in red)`, xLabel: "time (ms)", yLabel: "u (mV)", hlines: [{ y: 1000 * r.theta, color: "#d62728" }],
           vlines: r.spikes.slice(0, 60).map((s) => ({ x: 1000 * s, color: "#bbb" })) });
       const nA = r.currents.map((c) => 1e9 * c);
       linePlot($("lif-fi"), [
         { x: nA, y: r.fi_theory, label: "closed form" },
         { x: nA, y: r.fi_simulated, label: "simulated", dots: true, color: COLORS[1] },
-      ], { title: "f–I curve", xLabel: "current (nA)", vlines: [{ x: body.current_nA, color: "#2ca02c", label: "I" }] });
+      ], { title: "f–I curve: firing rate against input current", xLabel: "current (nA)", yLabel: "rate (1/s)", vlines: [{ x: body.current_nA, color: "#2ca02c", label: "I" }] });
       setStatus("lif-status", `step ${num("lif-steps")} of 0.1 ms · ${r.spikes.length} spikes in ${(1000 * body.t_stop).toFixed(0)} ms`);
     } catch (err) {
       setStatus("lif-status", err.message, true);
@@ -61,9 +61,9 @@ const Spikes = {
       const truth = { x: r.true_t, y: r.true_rate, label: "true rate", color: "#333", dash: [4, 3] };
       const half = r.bin_size / 2;
       linePlot($("rate-psth"), [{ x: r.psth_t.map((t) => t + half), y: r.psth, label: "histogram", color: COLORS[0] }, truth],
-        { title: `time histogram, bin ${body.bin_ms} ms (optimal ${this.ms(r.optimal_bin)})`, xLabel: "time (s)", yRange: [0, 1.05 * Math.max(...r.psth, ...r.true_rate)] });
+        { title: `time histogram, bin ${body.bin_ms} ms (optimal ${this.ms(r.optimal_bin)})`, xLabel: "time (s)", yLabel: "rate (1/s)", yRange: [0, 1.05 * Math.max(...r.psth, ...r.true_rate)] });
       linePlot($("rate-kernel"), [{ x: r.kernel_t, y: r.kernel, label: "kernel estimate", color: COLORS[2] }, truth],
-        { title: `Gaussian kernel, σ ${body.bandwidth_ms} ms (optimal ${this.ms(r.optimal_bandwidth)})`, xLabel: "time (s)" });
+        { title: `Gaussian kernel, σ ${body.bandwidth_ms} ms (optimal ${this.ms(r.optimal_bandwidth)})`, xLabel: "time (s)", yLabel: "rate (1/s)" });
       const spikes = r.trains.reduce((a, t) => a + t.length, 0);
       setStatus("rate-status", `${spikes} spikes · optimal bin width ${this.ms(r.optimal_bin)} (Shimazaki & Shinomoto 2007) · optimal bandwidth ${this.ms(r.optimal_bandwidth)} (2010)`);
     } catch (err) {

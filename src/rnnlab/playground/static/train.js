@@ -5,7 +5,7 @@
 const LIVE = ["starting", "running", "paused"]; // a training that has not ended
 
 class Training {
-  // hooks: {progress(state, losses), snapshot(snap), data(points), end(state)}
+  // hooks: {progress(state, {losses, val}), snapshot(snap), data(points), end(state)}
   constructor(hooks) {
     this.hooks = hooks;
     this.id = null;
@@ -18,7 +18,7 @@ class Training {
 
   async start(spec) {
     this.close();
-    this.losses = []; this.shown = 0; this.wanted = 0; this.dataLoaded = false;
+    this.losses = []; this.val = []; this.shown = 0; this.wanted = 0; this.dataLoaded = false;
     const job = await api("/api/jobs", spec);
     this.id = job.id;
     this.source = new EventSource(`/api/jobs/${job.id}/events`);
@@ -40,7 +40,9 @@ class Training {
   update(state) {
     if (state.id !== this.id) return;
     this.losses.push(...state.losses);
-    this.hooks.progress(state, this.losses);
+    this.val = state.val_losses || [];
+    this.status = state.status;
+    this.hooks.progress(state, { losses: this.losses, val: this.val });
     if (state.snapshot_version > this.shown) this.fetchSnapshot(state.snapshot_version);
     if (!LIVE.includes(state.status)) {
       this.close();
@@ -86,9 +88,36 @@ class Training {
   }
 }
 
+// A page's Train, Stop, Pause, Step, Play and Reset buttons (ids `${p}-train` ...).
+// Reset ends the training and starts a fresh one from new weights: the seed field goes
+// up by one when "new seed" is ticked, else the same seed draws the same weights again.
+function wireControls(p, page) {
+  const fail = (err) => setStatus(`${p}-status`, err.message, true);
+  $(`${p}-train`).onclick = () => page.train();
+  $(`${p}-stop`).onclick = () => page.training.stop().catch(fail);
+  for (const action of ["pause", "step", "resume"]) {
+    $(`${p}-${action}`).onclick = () => page.training.control(action).catch(fail);
+  }
+  $(`${p}-reset`).onclick = async () => {
+    if ($(`${p}-new-seed`).checked) $(`${p}-seed`).value = num(`${p}-seed`) + 1;
+    await page.training.stop().catch(() => {});
+    await page.train();
+  };
+}
+
+// The initial weights of a training, in a line: which seed drew them, how many, their
+// norm and first values (a reset with a new seed changes them; with the same seed not).
+function showInit(id, state) {
+  const el = $(id), init = state.init;
+  if (!init || el.dataset.job === `${state.id}`) return;
+  el.dataset.job = state.id; el.dataset.seed = init.seed; el.dataset.first = init.first.join(" ");
+  el.textContent = `initial weights (seed ${init.seed}): ${init.params} parameters, ‖θ‖ = ${init.norm.toPrecision(4)}, first values ${init.first.map((v) => v.toFixed(4)).join(", ")}`;
+}
+
 // "step 40 / 300 · running · loss 0.123" for a training's status line; a diverged run
 // says where, with the engine's hint ("diverged at step 17: ... lower the learning rate").
-function describe(state, losses) {
+function describe(state, curves) {
+  const losses = curves.losses;
   const last = losses.length ? losses[losses.length - 1][1] : null;
   const loss = last === null ? "" : ` · loss ${Number(last).toPrecision(4)}`;
   const err = state.error ? ` · ${state.error}` : "";
@@ -99,9 +128,16 @@ function describe(state, losses) {
 // Worth a red status line: the training failed or blew up.
 function troubled(state) { return state.status === "failed" || state.status === "diverged"; }
 
-// The training loss against the step (log scale); nothing before the first losses.
-function lossPlot(canvas, losses, title) {
-  if (!losses) return;
-  linePlot(canvas, [{ x: losses.map((p) => p[0]), y: losses.map((p) => p[1]), label: "loss" }],
-    { title, xLabel: "step", logY: true });
+// The training loss and the validation loss against the step (log scale); before the
+// first losses, what will appear there.
+function lossPlot(canvas, state, title) {
+  if (!state || !state.losses.length) {
+    emptyPlot(canvas, title, "press Train: the training loss (blue) and the validation loss (red) appear here");
+    return;
+  }
+  const train = state.losses, val = state.val || [];
+  linePlot(canvas, [
+    { x: train.map((p) => p[0]), y: train.map((p) => p[1]), label: "training loss (batch)" },
+    { x: val.map((p) => p[0]), y: val.map((p) => p[1]), label: "validation loss (unseen data)", color: COLORS[1], dots: val.length < 30 },
+  ], { title, xLabel: "training step", yLabel: "loss (log)", logY: true });
 }

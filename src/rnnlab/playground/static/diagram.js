@@ -1,0 +1,126 @@
+// The network, drawn (Recurrent page): on the left the model (input, each layer's cell
+// with its gates, the readout); on the right the same network unrolled through time for
+// the probe sequence, one column per step, the truncation windows shaded, and the
+// gradient flowing back through the hidden states with a thickness that follows
+// ||dL/dh(t)|| (log scale), so that truncation and vanishing gradients show on the figure.
+"use strict";
+
+// What each cell computes at a step, by the traces the server sends for it.
+const CELL_PARTS = {
+  elman: ["h"], jordan: ["h", "y"], lstm: ["i", "f", "g", "o", "c", "h"],
+  lstm1997: ["i", "g", "o", "c", "h"], peephole: ["i", "f", "g", "o", "c", "h"],
+  cifg: ["f", "g", "o", "c", "h"], gru: ["r", "z", "n", "h"], mtrnn: ["u", "h"],
+};
+const MODEL_W = 300; // px of the model's diagram; the unrolled network takes the rest
+
+const Diagram = {
+  // page: the Recurrent page (its controls and its latest snapshot)
+  draw(page) {
+    const canvas = $("rnn-diagram");
+    if (!canvas || !canvas.clientWidth) return;
+    const { ctx, w, h } = ctxOf(canvas);
+    const snap = page.snap, spec = this.spec(snap);
+    this.model(ctx, spec, snap, h);
+    this.unrolled(ctx, spec, snap, MODEL_W + 20, w, h);
+    const d = canvas.dataset;
+    d.truncate = spec.truncate; d.columns = spec.T; d.layers = spec.layers; d.cell = spec.cell;
+    d.xticks = "x"; d.yticks = "y"; // drawn with named parts, not numeric axes
+  },
+
+  // what to draw: from the controls, with the snapshot's sizes once there is one
+  spec(snap) {
+    const task = $("rnn-task").value, reads = (window.META && META.task_reads[task]) || ["T"];
+    let T = reads.includes("T") ? num("rnn-T") : task === "recall" ? num("rnn-lag") + 2 : 5;
+    if (snap && snap.grad_norms[0].length !== T && !reads.includes("T")) T = snap.grad_norms[0].length;
+    return {
+      cell: $("rnn-cell").value, layers: num("rnn-layers"), hidden: num("rnn-hidden"),
+      T: Math.max(1, Math.min(500, T || 1)), truncate: num("rnn-truncate"),
+      D: snap ? snap.input[0].length : null, classes: snap ? snap.classes : null,
+    };
+  },
+
+  model(ctx, s, snap, h) {
+    const rows = s.layers + 2, rowH = (h - 24) / rows, bw = 200, x = 40;
+    ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.fillText("the model", x + bw / 2, 12);
+    const box = (k, text, fill) => {
+      const y = h - (k + 1) * rowH + 4;
+      ctx.fillStyle = fill; ctx.fillRect(x, y, bw, rowH - 14);
+      ctx.strokeStyle = "#555"; ctx.strokeRect(x, y, bw, rowH - 14);
+      ctx.fillStyle = "#222"; ctx.fillText(text, x + bw / 2, y + 14);
+      if (k < rows - 1) { // the arrow up to the next box
+        ctx.strokeStyle = "#555"; line(ctx, x + bw / 2, y, x + bw / 2, y - 14);
+        arrowHead(ctx, x + bw / 2, y - 14, -Math.PI / 2);
+      }
+      return y;
+    };
+    box(0, s.D ? `input x(t): ${s.D} values a step` : "input x(t)", "#e3f2fd");
+    const parts = CELL_PARTS[s.cell] || ["h"];
+    for (let l = 0; l < s.layers; l++) {
+      const y = box(l + 1, `layer ${l + 1}: ${s.cell}, ${s.hidden} units`, "#fff8e1");
+      parts.forEach((g, i) => { // the cell's gates and states as chips
+        const cx = x + 12 + i * 30;
+        ctx.fillStyle = "ifozr".includes(g) ? "#ffe082" : "#c8e6c9";
+        ctx.fillRect(cx, y + 20, 24, 14); ctx.fillStyle = "#222"; ctx.fillText(g, cx + 12, y + 31);
+      });
+      // the recurrence: h(t-1) back into the cell
+      ctx.strokeStyle = "#555"; const ry = y + (rowH - 14) / 2;
+      ctx.beginPath(); ctx.moveTo(x + bw, ry - 6); ctx.lineTo(x + bw + 16, ry - 6); ctx.lineTo(x + bw + 16, ry + 6); ctx.lineTo(x + bw, ry + 6); ctx.stroke();
+      arrowHead(ctx, x + bw, ry + 6, Math.PI);
+    }
+    const out = s.classes ? `softmax over ${s.classes} classes` : s.classes === 0 ? "a value (squared error)" : "the output";
+    box(s.layers + 1, `readout: linear → ${out}`, "#e8f5e9");
+  },
+
+  unrolled(ctx, s, snap, x0, w, h) {
+    const T = s.T, colW = (w - x0 - 10) / T, rows = s.layers + 2, rowH = (h - 40) / rows;
+    const X = (t) => x0 + (t + 0.5) * colW, Y = (r) => h - 22 - (r + 0.5) * rowH; // r 0: input
+    ctx.textAlign = "left"; ctx.fillStyle = "#222";
+    const k = s.truncate > 0 && s.truncate < T ? s.truncate : 0;
+    ctx.fillText(`unrolled through time: ${T} steps, ${k ? `truncation windows of k = ${k} (shaded)` : "full BPTT: one window"}; red: the gradient ‖∂L/∂h(t)‖ flowing back`, x0, 12);
+    for (let a = 0, i = 0; a < T; a += k || T, i++) { // the truncation windows
+      ctx.fillStyle = i % 2 ? "#eceff1" : "#cfd8dc80";
+      ctx.fillRect(x0 + a * colW, 20, Math.min(k || T, T - a) * colW, h - 40);
+    }
+    const r = Math.max(1, Math.min(7, colW / 3));
+    // the snapshot's gradient, if it was taken with what the controls say now
+    const same = snap && snap.grad_norms[0].length === T && (snap.truncate || 0) === s.truncate;
+    const grads = same ? snap.grad_norms : null;
+    for (let l = 0; l < s.layers; l++) {
+      const y = Y(l + 1), g = grads ? grads[l] : null;
+      const logs = g ? g.map((v) => (v > 0 ? Math.log10(v) : null)) : null;
+      const [lo, hi] = logs ? extent(logs.filter((v) => v !== null)) : [0, 1];
+      for (let t = 0; t < T; t++) {
+        if (t > 0) { ctx.strokeStyle = "#777"; line(ctx, X(t - 1) + r, y, X(t) - r, y); } // h(t-1) -> h(t)
+        if (logs && logs[t] !== null) { // the gradient's flow into h(t), thickness by its log norm
+          const a = hi > lo ? (logs[t] - lo) / (hi - lo) : 1;
+          const cut = k && t % k === k - 1; // the gradient does not cross a window's end
+          ctx.strokeStyle = "rgba(211,47,47,0.75)"; ctx.lineWidth = 0.5 + 5.5 * a;
+          if (t < T - 1 && !cut) line(ctx, X(t + 1), y + r + 3, X(t), y + r + 3);
+          else line(ctx, X(t) + colW / 3, y + r + 3, X(t), y + r + 3);
+          ctx.lineWidth = 1;
+        }
+        ctx.fillStyle = "#fff8e1"; ctx.strokeStyle = "#555";
+        ctx.beginPath(); ctx.arc(X(t), y, r, 0, 7); ctx.fill(); ctx.stroke();
+      }
+    }
+    for (let t = 0; t < T; t++) { // inputs below, outputs above (filled: counted by the loss)
+      ctx.fillStyle = "#90caf9"; ctx.fillRect(X(t) - r, Y(0) - r, 2 * r, 2 * r);
+      const counted = !snap || !snap.mask || snap.mask[t];
+      ctx.strokeStyle = "#2e7d32"; ctx.fillStyle = counted ? "#a5d6a7" : "#fff";
+      ctx.beginPath(); ctx.arc(X(t), Y(rows - 1), r, 0, 7); ctx.fill(); ctx.stroke();
+      if (colW >= 6) { ctx.strokeStyle = "#bbb"; line(ctx, X(t), Y(0) - r, X(t), Y(rows - 1) + r); }
+    }
+    ctx.fillStyle = "#444"; ctx.textAlign = "right";
+    ctx.fillText("x", x0 - 4, Y(0) + 4); ctx.fillText("y", x0 - 4, Y(rows - 1) + 4);
+    for (let l = 0; l < s.layers; l++) ctx.fillText(`h${l + 1}`, x0 - 4, Y(l + 1) + 4);
+    ctx.textAlign = "center";
+    for (const t of intTicks(T, 8)) ctx.fillText(String(t), X(t - 1), h - 6);
+  },
+};
+
+function arrowHead(ctx, x, y, angle) {
+  ctx.beginPath(); ctx.moveTo(x, y);
+  ctx.lineTo(x - 6 * Math.cos(angle - 0.4), y - 6 * Math.sin(angle - 0.4));
+  ctx.lineTo(x - 6 * Math.cos(angle + 0.4), y - 6 * Math.sin(angle + 0.4));
+  ctx.closePath(); ctx.fillStyle = "#555"; ctx.fill();
+}
