@@ -92,3 +92,37 @@ def test_warpeace_summary_reads_epochs_from_the_run_files(tmp_path):
         "epochs_done": 3.0, "epochs": 5.0, "finished": False, "val_by_epoch": [2.5, 2.2, 2.3],
         "best_val": 2.2, "best_epoch": 2.0, "minutes": 2.5}}  # fmt: skip
     assert "| lstm-128-dropout0.25 | 80/10/10 | 0.25 | 3 of 5 | 2.2 (2.0) |" in wp.markdown(got)
+
+
+def test_lstm1997_paper_net_has_the_papers_93_weights_for_the_adding_problem():
+    lp = _bench("lstm1997_paper")
+    p = lp.init(jax.random.key(0), 2, 2, 2, 1, 0.1, in_bias=[-3.0, -6.0])
+    assert lp.n_weights(p) == 93  # H&S 1997 sec. 5.4
+    np.testing.assert_array_equal(np.asarray(p["b"][4:6]), [-3.0, -6.0])  # the input gates
+    assert float(jnp.abs(p["W"]).max()) <= 0.1
+
+
+def test_reber_online_rtrl_gradient_equals_truncated_bptt(x64):
+    """With a tiny learning rate the online updates of a string add up to the gradient of
+    its summed squared error; the RTRL derivatives carried forward must equal
+    back-propagation through the cell states alone (the recurrent inputs cut)."""
+    lp, rp = _bench("lstm1997_paper"), _bench("reber_paper")
+    # float64 (the x64 fixture): the updates of lr 1e-4 are far above rounding
+    p = lp.init(jax.random.key(1), 7, 3, 2, 7, 0.2, out_bias=[-1.0, -2.0, -3.0])
+    p = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64), p)
+    ids = np.array([0, 3, 1, 4, 2, 5, 6, 2])
+    x = jnp.asarray(np.eye(7)[ids[:-1]])
+    target = jnp.asarray(np.eye(7)[ids[1:]])
+    n = 6  # the last step is padding
+
+    def bptt(p):
+        outs = lp.run(p, 3, 2, x)  # (7, 7)
+        return 0.5 * (((outs - target) ** 2).sum(1) * (jnp.arange(7) < n)).sum()
+
+    ref = jax.grad(bptt)(p)
+    lr = 1e-4
+    new = rp.online_string(p, 3, 2, lr, x, target, n)
+    for k in p:
+        got = (np.asarray(p[k]) - np.asarray(new[k])) / lr
+        np.testing.assert_allclose(got, np.asarray(ref[k]), rtol=2e-3, atol=1e-6)
+    assert float(jnp.abs(ref["W"]).max()) > 1e-2  # not vacuous
