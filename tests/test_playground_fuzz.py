@@ -36,6 +36,16 @@ FIELDS = {
         "bandwidth_ms",
     ),
     "/api/text/sample": ("run", "temperature", "length", "seed", "prime", "checkpoint"),
+    "/api/reservoir/fit": (  # not "csv": read only with data=csv, it could not stop a fit
+        "data",
+        "units",
+        "spectral_radius",
+        "leak",
+        "input_scaling",
+        "log_ridge",
+        "horizon",
+        "seed",
+    ),
     "/api/jobs": (
         "kind",
         "task",

@@ -45,6 +45,7 @@ from rnnlab.playground.limits import (
     load_json,
 )
 from rnnlab.playground.pool import ComputePool, WorkerDied
+from rnnlab.playground.reservoir import fit_reservoir
 from rnnlab.playground.security import Guard
 from rnnlab.playground.series import LIBRARY_TASKS, READS, TASKS
 from rnnlab.playground.traces import exact_value
@@ -151,6 +152,7 @@ class _Api:
             "/api/neuron/hebb": compute.hebb,
             "/api/spikes/lif": compute.lif,
             "/api/spikes/rates": compute.rates,
+            "/api/reservoir/fit": fit_reservoir,
             "/api/text/sample": functools.partial(runs.sample, self.runs_root),
         }
         return [

@@ -1,7 +1,7 @@
 // The tabs: #neuron, #recurrent, #spikes, #text; each page starts its work when first shown.
 "use strict";
 
-const PAGES = { neuron: Neuron, recurrent: Recurrent, spikes: Spikes, text: TextPage };
+const PAGES = { neuron: Neuron, recurrent: Recurrent, spikes: Spikes, reservoir: Reservoir, text: TextPage };
 
 function show() {
   const name = (location.hash || "#neuron").slice(1);
