@@ -63,13 +63,15 @@ test: lint
 bench: $(VENV)/.test
 	$(BIN)/python bench/cells.py
 
-# The papers' experiments beside the papers' numbers (README "Papers, reproduced"); about
-# 80 minutes on 2 cores. The JSB and War and Peace files are benchmark-only data that lie
-# outside the repository: pass JSB=... CORPUS=... if they are elsewhere.
+# The papers' experiments beside the papers' numbers (README "Papers, reproduced"): today's
+# recipes and the papers' own, a few hours on 2 cores. The JSB and War and Peace files are
+# benchmark-only data that lie outside the repository: pass JSB=... CORPUS=... if they are
+# elsewhere.
 JSB ?= ../shared/data/jsb-chorales-quarter.json
 CORPUS ?= ../shared/data/warpeace.txt
 fidelity: $(VENV)/.base
-	$(BIN)/python bench/fidelity.py --jsb $(JSB) --corpus $(CORPUS) --out runs/fidelity/fidelity.json
+	$(BIN)/python bench/fidelity.py --jsb $(JSB) --corpus $(CORPUS) --out runs/fidelity/fidelity.json \
+		--rows xor reber adding chorales warpeace xor-paper reber-paper adding-paper
 # Karpathy et al. 2015's own War and Peace recipe (80/10/10, 50 epochs, dropout chosen on
 # validation): hours on 2 cores, one run at a time at nice 19; run it again to resume.
 fidelity-warpeace: $(VENV)/.base
