@@ -34,6 +34,18 @@ data, passed by path (``--jsb``, ``--corpus``).
   2e-3 decay 0.95, batch 100, 100-step unroll, U(-0.08, 0.08) init, lr x 0.95 per epoch
   after the 10th, early stopping on validation) for LSTM, GRU and tanh RNN at the
   parameter counts of LSTM-64 and LSTM-128; test nats/char.
+
+The papers' own recipes (issue 18), run only when named in ``--rows``:
+
+- ``xor-paper``: Elman's logistic units, context copied back, one-step training, plain
+  SGD; his RMS error over 12 positions beside ours (``bench/xor_paper.py``);
+- ``reber-paper``: H&S 1997's memory blocks, gate-to-gate recurrence, logistic outputs
+  with squared error, the truncated gradient, an update after every symbol, 30 trials
+  (``bench/reber_paper.py``);
+- ``adding-paper``: H&S 1997's 93-weight net, online, the paper's stopping rule, 10
+  trials (``bench/lstm1997_paper.py``);
+- ``warpeace-paper``: Karpathy et al.'s 80/10/10 split, 50 epochs, dropout chosen on
+  validation; resumable (``bench/warpeace_paper.py``, ``make fidelity-warpeace``).
 """
 
 from __future__ import annotations
