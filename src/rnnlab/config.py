@@ -201,10 +201,22 @@ def _rnn(m) -> bool:
     return m.model == "rnn"
 
 
+def _esn(m) -> bool:
+    return m.model == "esn"
+
+
+ESN = (_esn, "--model esn")
+ESN_UNITS = 10_000  # the ridge system is units^2 float64: 800 MB at this bound
+ESN_FIELDS = ("units", "leak", "spectral_radius", "input_scaling", "connectivity", "ridge",
+              "washout", "readout", "search")  # fmt: skip
+
+
 @dataclasses.dataclass
 class ModelConfig:
     """The network of a run: ``--model rnn`` (recurrent layers of ``cell`` between the
-    task's input and output) or one of the task's non-recurrent baselines."""
+    task's input and output), one of the task's non-recurrent baselines, or ``esn``: a fixed
+    random reservoir whose readout is fitted in one pass (:mod:`rnnlab.reservoir`; the
+    fields from ``units`` on)."""
 
     model: str = option("rnn", "rnn, or a non-recurrent baseline that the task takes.", fixed=True)
     cell: str = option(
@@ -240,6 +252,44 @@ class ModelConfig:
     init: float = option(
         0.0, "Draw every weight and bias from U(-init, init) (0: the layers' own; char-rnn "
         "0.08).", ge=0, fixed=True, applies=(_rnn, "--model rnn"),
+    )  # fmt: skip
+
+    # --model esn (rnnlab.reservoir): a fixed random reservoir and a readout fitted in one pass.
+    units: int = option(
+        100, f"Reservoir units (at most {ESN_UNITS:,}).", ge=1, le=ESN_UNITS, fixed=True,
+        applies=ESN,
+    )  # fmt: skip
+    leak: float = option(
+        1.0, "Leak rate lr of the reservoir: x' = (1 - lr) x + lr tanh(W_in u + W x) (small: "
+        "slow, long memory).", gt=0, le=1, fixed=True, applies=ESN,
+    )  # fmt: skip
+    spectral_radius: float = option(
+        1.0, "Spectral radius of the reservoir's W (memory; above 1: towards chaos).", gt=0,
+        le=100, fixed=True, applies=ESN,
+    )  # fmt: skip
+    input_scaling: float = option(
+        1.0, "Scale of the input weights W_in (larger: more nonlinear).", gt=0, le=1e4,
+        fixed=True, applies=ESN,
+    )  # fmt: skip
+    connectivity: float = option(
+        0.1, "Fraction of non-zero entries of W.", gt=0, le=1, fixed=True, applies=ESN
+    )
+    ridge: float = option(
+        1e-6, "Ridge (L2) penalty of the readout (0: least squares, singular if the states "
+        "are collinear).", ge=0, fixed=True, applies=ESN,
+    )  # fmt: skip
+    washout: int = option(
+        0, "Steps at the start of each sequence that a readout of every step leaves out of "
+        "its fit (the reservoir forgets its zero start).", ge=0, fixed=True, applies=ESN,
+    )  # fmt: skip
+    readout: str = option(
+        "ridge", "ridge: closed form in one pass; rls: recursive least squares, updated at "
+        "every row.", choices=("ridge", "rls"), fixed=True, applies=ESN,
+    )  # fmt: skip
+    search: int | None = option(
+        None, "Random search: N trials of spectral radius, leak, input scaling and ridge "
+        "(3 seeds each); the best by validation is the run.", ge=1, le=10_000, fixed=True,
+        applies=ESN,
     )  # fmt: skip
 
     def check(self, given: set[str] | None = None, choices: dict | None = None) -> None:

@@ -51,7 +51,8 @@ class ReservoirCell(Step):
     (:class:`EchoStateWarning`, ``esp_warning=False`` to silence). Input drive and
     saturation often restore it (ReservoirPy's tutorials run at 1.003).
 
-    State: ``x`` (H,). Output: ``x``. Internals (``trace=True``): ``x``.
+    State: ``x`` (H,). Output: ``x``. Internals (``trace=True``): ``x`` (also as ``h``, the
+    output's name in every cell, which ``rnnlab inspect`` reads).
 
     >>> import jax, rnnlab
     >>> cell = rnnlab.reservoir.ReservoirCell(1, 100, leak_rate=0.3, spectral_radius=0.9,
@@ -166,7 +167,7 @@ class ReservoirCell(Step):
         lr = jax.lax.stop_gradient(self.lr)
         f = activation(self.nonlinearity)
         x = (1 - lr) * x + lr * f(xp + self.recurrent(x))
-        return x, x, {"x": x}
+        return x, x, {"x": x, "h": x}  # h: the name rnnlab inspect reads of every cell
 
 
 def host_rng(key) -> np.random.Generator | None:

@@ -32,7 +32,9 @@ class RidgeStats(eqx.Module):
     count: jax.Array
 
     def __add__(self, other: RidgeStats) -> RidgeStats:
-        return jax.tree_util.tree_map(jnp.add, self, other)
+        # ``+``, not ``jnp.add``: the float64 NumPy sums of :func:`host_stats` stay NumPy
+        # float64 (``jnp.add`` cast them to float32, ruining a ridge of 1e-6 over batches).
+        return jax.tree_util.tree_map(lambda a, b: a + b, self, other)
 
 
 def ridge_stats(features: jax.Array, targets: jax.Array, mask=None) -> RidgeStats:

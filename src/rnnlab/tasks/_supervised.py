@@ -137,6 +137,10 @@ class SupervisedTask(Task):
 
         m, key = config.model, jax.random.key(config.train.seed)
         D, C, pool = info["features"], info["classes"], self.head == "classify"
+        if m.model == "esn":  # a reservoir and a readout (rnnlab.tasks._esn)
+            from rnnlab.tasks._esn import build_esn
+
+            return build_esn(m, D, C, pool=pool, seed=config.train.seed)
         if m.model in BASELINES:
             return BASELINES[m.model](D, C, hidden=m.hidden, window=m.window, pool=pool, key=key)
         if m.model == "transformer":

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sized
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rnnlab.config import WINDOWED, Spec, check_fields, specs
+from rnnlab.config import ESN_FIELDS, WINDOWED, Spec, check_fields, specs
 from rnnlab.engine import Problem, Settings, check_new_run_dir, fit, io, optimizer_of
 from rnnlab.engine.devices import process_index
 from rnnlab.errors import UserError
@@ -188,6 +188,10 @@ class Task(abc.ABC):
         for name in sorted(given):
             if name not in fields:
                 raise UserError(_verbs.refusal(name, self))
+        if config.model.model == "esn":  # a reservoir: its own rules (rnnlab.tasks._esn)
+            from rnnlab.tasks import _esn
+
+            _esn.check(self, config, given)
         config.train.check(given)
         config.learn.check(given)
         config.model.check(given, {"model": self.models})
@@ -212,6 +216,7 @@ class Task(abc.ABC):
     def fields(self) -> dict[str, tuple[str, Spec]]:
         """The flags of ``rnnlab train --task NAME``: field name -> (section, spec)."""
         model = set(self.model_fields) - (set() if self.windows() else {"window"})
+        model |= set(ESN_FIELDS) if "esn" in self.models else set()
         take = {"model": model,
                 "learn": {"learner", "truncate"} if self.truncates else {"learner"}}  # fmt: skip
         take["learn"] |= {"update_every"} if self.online_kind() else set()
@@ -286,6 +291,10 @@ class Task(abc.ABC):
         done, time, interrupted or diverged; ``step``; ``best``; ``metric``)."""
         run_dir = Path(run_dir)
         self.check(config, set() if resume else None)
+        if config.model.model == "esn":  # fitted in one pass, not by the gradient loop
+            from rnnlab.tasks import _esn
+
+            return _esn.train(self, run_dir, config, resume=resume, report=report)
         if not resume and process_index() == 0:
             check_new_run_dir(run_dir)  # before reading the data: an error touches nothing
         data = self.load_data(config)

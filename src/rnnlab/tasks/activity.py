@@ -103,7 +103,7 @@ def plot_stream(path, x, true, pred, names, *, title="") -> None:
 @register
 class Activity(SupervisedTask):
     name = "activity"
-    models = ("rnn", "window-mlp", "conv1d", "transformer")
+    models = ("rnn", "window-mlp", "conv1d", "transformer", "esn")
     pattern = "synced many-to-many (streams)"
     source = "BasicMotions recordings stitched into 96 / 16 / 32 streams of 400 steps"
     metric = "frame accuracy, boundary error"

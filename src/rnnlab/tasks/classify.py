@@ -10,7 +10,7 @@ class Classify(SupervisedTask):
     """``--data FILE.npz`` with ``x`` (N, T, D), ``y`` (N,), optional ``lengths``, ``split``."""
 
     name = "classify"
-    models = ("rnn", "window-mlp", "conv1d", "transformer")
+    models = ("rnn", "window-mlp", "conv1d", "transformer", "esn")
     pattern = "many-to-one"
     source = "your --data FILE.npz: x (N, T, D), y (N,), lengths (N,); 80/10/10"
     Options = NpzOptions

@@ -69,10 +69,12 @@ class MackeyGlassTask(SupervisedTask):
     name = "mackey-glass"
     pattern = "many-to-one (regression)"
     source = "generated: Mackey-Glass (RK4, tau 17), rescaled to [-1, 1]"
+    models = ("rnn", "esn")
     metric = "NRMSE (max - min), MSE"
     baseline = "persistence (the window's last value)"
     Options = MackeyGlassOptions
-    defaults = {"hidden": 32, "lr": 1e-3, "steps": 2000, "eval_every": 200, "log_every": 50}
+    defaults = {"hidden": 32, "lr": 1e-3, "steps": 2000, "eval_every": 200, "log_every": 50,
+                "leak": 0.3, "spectral_radius": 1.25, "ridge": 1e-8}  # fmt: skip
     criterion = Criterion("mse", higher=False, ratio=0.1)
     figures = ()
 

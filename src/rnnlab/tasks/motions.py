@@ -14,7 +14,7 @@ from rnnlab.tasks.registry import register
 @register
 class Motions(SupervisedTask):
     name = "motions"
-    models = ("rnn", "window-mlp", "conv1d", "transformer")
+    models = ("rnn", "window-mlp", "conv1d", "transformer", "esn")
     pattern = "many-to-one"
     source = "aeon BasicMotions: 40 train / 40 test series, 100 steps x 6 channels"
 

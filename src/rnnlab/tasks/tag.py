@@ -13,7 +13,7 @@ class Tag(SupervisedTask):
     pattern = "synced many-to-many"
     source = "your --data FILE.npz: x (N, T, D), y (N, T), lengths (N,); 80/10/10"
     head = "tag"
-    models = ("rnn", "transformer")
+    models = ("rnn", "transformer", "esn")
     windowed = ()
     baseline = "majority tag"
     Options = NpzOptions

@@ -13,7 +13,7 @@ from rnnlab.tasks.registry import register
 @register
 class Vowels(SupervisedTask):
     name = "vowels"
-    models = ("rnn", "window-mlp", "conv1d", "transformer")
+    models = ("rnn", "window-mlp", "conv1d", "transformer", "esn")
     pattern = "many-to-one (variable length)"
     source = "aeon JapaneseVowels: 270 train / 370 test series, 7-29 steps x 12 channels"
 

@@ -1,0 +1,117 @@
+"""``rnnlab train --model esn`` (in-process CLI, tiny reservoirs): the fit equals an
+independent NumPy one, beats the trivial baseline, refuses bad input in one line and writes
+nothing then; ``--search N`` keeps the trial with the best validation score."""
+
+import json
+
+import numpy as np
+import pytest
+from _cli import run
+
+from rnnlab import reservoir as rc
+from rnnlab.tasks import load_run
+
+
+def _eval(capsys, out, *flags):
+    code, text, err = run(capsys, "eval", out, "--json", *flags)
+    assert code == 0, err
+    return json.loads(text)
+
+
+def _numpy_states(W, W_in, lr, x):
+    """Final states of windows ``x`` (N, T, D), each from zero: x' = (1-lr) x + lr tanh(.)."""
+    h = np.zeros((x.shape[0], W.shape[0]))
+    for t in range(x.shape[1]):
+        h = (1 - lr) * h + lr * np.tanh(x[:, t] @ W_in.T + h @ W.T)
+    return h
+
+
+def test_mackey_glass_esn_equals_a_numpy_fit_and_beats_persistence(capsys, tmp_path):
+    out = tmp_path / "mg"
+    code, _, err = run(capsys, "train", "--task", "mackey-glass", "--model", "esn", "--units", 40,
+                       "--ridge", 1e-5, "--batch-size", 300, "--out", out)  # fmt: skip
+    assert code == 0, err
+    result = _eval(capsys, out)
+    assert result["metrics"]["nrmse"] < 0.5 * result["baseline"]["nrmse"]  # persistence
+    r = load_run(out)
+    data = r.task.load_data(r.config)
+    cell = r.model.cell
+    W, W_in, lr = cell.dense_W().astype(np.float64), np.asarray(cell.W_in, np.float64), 0.3
+    assert float(cell.lr) == pytest.approx(lr) and r.config.model.spectral_radius == 1.25
+    tr, te = data.splits["train"], data.splits["test"]
+    X = _numpy_states(W, W_in, lr, tr.x.astype(np.float64))
+    Xc, yc = X - X.mean(0), tr.y - tr.y.mean()  # ReservoirPy's centred ridge, bias unpenalised
+    w = np.linalg.solve(Xc.T @ Xc + 1e-5 * np.eye(40), Xc.T @ yc)
+    b = tr.y.mean() - X.mean(0) @ w
+    pred = _numpy_states(W, W_in, lr, te.x.astype(np.float64)) @ w + b
+    want = np.sqrt(np.mean((pred - te.y) ** 2)) / (te.y.max() - te.y.min())
+    assert result["metrics"]["nrmse"] == pytest.approx(want, rel=2e-2)
+
+
+def test_vowels_esn_summed_over_batches_equals_one_fit_and_beats_the_baseline(capsys, tmp_path):
+    """Batches of 32 rows: the ridge sums add up in float64 (a float32 sum at ridge 1e-6
+    once dropped the accuracy to 0.25)."""
+    out = tmp_path / "v"
+    flags = ["--units", 80, "--spectral-radius", 0.9, "--leak", 0.1, "--ridge", 1e-6]
+    code, _, err = run(capsys, "train", "--task", "vowels", "--model", "esn", *flags, "--out", out)
+    assert code == 0, err
+    result = _eval(capsys, out)
+    assert result["metrics"]["accuracy"] >= result["baseline"]["accuracy"] + 0.5
+    from rnnlab.tasks._data import scaled
+
+    r = load_run(out)
+    data = r.task.load_data(r.config)
+    tr, te = (scaled(data.splits[s], r.info) for s in ("train", "test"))
+    clf = rc.fit_classifier(r.model.cell, tr.x, tr.y, lengths=tr.lengths, ridge=1e-6)
+    assert result["metrics"]["accuracy"] == pytest.approx(
+        clf.accuracy(te.x, te.y, lengths=te.lengths), abs=1.5 / len(te)
+    )
+
+
+BAD = [
+    (("--task", "vowels", "--model", "esn", "--spectral-radius", 0), "--spectral-radius must"),
+    (("--task", "vowels", "--model", "esn", "--leak", 1.5), "--leak must be > 0 and <= 1"),
+    (("--task", "vowels", "--model", "esn", "--leak", 0), "--leak must be > 0"),
+    (("--task", "vowels", "--model", "esn", "--connectivity", 0), "--connectivity must"),
+    (("--task", "vowels", "--model", "esn", "--connectivity", 2), "--connectivity must"),
+    (("--task", "vowels", "--model", "esn", "--units", 20000), "--units must be >= 1 and <="),
+    (("--task", "numbers", "--model", "esn"), "--model esn needs a task whose output"),
+    (("--task", "vowels", "--units", 50), "--units applies only with --model esn"),
+    (("--task", "vowels", "--model", "esn", "--lr", 0.1), "--lr does not apply to --model esn"),
+    (("--task", "vowels", "--model", "esn", "--washout", 2), "--washout applies to a per-step"),
+    (("--task", "motions", "--model", "esn", "--ridge", 0), "use ridge > 0"),
+]
+
+
+@pytest.mark.parametrize("flags, words", BAD, ids=[w for _, w in BAD])
+def test_bad_input_is_one_line_and_writes_nothing(flags, words, capsys, tmp_path):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", *flags, "--out", out)
+    assert code == 2 and err.count("\n") == 1 and words in err, err
+    assert not out.exists()
+
+
+def test_search_keeps_the_trial_with_the_best_validation_score(capsys, tmp_path):
+    out = tmp_path / "s"
+    code, _, err = run(capsys, "train", "--task", "mackey-glass", "--model", "esn", "--units", 20,
+                       "--search", 4, "--batch-size", 500, "--out", out)  # fmt: skip
+    assert code == 0, err
+    assert "<- best" in err
+    table = json.loads((out / "trials.json").read_text())
+    means = [np.mean(t["scores"]) for t in table["trials"]]
+    best = table["trials"][int(np.argmin(means))]
+    assert table["best"] == best["trial"] and table["metric"] == "val_loss"
+    saved = json.loads((out / "config.json").read_text())["model"]
+    for name in ("spectral_radius", "leak", "input_scaling", "ridge"):
+        assert saved[name] == best[name]
+    val = _eval(capsys, out, "--split", "val")["metrics"]["mse"]  # the run: the first seed
+    assert val == pytest.approx(best["scores"][0], rel=1e-4)
+
+
+def test_rls_readout_learns_online(capsys, tmp_path):
+    out = tmp_path / "rls"
+    code, _, err = run(capsys, "train", "--task", "mackey-glass", "--model", "esn", "--units", 30,
+                       "--readout", "rls", "--ridge", 1e-3, "--out", out)  # fmt: skip
+    assert code == 0, err
+    result = _eval(capsys, out)
+    assert result["metrics"]["nrmse"] < result["baseline"]["nrmse"]
