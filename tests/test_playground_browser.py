@@ -327,3 +327,36 @@ def test_reset_labelled_axes_and_the_unrolled_network(new_page, server):  # noqa
     page.click("#rnn-stop")
     _wait_text(page, "#rnn-status", "stopped")
     _clean(p)
+
+
+def test_a_preset_runs_and_the_texts_switch_to_french_and_stay(new_page, server):  # noqa: F811
+    """A "try this" preset sets the controls and trains; the language control puts every
+    lesson text in French, and a reload keeps it (localStorage)."""
+    p = _open(new_page, server, "recurrent")
+    page = p.page
+    lesson = page.locator("[data-t='l-rnn']")
+    expect(lesson).to_contain_text("reads a sequence one step at a time")
+    page.click("#preset-p-trunc-5")  # recall at lag 20 with k = 5
+    want = {"task": "recall", "lag": "20", "truncate": "5", "cell": "lstm", "steps": "1000"}
+    assert {k: page.input_value(f"#rnn-{k}") for k in want} == want
+    diagram = page.locator("#rnn-diagram")
+    expect(diagram).to_have_attribute("data-truncate", "5")
+    expect(diagram).to_have_attribute("data-columns", "22")  # cue, 20 distractors, query
+    _wait_text(page, "#rnn-status", "/ 1000 · running", WAIT)
+    page.click("#rnn-stop")
+    _wait_text(page, "#rnn-status", "stopped")
+    english = page.eval_on_selector_all("[data-t]", "es => es.map(e => e.textContent)")
+    page.select_option("#lang", "fr")
+    expect(lesson).to_contain_text("lit une séquence pas à pas")
+    expect(page.locator("[data-t='h-rnn']")).to_have_text("Un réseau récurrent, entraîné en direct")
+    french = page.eval_on_selector_all("[data-t]", "es => es.map(e => e.textContent)")
+    assert len(french) == len(english) > 40
+    changed = sum(a != b for a, b in zip(english, french, strict=True))
+    assert changed >= len(english) - 2, [
+        (a, b) for a, b in zip(english, french, strict=True) if a == b
+    ]
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#lang") == "fr"
+    expect(lesson).to_contain_text("lit une séquence pas à pas")
+    _clean(p)

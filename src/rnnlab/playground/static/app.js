@@ -17,6 +17,7 @@ function show() {
   const meta = await api("/api/meta");
   window.META = meta; // the tasks' controls, for the network's diagram
   for (const page of Object.values(PAGES)) page.init(meta);
+  initLessons();
   // "until stopped" has limits: the server's step limit and its time box, said on the label.
   for (const id of ["rnn-forever", "mlp-forever"]) {
     const note = document.createElement("span");
