@@ -23,6 +23,10 @@ const PRESETS = {
     ["p-mom-opt", { "mom-kappa": 100 }, "mom-optimal"],
   ],
   "lif-presets": [["p-lif-strong", { "lif-current": 4, "lif-tau": 5 }, null]],
+  "esn-presets": [
+    ["p-esn-short", { "esn-radius": 0.5 }, null], ["p-esn-chaos", { "esn-radius": 1.8 }, null],
+    ["p-esn-overfit", { "esn-ridge": -12 }, null],
+  ],
   "rate-presets": [["p-bin-small", { "rate-bin": 5 }, null], ["p-bin-opt", {}, "rate-optimal"]],
 };
 
