@@ -34,6 +34,7 @@ from rnnlab.engine.loop import Problem
 from rnnlab.errors import UserError
 
 tree_map = jax.tree_util.tree_map
+RTRL_BYTES = 2**30  # the bound on a batch's RTRL influence matrices (float32), stated in errors
 
 
 class ChunkedBatches:
@@ -126,3 +127,33 @@ def online_problem(
         items_per_step=problem.batch_size * update_every, unit="row_steps",
         loss_label=problem.loss_label,
     )  # fmt: skip
+
+
+def _sizes(cell) -> tuple[int, int]:
+    """(n state numbers, p parameter numbers) of ``cell``."""
+    n = sum(np.size(a) for a in jax.tree_util.tree_leaves(cell.init_state()))
+    p = sum(a.size for a in jax.tree_util.tree_leaves(eqx.filter(cell, eqx.is_inexact_array)))
+    return int(n), int(p)
+
+
+def make_learner_for(name: str, net, batch_size: int, seed: int = 0):
+    """The learner ``name`` (:data:`rnnlab.learn.LEARNERS`) for the
+    :class:`rnnlab.learn.Network` ``net``, random feedback drawn from ``seed``; RTRL's
+    influence matrices of a whole batch must fit in :data:`RTRL_BYTES`. A learner that does
+    not apply to the cell is one line (:func:`rnnlab.learn.make_learner`)."""
+    from rnnlab.learn import make_learner
+
+    if name == "rtrl":
+        n, p = _sizes(net.cell)
+        nbytes = 4 * n * p * batch_size
+        if nbytes > RTRL_BYTES:
+            raise UserError(
+                f"--learner rtrl keeps an influence matrix of n x p = {n:,} x {p:,} numbers per "
+                f"row, {nbytes / 2**20:,.0f} MiB for --batch-size {batch_size}, over the bound "
+                f"of {RTRL_BYTES / 2**20:,.0f} MiB; lower --hidden or --batch-size, or use "
+                "snap1, uoro or eprop"
+            )
+    try:
+        return make_learner(name, net, key=jax.random.key(seed))
+    except UserError as err:
+        raise UserError(f"--learner {name}: {err} (--cell {type(net.cell).__name__})") from None

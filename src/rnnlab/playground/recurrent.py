@@ -1,8 +1,9 @@
 """The Recurrent page's model, loss and the look inside it (run by a worker process).
 
 The model is :class:`rnnlab.RNN` (any cell, 1 to 3 layers) with a linear readout at
-every step; truncated BPTT is :func:`rnnlab.unroll`'s ``truncate``. The look inside
-(:func:`snapshot`) is, for the probe sequence (row 0 of the task's set):
+every step; truncated BPTT is :func:`rnnlab.unroll`'s ``truncate``; the online learners
+of :mod:`rnnlab.learn` (``spec["learner"]``, one layer) train it forward in time. The
+look inside (:func:`snapshot`) is, for the probe sequence (row 0 of the task's set):
 
 - every internal of every layer at every step, from :func:`rnnlab.trace_layers`;
 - the norm of dL/dh_l(t) of every layer l through time, from
@@ -73,12 +74,40 @@ def build(spec: dict, data: SeqSet) -> Problem:
         key=jax.random.key(spec["seed"]),
     )
     batch = min(spec["batch"], len(data.x))  # a short CSV may have fewer windows
-    return Problem(
+    problem = Problem(
         model=model,
         loss=seq_loss,
         batches=ShuffledBatches((data.x, data.y, data.mask), batch, spec["seed"]),
         batch_size=batch,
     )
+    learner = spec.get("learner", "bptt")
+    return problem if learner == "bptt" else online(problem, learner, spec)
+
+
+def _network(model: SeqModel):
+    """The one-layer model as :class:`rnnlab.learn.Network` (its cell and readout)."""
+    return rnnlab.learn.Network(model.rnn.cells[0][0], model.readout)
+
+
+def online(problem: Problem, learner: str, spec: dict) -> Problem:
+    """``problem`` trained by an online learner of :mod:`rnnlab.learn` (``rtrl``, ``uoro``,
+    ``snap1``, ...): an update every ``update_every`` steps inside the sequences, the
+    traces carried from chunk to chunk (:func:`rnnlab.engine.online_problem`); one layer."""
+    from rnnlab.engine.online import make_learner_for, online_problem, pad_steps
+
+    classes = problem.model.classes
+    made = make_learner_for(learner, _network(problem.model), problem.batch_size, spec["seed"])
+
+    def row(outs, target):  # one row's loss over a chunk: (k, O), ((k[, O]), (k,))
+        y, mask = target
+        return jnp.sum(per_step_loss(classes, outs, y) * mask), jnp.sum(mask)
+
+    def cut(batch, lo, k):  # the chunk's targets, no mask past T
+        _, y, mask = batch
+        return pad_steps(y, lo, k), pad_steps(mask, lo, k)
+
+    every = spec.get("update_every", 1)
+    return online_problem(problem, made, _network, row, cut, every, spec["seed"])
 
 
 @eqx.filter_jit

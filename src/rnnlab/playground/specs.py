@@ -6,7 +6,8 @@ process, which trusts it. CSV text is parsed here too, so a worker receives numb
 
 from __future__ import annotations
 
-from rnnlab.cells import CELLS
+from rnnlab.cells import CELLS, make_cell
+from rnnlab.engine.config import LEARNERS
 from rnnlab.playground.limits import (
     MAX_HIDDEN,
     MAX_LAYERS,
@@ -50,8 +51,12 @@ def recurrent(body: dict) -> dict:
         "optimizer": choice(body, "optimizer", "adam", RNN_OPTIMIZERS),
         "batch": number(body, "batch", 16, 1, 64, integer=True),
         "clip": number(body, "clip", 0, 0, 100),
+        # bptt (the truncation above), or an online learner of rnnlab.learn (one layer)
+        "learner": choice(body, "learner", "bptt", LEARNERS),
+        "update_every": number(body, "update_every", 1, 1, MAX_T, integer=True),
         **_common(body),
     }
+    _learner_applies(spec)
     if spec["task"] == "echo" and spec["lag"] >= spec["T"]:
         raise Invalid(f"lag must be below T = {spec['T']}, got {spec['lag']}")
     if spec["task"] == "recall" and spec["lag"] + 2 > MAX_T:  # cue, lag distractors, query
@@ -60,6 +65,28 @@ def recurrent(body: dict) -> dict:
         table = parse_csv(body.get("csv"))
         spec["table"] = table.tolist()
     return spec
+
+
+def _learner_applies(spec: dict) -> None:
+    """An online learner trains one layer, untruncated, of a cell it applies to."""
+    learner = spec["learner"]
+    if learner == "bptt":
+        return
+    if spec["layers"] != 1:
+        raise Invalid(f"the {learner} learner trains one layer, not {spec['layers']}")
+    if spec["truncate"]:
+        raise Invalid(f"truncation is BPTT's; the {learner} learner has none (set it to 0)")
+    import jax
+
+    from rnnlab.errors import UserError
+    from rnnlab.learn import Network, make_learner
+
+    key = jax.random.key(0)
+    net = Network(make_cell(spec["cell"], 1, 2, key=key), out_size=1, key=key)
+    try:  # a tiny cell of the kind: whether the learner applies, not its size
+        make_learner(learner, net, key=key)
+    except UserError as err:
+        raise Invalid(str(err)) from None
 
 
 def mlp(body: dict) -> dict:

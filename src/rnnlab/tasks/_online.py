@@ -12,8 +12,6 @@ last valid step (regress), with the targets cut from ``(x, y, lengths)`` batches
 
 from __future__ import annotations
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -22,7 +20,6 @@ from rnnlab.engine import Problem, online
 from rnnlab.engine.online import pad_steps
 from rnnlab.errors import UserError
 
-RTRL_BYTES = 2**30  # the bound on a batch's RTRL influence matrices (float32), stated in errors
 KINDS = ("classify", "tag", "regress")  # the per-row losses: last valid step, every step, MSE
 
 
@@ -56,34 +53,6 @@ def network_of(model, learner: str, task: str = ""):
             f"(SequenceClassifier, SequenceTagger), not {task}'s {type(model).__name__}"
         )
     return Network(cells[0][0], readout)
-
-
-def _sizes(cell) -> tuple[int, int]:
-    """(n state numbers, p parameter numbers) of ``cell``."""
-    n = sum(np.size(a) for a in jax.tree_util.tree_leaves(cell.init_state()))
-    p = sum(a.size for a in jax.tree_util.tree_leaves(eqx.filter(cell, eqx.is_inexact_array)))
-    return int(n), int(p)
-
-
-def make(name: str, net, batch_size: int, seed: int):
-    """The learner ``name`` for ``net``; RTRL's influence matrices of a whole batch must fit
-    in :data:`RTRL_BYTES`. Inapplicable learners raise one line (:func:`make_learner`)."""
-    from rnnlab.learn import make_learner
-
-    if name == "rtrl":
-        n, p = _sizes(net.cell)
-        nbytes = 4 * n * p * batch_size
-        if nbytes > RTRL_BYTES:
-            raise UserError(
-                f"--learner rtrl keeps an influence matrix of n x p = {n:,} x {p:,} numbers per "
-                f"row, {nbytes / 2**20:,.0f} MiB for --batch-size {batch_size}, over the bound "
-                f"of {RTRL_BYTES / 2**20:,.0f} MiB; lower --hidden or --batch-size, or use "
-                "snap1, uoro or eprop"
-            )
-    try:
-        return make_learner(name, net, key=jax.random.key(seed))
-    except UserError as err:
-        raise UserError(f"--learner {name}: {err} (--cell {type(net.cell).__name__})") from None
 
 
 # --- the loss of one row over a chunk: (outs (k, K), target) -> (loss sum, count) ---------
@@ -139,7 +108,7 @@ def online_problem(problem: Problem, config, kind: str) -> Problem:
     (:func:`rnnlab.engine.online.online_problem`)."""
     name, seed = config.learn.learner, config.train.seed
     view = lambda model: network_of(model, name, f"--task {config.task}")
-    learner = make(name, view(problem.model), problem.batch_size, seed)
+    learner = online.make_learner_for(name, view(problem.model), problem.batch_size, seed)
     return online.online_problem(
         problem, learner, view, ROWS[kind], _cut(kind), config.learn.update_every, seed
     )

@@ -63,6 +63,8 @@ const Recurrent = {
     for (const k of ["hidden", "layers", "T", "lag", "truncate", "clip", "lr", "steps"]) spec[k] = num(`rnn-${k}`);
     if ($("rnn-forever").checked) spec.steps = 20000;
     spec.seed = num("rnn-seed");
+    spec.learner = $("rnn-learner").value;  // bptt, or an online learner (rtrl, uoro, ...)
+    spec.update_every = num("rnn-update_every");
     try {
       if (spec.task === "csv") {
         spec.csv = await readFile($("rnn-csv"));
