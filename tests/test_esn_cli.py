@@ -46,6 +46,17 @@ def test_mackey_glass_esn_equals_a_numpy_fit_and_beats_persistence(capsys, tmp_p
     pred = _numpy_states(W, W_in, lr, te.x.astype(np.float64)) @ w + b
     want = np.sqrt(np.mean((pred - te.y) ** 2)) / (te.y.max() - te.y.min())
     assert result["metrics"]["nrmse"] == pytest.approx(want, rel=2e-2)
+    # sample: the closed loop reads its own predictions, window by window
+    code, text, err = run(capsys, "sample", out, "--length", 3)
+    assert code == 0, err
+    got = [float(line.split()[1]) for line in text.split("\n")[:3]]
+    window = te.x[0, :, 0].astype(np.float64)
+    for g in got:
+        h = _numpy_states(W, W_in, lr, window[None, :, None])
+        want = float(h[0] @ np.asarray(r.model.readout.W_out)[:, 0] + r.model.readout.bias[0])
+        assert g == pytest.approx(want, abs=1e-3)
+        window = np.append(window[1:], g)
+    assert (out / "sample.png").is_file()
 
 
 def test_vowels_esn_summed_over_batches_equals_one_fit_and_beats_the_baseline(capsys, tmp_path):

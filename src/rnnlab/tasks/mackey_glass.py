@@ -16,11 +16,12 @@ import numpy as np
 
 from rnnlab.config import option
 from rnnlab.engine import Problem
+from rnnlab.errors import UserError
 from rnnlab.reservoir import mackey_glass, nrmse, rescale
 from rnnlab.tasks._data import SeqData
 from rnnlab.tasks._nextstep import RawDataset
 from rnnlab.tasks._supervised import SupervisedTask, predict_logits
-from rnnlab.tasks._task import Criterion
+from rnnlab.tasks._task import Criterion, Sample
 from rnnlab.tasks.adding import mse_loss_of
 from rnnlab.tasks.registry import register
 
@@ -77,6 +78,7 @@ class MackeyGlassTask(SupervisedTask):
                 "leak": 0.3, "spectral_radius": 1.25, "ridge": 1e-8}  # fmt: skip
     criterion = Criterion("mse", higher=False, ratio=0.1)
     figures = ()
+    sample_flags = ("length",)
 
     def load_data(self, config) -> RawDataset:
         o = config.options
@@ -106,3 +108,45 @@ class MackeyGlassTask(SupervisedTask):
     def baseline_metrics(self, run, data, split, **options):
         part = data.split(split)
         return forecast_scores(part.x[:, -1, 0], part.y)
+
+    def sample(self, run, *, length=None, **options) -> Sample:
+        """Closed loop (``--horizon 1``): from the test split's first window, predict the
+        next value, append it to the window, drop the oldest, and go on for ``length``
+        steps (default 200), the model reading only its own predictions. Prints ``step
+        generated true`` per line; ``sample.png`` draws both series."""
+        if run.config.options.horizon != 1:
+            raise UserError("closed-loop generation feeds each prediction back as the next "
+                            "input: it needs a run trained with --horizon 1")  # fmt: skip
+        length = 200 if length is None else length
+        test = self.load_data(run.config).splits["test"]
+        true = np.concatenate([test.x[0, :, 0], test.y])[WINDOW : WINDOW + length]  # (<=L,)
+        window, out = test.x[:1].copy(), []  # (1, WINDOW, 1)
+        for _ in range(length):
+            y = float(
+                predict_logits(run.model, SeqData(window, test.y[:1], test.lengths[:1]))[0, 0]
+            )
+            out.append(y)
+            window = np.concatenate([window[:, 1:], [[[y]]]], axis=1).astype(np.float32)
+        path = run.dir / "sample.png"
+        _closed_loop_figure(path, np.array(out), true)
+        lines = (f"{t} {g:.5f} {true[t]:.5f}\n" if t < len(true) else f"{t} {g:.5f}\n"
+                 for t, g in enumerate(out))  # fmt: skip
+        return Sample(lines, [path])
+
+
+def _closed_loop_figure(path, generated: np.ndarray, true: np.ndarray) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rnnlab.engine import io
+
+    fig, ax = plt.subplots(figsize=(8, 3), dpi=100)
+    ax.plot(true, color="0.6", label="Mackey-Glass (test split)")
+    ax.plot(generated, color="C0", label="closed loop: the model reads its own predictions")
+    ax.set_xlabel("step")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    io.write_png(path, fig)
+    plt.close(fig)
