@@ -53,7 +53,7 @@ def test_page_is_served_with_a_policy_that_forbids_other_sites(client):
     for src in ("app.js", "plot.js", "style.css"):
         assert client.get(f"/static/{src}").status_code == 200, src
     meta = client.get("/api/meta").json()
-    assert meta["cells"] == list(rnnlab.CELLS) and len(meta["cells"]) == 8
+    assert meta["cells"] == [*rnnlab.CELLS, "lif", "alif"] and len(meta["cells"]) == 10
     assert meta["limits"]["hidden"] == 256 and meta["limits"]["trainings"] == 2
 
 

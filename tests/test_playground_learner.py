@@ -1,5 +1,6 @@
-"""The Recurrent page's learner selector: the spec's checks, the online training that the
-worker runs against rnnlab.learn driven by hand, and the page in a real Chromium."""
+"""The Recurrent page's learner selector and spiking cells: the spec's checks, the online
+training that the worker runs against rnnlab.learn driven by hand, the spikes' raster, and
+the page in a real Chromium."""
 
 import socket
 import threading
@@ -13,6 +14,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import expect
 
+import rnnlab
 from rnnlab import learn
 from rnnlab.engine import Settings, fit, make_optimizer
 from rnnlab.playground import make_app, recurrent, specs
@@ -81,6 +83,22 @@ def test_online_training_equals_the_library_driven_by_hand():
     assert np.abs(np.asarray(ours.cell.weight_hh - first.cell.weight_hh)).max() > 1e-4
 
 
+def test_a_spiking_layer_shows_its_raster():
+    """ALIF neurons trained by e-prop: the look inside sends z, the spikes (0 or 1), equal to
+    the trained cell's outputs under rnnlab.unroll on the probe sequence."""
+    body = {"kind": "recurrent", "task": "recall", "lag": 3, "cell": "alif", "hidden": 6,
+            "learner": "eprop", "steps": 4}  # fmt: skip
+    spec = specs.parse(body)
+    data = make_set(spec["task"], spec["T"], spec["seed"], lag=spec["lag"])
+    model = fit(
+        recurrent.build(spec, data), make_optimizer("adam", 0.01), Settings(steps=4, devices=1)
+    ).model
+    raster = np.asarray(recurrent.snapshot(model, data)["layers"][0]["z"])  # (T, H)
+    zs, _ = rnnlab.unroll(model.rnn.cells[0][0], jnp.asarray(data.x[0]))
+    np.testing.assert_array_equal(raster, np.asarray(zs))
+    assert set(np.unique(raster)) <= {0.0, 1.0} and raster.any()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The playground on a free port, in a thread of this process."""
@@ -106,7 +124,8 @@ def server(tmp_path_factory):
 
 def test_the_page_sends_the_learner_and_trains_by_it(new_page, server):
     """A learner that does not apply to the cell is the server's one line on the page;
-    RTRL on recall trains to the end with its loss curve drawn."""
+    ALIF neurons trained by e-prop on recall train to the end, with the loss curve and the
+    raster of their spikes (the z heatmap) drawn."""
     p = new_page(allow=(server,))
     page = p.page
     page.goto(f"{server}/#recurrent")
@@ -116,14 +135,15 @@ def test_the_page_sends_the_learner_and_trains_by_it(new_page, server):
     page.select_option("#rnn-learner", "rflo")
     page.click("#rnn-train")
     expect(page.locator("#rnn-status")).to_contain_text("RFLO applies to leaky cells")
-    page.select_option("#rnn-cell", "elman")
-    page.select_option("#rnn-learner", "rtrl")
+    page.select_option("#rnn-cell", "alif")
+    page.select_option("#rnn-learner", "eprop")
     for field, value in (("hidden", "6"), ("lag", "3"), ("steps", "30"), ("update_every", "2")):
         page.fill(f"#rnn-{field}", value)
     before = page.eval_on_selector("#rnn-loss", "c => c.toDataURL()")
     page.click("#rnn-train")
     expect(page.locator("#rnn-status")).to_contain_text("step 30 / 30 · done", timeout=WAIT)
     assert page.eval_on_selector("#rnn-loss", "c => c.toDataURL()") != before
+    page.wait_for_selector("#rnn-heatmaps canvas[data-internal='z']", timeout=WAIT)
     errors = [e for e in p.errors if "status of 422" not in e]
     assert errors == [] and len(p.errors) == 1, p.errors  # the browser's line for the 422
     assert p.blocked == []

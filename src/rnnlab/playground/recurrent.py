@@ -24,6 +24,7 @@ import rnnlab
 from rnnlab.data import ShuffledBatches
 from rnnlab.engine import Problem
 from rnnlab.playground.series import SeqSet
+from rnnlab.playground.specs import cell_of
 from rnnlab.playground.traces import save_exact
 
 
@@ -37,7 +38,7 @@ class SeqModel(eqx.Module):
 
     def __init__(self, cell, D, H, layers, out, *, classes, truncate, key):
         k_rnn, k_out = jax.random.split(key)
-        self.rnn = rnnlab.RNN(cell, D, H, num_layers=layers, key=k_rnn)
+        self.rnn = rnnlab.RNN(cell_of(cell), D, H, num_layers=layers, key=k_rnn)
         self.readout = eqx.nn.Linear(self.rnn.output_size, out, key=k_out)
         self.classes = classes
         self.truncate = truncate

@@ -20,7 +20,20 @@ from rnnlab.playground.limits import (
 )
 from rnnlab.playground.series import TASKS
 
-CELL_NAMES = tuple(CELLS)  # every cell of the library, by the names make_cell takes
+SPIKING = ("lif", "alif")  # rnnlab.cells.spiking's LIFCell and ALIFCell: their z is a raster
+CELL_NAMES = tuple(CELLS) + SPIKING  # every cell of the library, by the names make_cell takes
+
+
+def cell_of(name: str):
+    """What :class:`rnnlab.RNN` builds a layer from: a name of ``make_cell``, or the class of a
+    spiking cell (``lif``, ``alif``)."""
+    if name in SPIKING:
+        from rnnlab.cells.spiking import ALIFCell, LIFCell
+
+        return LIFCell if name == "lif" else ALIFCell
+    return name
+
+
 RNN_OPTIMIZERS = ("adam", "rmsprop", "sgd", "momentum")
 DATASETS = ("xor", "circles", "spirals", "blobs", "csv")
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "threshold")
@@ -82,7 +95,9 @@ def _learner_applies(spec: dict) -> None:
     from rnnlab.learn import Network, make_learner
 
     key = jax.random.key(0)
-    net = Network(make_cell(spec["cell"], 1, 2, key=key), out_size=1, key=key)
+    made = cell_of(spec["cell"])
+    cell = made(1, 2, key=key) if callable(made) else make_cell(made, 1, 2, key=key)
+    net = Network(cell, out_size=1, key=key)
     try:  # a tiny cell of the kind: whether the learner applies, not its size
         make_learner(learner, net, key=key)
     except UserError as err:

@@ -10,6 +10,7 @@ const CELL_PARTS = {
   elman: ["h"], jordan: ["h", "y"], lstm: ["i", "f", "g", "o", "c", "h"],
   lstm1997: ["i", "g", "o", "c", "h"], peephole: ["i", "f", "g", "o", "c", "h"],
   cifg: ["f", "g", "o", "c", "h"], gru: ["r", "z", "n", "h"], mtrnn: ["u", "h"],
+  lif: ["v", "z"], alif: ["v", "a", "A", "z"], // spiking: z, the spikes, is a raster
 };
 const MODEL_W = 300; // px of the model's diagram; the unrolled network takes the rest
 
