@@ -26,6 +26,7 @@ LECTURE = [
     "04_elman",
     "05_bptt",
     "06_lstm_gru",
+    "07_io_patterns",
     "10_spikes",
     "11_learning_without_bptt",
     "12_reservoirs",

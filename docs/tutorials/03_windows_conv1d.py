@@ -123,6 +123,7 @@ fig
 # see it, however long it trains. The task `recall` is built that way (the cue
 # lies 31 steps before the question). There, the README's benchmark finds the LSTM and
 # GRU at 1.00 and all three windows at chance.
+# [Tutorial 7](../07_io_patterns/) trains one task of each input/output pattern.
 
 # %%
 assert all(a > chance + 0.2 for a in accuracy.values()), accuracy
