@@ -6,6 +6,7 @@ folder; with ``RNNLAB_SCREENSHOT_RUN=runs/demo`` the Text page's picture samples
 trained run instead of the tests' untrained one."""
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -100,8 +101,8 @@ def _clean(p, refused=0):
 def test_spikes_page_draws_the_neuron_and_the_rates(new_page, server, shots):  # noqa: F811
     p = _open(new_page, server, "spikes")
     page = p.page
-    _wait_text(page, "#rate-status", "optimal")
-    _wait_text(page, "#lif-status", "spikes")
+    _wait_text(page, "#rate-status", "optimal", WAIT)  # the first asks start the pool's worker
+    _wait_text(page, "#lif-status", "spikes", WAIT)
     before = _canvas(page, "#lif-trace")
     page.fill("#lif-steps", "3000")
     page.dispatch_event("#lif-steps", "input")
@@ -346,8 +347,11 @@ def test_a_preset_runs_and_the_texts_switch_to_french_and_stay(new_page, server)
     page.click("#rnn-stop")
     _wait_text(page, "#rnn-status", "stopped")
     english = page.eval_on_selector_all("[data-t]", "es => es.map(e => e.textContent)")
+    truncation = page.locator("label:has(#rnn-truncate)")  # each control's own line
+    expect(truncation).to_have_attribute("title", re.compile("0 is full BPTT"))
     page.select_option("#lang", "fr")
     expect(lesson).to_contain_text("lit une séquence pas à pas")
+    expect(truncation).to_have_attribute("title", re.compile("0 est la BPTT complète"))
     expect(page.locator("[data-t='h-rnn']")).to_have_text("Un réseau récurrent, entraîné en direct")
     french = page.eval_on_selector_all("[data-t]", "es => es.map(e => e.textContent)")
     assert len(french) == len(english) > 40

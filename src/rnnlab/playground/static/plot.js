@@ -3,7 +3,7 @@
 "use strict";
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
-const PAD = { l: 52, r: 12, t: 22, b: 30 };
+const PAD = { l: 52, r: 12, t: 34, b: 30 }; // the title on the first line, the legend on the second
 
 // JSON to and from the server; a refusal's one line becomes the error's message.
 async function api(path, body) {
@@ -186,7 +186,7 @@ function legend(ctx, w, series) {
     const s = series[k];
     if (!s.label) continue;
     ctx.fillStyle = s.color || COLORS[k % COLORS.length];
-    ctx.fillText(s.label, x, 14);
+    ctx.fillText(s.label, x, 28);
     x -= ctx.measureText(s.label).width + 12;
   }
 }
