@@ -36,6 +36,18 @@ def test_segments_are_whole_cycles_of_a_new_shape():
     assert set(np.unique(y)) == set(range(len(SHAPES)))
 
 
+def test_a_fixed_order_cycles_through_its_primitives_in_whole_cycles():
+    order = (3, 0, 2)
+    x, y = stream(600, np.random.default_rng(1), order=order)
+    names = list(SHAPES)
+    edges = np.flatnonzero(np.diff(y)) + 1
+    starts, ends = np.r_[0, edges], np.r_[edges, len(y)]
+    assert [int(y[a]) for a in starts] == [order[i % 3] for i in range(len(starts))]
+    for a, b in zip(starts[:-1], ends[:-1], strict=True):
+        period = SHAPES[names[y[a]]][1]
+        assert (b - a) % period == 0 and CYCLES[0] <= (b - a) // period <= CYCLES[1]
+
+
 def test_splits_are_fixed_and_distinct():
     a, b = make_split(3, 5), make_split(3, 5)
     np.testing.assert_array_equal(a.x, b.x)

@@ -59,14 +59,20 @@ SHAPES = {
 }
 
 
-def stream(length: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """One sequence: ``x`` (length, 2) float32 and its labels (length,) int32."""
+def stream(length: int, rng: np.random.Generator, order=None) -> tuple[np.ndarray, np.ndarray]:
+    """One sequence: ``x`` (length, 2) float32 and its labels (length,) int32. The
+    primitives come in random order (each different from the one before), or cycle
+    through ``order`` (indices into :data:`SHAPES`), a fixed behaviour as in Yamashita &
+    Tani's robot task, where the order is what the slow units must hold."""
     names = list(SHAPES)
     x = np.zeros((length, 2), np.float32)
     y = np.zeros(length, np.int32)
-    t, last = 0, -1
+    t, last, segment = 0, -1, 0
     while t < length:
-        k = int(rng.choice([i for i in range(len(names)) if i != last]))
+        if order is None:
+            k = int(rng.choice([i for i in range(len(names)) if i != last]))
+        else:
+            k, segment = int(order[segment % len(order)]), segment + 1
         shape, period = SHAPES[names[k]]
         n = int(rng.integers(CYCLES[0], CYCLES[1] + 1)) * period
         p = 2 * np.pi * np.arange(n) / period
