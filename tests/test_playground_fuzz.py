@@ -211,6 +211,7 @@ def test_seeded_fuzz_every_endpoint_answers_4xx_and_the_server_stays_up(client):
     rng = random.Random(19)
     posts = list(FIELDS)
     gets = ["/api/jobs/{x}", "/api/jobs/{x}/snapshot", "/api/jobs/{x}/data", "/api/jobs/{x}/stop"]
+    gets.append("/api/jobs/{x}/cell")
     client.get("/api/meta")
     rss0, counts, end = _rss_mb(), {}, time.monotonic() + FUZZ_SECONDS
     while time.monotonic() < end:
