@@ -142,4 +142,29 @@ def xor_paper_row(args, emit) -> dict:
             "runs": runs,
         }  # fmt: skip
         emit(out)
+    figure(out["lrs"], args.runs / f"xor-paper-{args.xor_passes}-passes.png")
     return out
+
+
+def figure(lrs: dict, path) -> None:
+    """His Fig. 3 for each learning rate: the RMS error at each of 12 consecutive targets
+    (mean over the seeds; the XOR bits are targets 2, 5, 8 and 11)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    for lr, row in lrs.items():
+        ax.plot(range(1, 13), row["rms_by_position_mean"], "o-", label=f"lr {lr}")
+    for k in (2, 5, 8, 11):
+        ax.axvline(k, c="grey", lw=0.5, ls=":")
+    ax.set_xticks(range(1, 13))
+    ax.set_ylim(0, 0.6)
+    ax.set_xlabel("target in the cycle of 12 (dotted: the XOR bits)")
+    ax.set_ylabel("RMS error over 1,200 cycles")
+    ax.set_title("Elman's 2-unit net, his recipe (logistic, one-step, SGD)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
