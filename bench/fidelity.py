@@ -542,6 +542,12 @@ def parse(argv=None):
     )
     p.add_argument("--reber-paper-strings", type=int, default=60_000)
     p.add_argument(
+        "--reber-paper-targets",
+        choices=("next", "allowed"),
+        default="next",
+        help="reber-paper: the next symbol one-hot, or every allowed next symbol",
+    )
+    p.add_argument(
         "--reber-paper-settings",
         nargs="+",
         type=_layout_lr,
