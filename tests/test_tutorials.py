@@ -27,6 +27,7 @@ LECTURE = [
     "05_bptt",
     "06_lstm_gru",
     "07_io_patterns",
+    "08_charlm",
     "10_spikes",
     "11_learning_without_bptt",
     "12_reservoirs",
