@@ -28,6 +28,7 @@ LECTURE = [
     "06_lstm_gru",
     "07_io_patterns",
     "08_charlm",
+    "09_birdsong",
     "10_spikes",
     "11_learning_without_bptt",
     "12_reservoirs",
