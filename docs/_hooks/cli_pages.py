@@ -154,6 +154,22 @@ def _varied(per_task: dict[str, tuple], index: int, code: bool = False) -> str:
     return "<br>".join([first] + [f"*{', '.join(tasks)}*: {show(v)}" for v, tasks in rest])
 
 
+DEFAULT = re.compile(r"^default: ([^;]*)")
+
+
+def _defaults(per_task: dict[str, tuple]) -> str:
+    """The notes column: when the tasks differ only in the default, the most common
+    notes and then ``*tasks*: VALUE`` lines with just the default; else whole notes."""
+    groups = _by_value(per_task, 2)
+    if len(groups) == 1 or not all(DEFAULT.match(v) for v, _ in groups):
+        return _varied(per_task, 2)
+    if len({DEFAULT.sub("", v) for v, _ in groups}) > 1:  # bounds differ too
+        return _varied(per_task, 2)
+    lines = [_cell(groups[0][0])]
+    lines += [f"*{', '.join(t)}*: {_cell(DEFAULT.match(v).group(1))}" for v, t in groups[1:]]
+    return "<br>".join(lines)
+
+
 def _applies(tasks: list[str], every: list[str]) -> str:
     if len(tasks) == len(every):
         return "every task"
@@ -170,7 +186,7 @@ def train_page() -> str:
     parts.append(
         "The tables below are the rows of `rnnlab train --task TASK --help` over every "
         "task. Where tasks differ, the first line is the most common value and the next "
-        "lines name the tasks that differ.\n"
+        "lines name the tasks that differ (in the last column, with their own default).\n"
     )
     for title in COMMON:
         out = [
@@ -181,7 +197,7 @@ def train_page() -> str:
         for per_task in options.get(title, {}).values():
             out.append(
                 f"| {_varied(per_task, 0, code=True)} | {_varied(per_task, 1)} | "
-                f"{_varied(per_task, 2)} | {_applies(list(per_task), every)} |"
+                f"{_defaults(per_task)} | {_applies(list(per_task), every)} |"
             )
         parts.append("\n".join(out) + "\n")
     parts.append("## Each task's own options\n")
