@@ -218,7 +218,10 @@ class ModelConfig:
     random reservoir whose readout is fitted in one pass (:mod:`rnnlab.reservoir`; the
     fields from ``units`` on)."""
 
-    model: str = option("rnn", "rnn, or a non-recurrent baseline that the task takes.", fixed=True)
+    model: str = option(
+        "rnn", "rnn, a non-recurrent baseline that the task takes, or esn: a fixed random "
+        "reservoir whose readout is fitted in one pass.", fixed=True,
+    )  # fmt: skip
     cell: str = option(
         "lstm", "The recurrent cell.", choices=_cells, fixed=True, applies=(_rnn, "--model rnn")
     )
