@@ -151,6 +151,12 @@ def test_neuron_page_trains_an_mlp_and_draws_momentum_and_oja(new_page, server, 
     )
     page.click("#mlp-train")
     _wait_text(page, "#mlp-status", "at least two classes")
+    net = page.locator("#mlp-net")  # the network drawn: the layers the controls ask for
+    expect(net).to_have_attribute("data-sizes", "2,8,1")
+    page.fill("#mlp-layers", "8,4")
+    page.dispatch_event("#mlp-layers", "input")
+    expect(net).to_have_attribute("data-sizes", "2,8,4,1")
+    page.fill("#mlp-layers", "8")
     page.select_option("#mlp-dataset", "circles")
     page.fill("#mlp-lr", "0.3")
     page.fill("#mlp-steps", "200")
@@ -159,7 +165,8 @@ def test_neuron_page_trains_an_mlp_and_draws_momentum_and_oja(new_page, server, 
     page.wait_for_timeout(300)
     for c in ("#mlp-field", "#mlp-loss", "#hebb-field", "#mom-field", "#mom-error"):
         assert not _blank(page, c), c
-    _labelled(page, "#page-neuron canvas")
+    _labelled(page, "#page-neuron canvas:not(.net)")
+    expect(net).to_have_attribute("data-weights", "1")  # then with the trained weights
     page.screenshot(path=shots / "neuron.png", full_page=True)
     _clean(p, refused=1)  # the one-class CSV
 

@@ -129,6 +129,9 @@ def test_mlp_training_learns_and_draws_its_decision_boundary(client, trained):
     corner = 1 / (1 + np.exp(-float(model(jnp.array([x0, y0]))[0])))
     assert grid[0, 0] == pytest.approx(corner, abs=1e-4)
     assert grid.min() < 0.5 < grid.max()  # the boundary crosses the picture
+    assert snap["sizes"] == [2, 8, 1]  # the network's diagram: the trained weights
+    for drawn, layer in zip(snap["weights"], model.layers, strict=True):
+        np.testing.assert_allclose(drawn, np.asarray(layer.weight), atol=1e-4)
 
 
 DIVERGING = {

@@ -16,6 +16,7 @@ from rnnlab.engine import Problem
 from rnnlab.neuron import MLP, circles, gaussian_blobs, summed_loss, two_spirals, xor
 
 GRID = 41  # points per side of the decision-boundary grid
+SHOWN = 16  # units of a layer drawn in the network's diagram (and their weights sent)
 GENERATORS = {"xor": xor, "circles": circles, "spirals": two_spirals, "blobs": gaussian_blobs}
 
 
@@ -59,6 +60,12 @@ def build(spec: dict):
             .tolist(),
             "extent": box,
             "accuracy": float(np.mean(np.asarray(pred) == y)),
+            # the network's diagram: W (out, in) of each layer, its first SHOWN x SHOWN
+            "sizes": list(model.sizes),
+            "weights": [
+                np.round(np.asarray(lay.weight[:SHOWN, :SHOWN], np.float64), 4).tolist()
+                for lay in model.layers
+            ],
         }
 
     problem = Problem(model=model, loss=summed_loss, batches=SameBatch((X, y)), batch_size=len(X))

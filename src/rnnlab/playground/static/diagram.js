@@ -25,7 +25,6 @@ const Diagram = {
     this.unrolled(ctx, spec, snap, MODEL_W + 20, w, h);
     const d = canvas.dataset;
     d.truncate = spec.truncate; d.columns = spec.T; d.layers = spec.layers; d.cell = spec.cell;
-    d.xticks = "x"; d.yticks = "y"; // drawn with named parts, not numeric axes
   },
 
   // what to draw: from the controls, with the snapshot's sizes once there is one
@@ -124,4 +123,38 @@ function arrowHead(ctx, x, y, angle) {
   ctx.lineTo(x - 6 * Math.cos(angle - 0.4), y - 6 * Math.sin(angle - 0.4));
   ctx.lineTo(x - 6 * Math.cos(angle + 0.4), y - 6 * Math.sin(angle + 0.4));
   ctx.closePath(); ctx.fillStyle = "#555"; ctx.fill();
+}
+
+// The Neuron page's network, as the TensorFlow Playground draws it: a column of units
+// per layer (16 at most shown), each weight a line, blue negative, orange positive, as
+// thick as it is large. Before training: the layers the controls ask for, no weights.
+function drawMLP(canvas, sizes, weights) {
+  const { ctx, w, h } = ctxOf(canvas);
+  const cols = sizes.length, colW = (w - 60) / Math.max(cols - 1, 1);
+  const shown = sizes.map((n) => Math.min(n, 16));
+  const X = (l) => 30 + l * colW, Y = (l, j) => 30 + ((j + 0.5) * (h - 50)) / shown[l];
+  let big = 1e-9;
+  for (const W of weights || []) for (const row of W) for (const v of row) big = Math.max(big, Math.abs(v));
+  (weights || []).forEach((W, l) => W.forEach((row, j) => row.forEach((v, i) => {
+    ctx.strokeStyle = v < 0 ? "rgba(31,119,180,0.7)" : "rgba(255,127,14,0.7)";
+    ctx.lineWidth = 0.3 + 3.5 * (Math.abs(v) / big);
+    line(ctx, X(l), Y(l, i), X(l + 1), Y(l + 1, j));
+  })));
+  ctx.lineWidth = 1;
+  if (!weights) { // the connections, unweighted
+    ctx.strokeStyle = "#ddd";
+    for (let l = 0; l + 1 < cols; l++) for (let i = 0; i < shown[l]; i++) for (let j = 0; j < shown[l + 1]; j++) line(ctx, X(l), Y(l, i), X(l + 1), Y(l + 1, j));
+  }
+  const names = ["input", ...sizes.slice(1, -1).map((_, k) => `hidden ${k + 1}`), "output"];
+  sizes.forEach((n, l) => {
+    for (let j = 0; j < shown[l]; j++) {
+      ctx.fillStyle = "#fff"; ctx.strokeStyle = "#555";
+      ctx.beginPath(); ctx.arc(X(l), Y(l, j), 5, 0, 7); ctx.fill(); ctx.stroke();
+    }
+    ctx.fillStyle = "#222"; ctx.textAlign = "center";
+    ctx.fillText(`${names[l]}: ${n}${n > shown[l] ? ` (${shown[l]} drawn)` : ""}`, X(l), 14);
+  });
+  ctx.textAlign = "left"; ctx.fillStyle = "#666";
+  ctx.fillText(weights ? "weights: blue negative, orange positive, thickness |w|" : "press Train to see the weights", 4, h - 6);
+  canvas.dataset.sizes = sizes.join(","); canvas.dataset.weights = weights ? "1" : "";
 }

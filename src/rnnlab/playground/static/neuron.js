@@ -21,6 +21,7 @@ const Neuron = {
       failed: (err) => setStatus("mlp-status", err.message, true),
     });
     wireControls("mlp", this);
+    for (const id of ["mlp-layers", "mlp-dataset"]) $(id).addEventListener("input", () => { if (!this.snap) this.drawNet(); });
     for (const id of ["hebb-rule", "hebb-eta", "hebb-angle", "hebb-steps"]) $(id).oninput = debounce(() => this.hebb(), 150);
     for (const id of ["mom-kappa", "mom-alpha", "mom-beta", "mom-steps"]) $(id).oninput = debounce(() => this.momentum(), 100);
     $("mom-optimal").onclick = () => this.momentum(true);
@@ -32,6 +33,7 @@ const Neuron = {
     this.drawLoss();
     if (this.snap) this.drawField(this.snap);
     else emptyPlot($("mlp-field"), "decision boundary", "press Train: the classes' regions appear here");
+    this.drawNet();
   },
 
   drawLoss() { lossPlot($("mlp-loss"), this.losses, "cross-entropy loss: training points and unseen validation points"); },
@@ -57,7 +59,15 @@ const Neuron = {
     }
   },
 
+  // the network's diagram: the trained weights, or the controls' layers before training
+  drawNet() {
+    if (this.snap && this.snap.weights) { drawMLP($("mlp-net"), this.snap.sizes, this.snap.weights); return; }
+    const hidden = $("mlp-layers").value.split(",").map((v) => Math.round(Number(v))).filter((v) => v > 0);
+    drawMLP($("mlp-net"), [2, ...hidden.slice(0, 3), 1], null); // two classes: one logit
+  },
+
   drawField(snap) {
+    this.drawNet();
     const d = this.points || {};
     field($("mlp-field"), {
       grid: snap.grid, extent: snap.extent, points: d.points, labels: d.labels, classes: d.classes,
