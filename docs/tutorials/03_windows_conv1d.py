@@ -29,8 +29,8 @@
 #   has seen to its last step, and at this budget it lags behind.
 #
 # The numbers here come from a short run (a few seconds of training per model) and
-# change a little with the seed. The README's benchmark gives each model 30 s: there the
-# windows score 1.00 and the RNNs 0.90 to 0.92.
+# change a little with the seed. The benchmark on the [Sequence tasks](../../guide/tasks/)
+# page gives each model 30 s: there the windows score 1.00 and the RNNs 0.90 to 0.92.
 
 # %%
 # %matplotlib inline
@@ -121,7 +121,7 @@ fig
 # The lecture's argument for recurrent networks is about the other case: when
 # the answer depends on something further back than the window, a window model cannot
 # see it, however long it trains. The task `recall` is built that way (the cue
-# lies 31 steps before the question). There, the README's benchmark finds the LSTM and
+# lies 31 steps before the question). There, the same benchmark finds the LSTM and
 # GRU at 1.00 and all three windows at chance.
 # [Tutorial 7](../07_io_patterns/) trains one task of each input/output pattern.
 

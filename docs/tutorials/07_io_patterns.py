@@ -142,7 +142,8 @@ fig
 #   under one in ten right;
 # - on primitives, a label at every one of 240 steps is a slower lesson: after 30
 #   batches the network is right about half the time. With the task's default 300
-#   batches it reaches 0.95 (the README's table of defaults);
+#   batches it reaches 0.95 (the table of defaults on the
+#   [Sequence tasks](../../guide/tasks/) page);
 # - on reber, the network already gets the allowed next symbols right at most steps. The
 #   long-range part, remembering the second symbol to predict the second-to-last,
 #   takes the default 1,000 steps (`rnnlab train --task reber`).
