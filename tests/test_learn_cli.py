@@ -1,6 +1,8 @@
 """``rnnlab train --learner rtrl|uoro|... --update-every k``: the engine's online training
 against rnnlab.learn driven by hand, resume, data parallelism and the refusals."""
 
+import json
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -12,6 +14,7 @@ from rnnlab import learn
 from rnnlab.engine import io
 from rnnlab.tasks import get_task
 from rnnlab.tasks._data import scaled
+from rnnlab.tasks._online import online_problem
 
 LAG, B, LR = 3, 8, 0.5  # sequences of LAG + 2 = 5 steps
 SGD = ["--optimizer", "sgd", "--momentum", "0", "--clip", "0", "--lr", str(LR)]
@@ -72,6 +75,7 @@ def test_engine_equals_the_library_driven_by_hand(learner, k, steps, tmp_path, c
     out = tmp_path / "run"
     code, _, err = run(capsys, *_args(out, learner, k, steps, *SGD))
     assert code == 0, err
+    assert json.loads((out / "config.json").read_text())["devices"]["count"] == 2
     model = get_task("recall").load_run(out).model  # best.eqx: the one evaluation, the last
     ref = _reference(learner, k, steps)
     got = learn.Network(model.rnn.cells[0][0], model.readout)
@@ -92,6 +96,37 @@ def test_resume_equals_one_run(tmp_path, capsys):
     assert (one / io.LAST).read_bytes() == (two / io.LAST).read_bytes()
     code, _, err = run(capsys, *_args(two, "rtrl", 1, 14), "--resume")  # other traces
     assert code == 2 and "--learner differs" in err, err
+
+
+@pytest.mark.parametrize(
+    "name, options", [("recall", {"lag": 3}), ("xor", {}), ("adding", {"length": 8})]
+)
+def test_rtrl_over_a_whole_sequence_is_the_task_s_bptt_gradient(name, options):
+    """One chunk of all T steps: exact RTRL's gradient through the engine's online loss (the
+    surrogate L + g.(theta - sg(theta))) equals jax.grad of the task's own BPTT loss, for a
+    label at the end (recall), one per step (xor) and a regression at a varying last step
+    (adding): the targets cut for the chunks and the row losses are the task's."""
+    task = get_task(name)
+    config = task.config(cell="gru", hidden=3, batch_size=4, **options)
+    data = task.load_data(config)
+    info = json.loads(json.dumps(data.info()))
+    problem = task.problem(task.build_model(config, info), data, config)
+    T = problem.batches.get(0)[0].shape[1]
+    online = online_problem(
+        problem, config.replace(learner="rtrl", update_every=T), task.online_kind()
+    )
+    params, static = eqx.partition(problem.model, eqx.is_array)
+
+    @jax.jit
+    def grads(p, online_batch, carry, batch):  # one program for both
+        of = lambda loss, batch, carry: jax.grad(
+            lambda p: loss(eqx.combine(p, static), batch, carry, None)[0]
+        )(p)
+        return of(online.loss, online_batch, carry), of(problem.loss, batch, None)
+
+    ours, bptt = grads(params, online.batches.get(0), online.init_carry(4), problem.batches.get(0))
+    for a, b in zip(jax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(bptt), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6 * float(jnp.abs(b).max() + 1))
 
 
 @pytest.mark.parametrize(
