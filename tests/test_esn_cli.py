@@ -126,3 +126,43 @@ def test_rls_readout_learns_online(capsys, tmp_path):
     assert code == 0, err
     result = _eval(capsys, out)
     assert result["metrics"]["nrmse"] < result["baseline"]["nrmse"]
+
+
+def test_tag_esn_reads_every_step_after_the_washout_as_numpy_does(capsys, tmp_path):
+    """Your own tagged file: one label per step (is the input's running sum positive?),
+    variable lengths; the fit leaves the first 2 steps of each row out."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 20, 2)).astype(np.float32)
+    y = (np.cumsum(x[:, :, 0], axis=1) > 0).astype(np.int64)
+    lengths = rng.integers(8, 21, 60)
+    np.savez(tmp_path / "d.npz", x=x, y=y, lengths=lengths)
+    out = tmp_path / "t"
+    code, _, err = run(capsys, "train", "--task", "tag", "--data", tmp_path / "d.npz", "--model",
+                       "esn", "--units", 30, "--leak", 0.5, "--washout", 2, "--ridge", 1e-3,
+                       "--batch-size", 16, "--out", out)  # fmt: skip
+    assert code == 0, err
+    result = _eval(capsys, out)
+    assert result["metrics"]["accuracy"] > result["baseline"]["accuracy"] + 0.15
+    from rnnlab.tasks._data import scaled
+
+    r = load_run(out)
+    data = r.task.load_data(r.config)
+    tr, te = (scaled(data.splits[s], r.info) for s in ("train", "test"))
+    cell = r.model.cell
+    W, W_in = cell.dense_W().astype(np.float64), np.asarray(cell.W_in, np.float64)
+
+    def states(part):  # (N, T, H), every step, each row from zero
+        h, out = np.zeros((len(part), 30)), []
+        for t in range(part.x.shape[1]):
+            h = 0.5 * h + 0.5 * np.tanh(part.x[:, t].astype(np.float64) @ W_in.T + h @ W.T)
+            out.append(h)
+        return np.stack(out, 1)
+
+    t = np.arange(tr.x.shape[1])[None]
+    keep = (t >= 2) & (t < tr.lengths[:, None])
+    X, Y = states(tr)[keep], np.eye(2)[tr.y[keep]]
+    Xm, Ym = X.mean(0), Y.mean(0)
+    w = np.linalg.solve((X - Xm).T @ (X - Xm) + 1e-3 * np.eye(30), (X - Xm).T @ (Y - Ym))
+    pred = (states(te) @ w + (Ym - Xm @ w)).argmax(-1)[te.valid()]
+    want = float((pred == te.y[te.valid()]).mean())
+    assert result["metrics"]["accuracy"] == pytest.approx(want, abs=1.5 / te.valid().sum())
