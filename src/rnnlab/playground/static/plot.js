@@ -45,6 +45,15 @@ function niceTicks(lo, hi, n) {
   return out;
 }
 
+// A tick's label with as many digits as it takes to tell it from its neighbours.
+function fmtTick(v, ticks) {
+  for (let p = 3; p <= 8; p++) {
+    const f = (x) => (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(p - 1) : String(Number(x.toPrecision(p))));
+    if (new Set(ticks.map(f)).size === ticks.length) return f(v);
+  }
+  return String(v);
+}
+
 function fmt(v) {
   const a = Math.abs(v);
   if (a !== 0 && (a >= 1e4 || a < 1e-3)) return v.toExponential(0);
@@ -81,14 +90,14 @@ function linePlot(canvas, series, opts = {}) {
   for (const v of yt) {
     const py = h - PAD.b - ((tf(v) - y0) / (y1 - y0)) * (h - PAD.t - PAD.b);
     if (!(py >= PAD.t - 1 && py <= h - PAD.b + 1)) continue;
-    const text = names ? names[v] : fmt(v);
+    const text = names ? names[v] : fmtTick(v, yt);
     ctx.fillText(text, PAD.l - 4, py + 3); drawn.y.push(text);
     line(ctx, PAD.l, py, w - PAD.r, py);
   }
   ctx.textAlign = "center";
   if (Number.isFinite(x0)) {
     const xt = niceTicks(x0, x1, 6);
-    for (const v of xt.length > 1 ? xt : [x0, x1]) { ctx.fillText(fmt(v), X(v), h - PAD.b + 13); drawn.x.push(fmt(v)); }
+    for (const v of xt.length > 1 ? xt : [x0, x1]) { const t = fmtTick(v, xt); ctx.fillText(t, X(v), h - PAD.b + 13); drawn.x.push(t); }
   }
   axisLabels(ctx, w, h, opts.xLabel, opts.yLabel);
   record(canvas, opts.title, drawn, opts.xLabel, opts.yLabel);

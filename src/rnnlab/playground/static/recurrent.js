@@ -100,10 +100,12 @@ const Recurrent = {
     }
     const T = snap.grad_norms[0].length, steps = Array.from({ length: T }, (_, t) => t + 1);
     const grads = snap.grad_norms.map((g, l) => ({ x: steps, y: g, label: `layer ${l + 1}`, color: COLORS[(4 + l) % COLORS.length] }));
-    const k = snap.truncate ? `, truncated to windows of k = ${snap.truncate}` : ", full BPTT";
+    const k = snap.truncate ? `, windows of k = ${snap.truncate}` : ", full BPTT";
+    const zeros = snap.grad_norms[snap.grad_norms.length - 1].filter((v) => v === 0).length;
+    const unreached = zeros ? `; 0 (not drawn) at ${zeros} steps` : "";
     linePlot($("rnn-grads"), grads, {
-      title: `‖∂L/∂h(t)‖: this sequence's loss differentiated by each hidden state${k}`,
-      xLabel: "step t", yLabel: "‖∂L/∂h(t)‖ (log)", logY: true,
+      title: `‖∂L/∂h(t)‖: this sequence's loss differentiated by h(t)${k}${unreached}`,
+      xLabel: "step t", yLabel: "‖∂L/∂h(t)‖ (log)", logY: true, xRange: [1, T],
     });
     this.drawPred(snap, steps);
     Diagram.draw(this);
