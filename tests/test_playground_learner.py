@@ -132,7 +132,10 @@ def test_the_page_sends_the_learner_and_trains_by_it(new_page, server):
     page.wait_for_selector("body[data-ready='1']")
     page.select_option("#rnn-task", "recall")
     page.select_option("#rnn-cell", "lstm")
+    page.fill("#rnn-truncate", "2")  # BPTT's window: greyed out and not sent below
+    assert page.is_disabled("#rnn-update_every") and page.is_enabled("#rnn-truncate")
     page.select_option("#rnn-learner", "rflo")
+    assert page.is_enabled("#rnn-update_every") and page.is_disabled("#rnn-truncate")
     page.click("#rnn-train")
     expect(page.locator("#rnn-status")).to_contain_text("RFLO applies to leaky cells")
     page.select_option("#rnn-cell", "alif")

@@ -41,6 +41,14 @@ const Recurrent = {
     };
     $("rnn-task").addEventListener("change", reads);
     reads();
+    // an online learner has no truncation; only an online learner updates every k steps
+    const learns = () => {
+      const online = $("rnn-learner").value !== "bptt";
+      $("rnn-truncate").disabled = online;
+      $("rnn-update_every").disabled = !online;
+    };
+    $("rnn-learner").addEventListener("change", learns);
+    learns();
     wireControls("rnn", this);
     $("rnn-layer").onchange = () => this.draw();
     // the diagram follows the controls at once (the gradient waits for a training)
@@ -65,6 +73,7 @@ const Recurrent = {
     spec.seed = num("rnn-seed");
     spec.learner = $("rnn-learner").value;  // bptt, or an online learner (rtrl, uoro, ...)
     spec.update_every = num("rnn-update_every");
+    if (spec.learner !== "bptt") spec.truncate = 0;  // greyed out: not sent
     try {
       if (spec.task === "csv") {
         spec.csv = await readFile($("rnn-csv"));
