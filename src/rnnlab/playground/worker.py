@@ -5,7 +5,8 @@ JSON object a line: ``{"event": "step", "step", "loss"}`` as the engine logs,
 ``{"event": "init", "seed", "params", "norm", "first"}`` once (the initial weights: their
 count, norm and first values, which tell a reset's new weights from the old ones),
 ``{"event": "val", "step", "loss"}`` at each evaluation (the mean loss on sequences or
-points the training never sees: the task's generator at ``seed + 1``),
+points the training never sees: the task's generator at ``seed + 1``; "hello" and a CSV
+have no other data, so theirs is the training data),
 ``{"event": "snapshot", ...}`` (the look inside the model, at most every
 ``SNAPSHOT_EVERY`` seconds and at the last step, never of a model whose weights are
 no longer finite), then ``{"event": "stop", "status"}`` (a diverged run adds the step of
