@@ -9,7 +9,6 @@ slot, so a body that happens to be valid is answered 429)."""
 import json
 import random
 import resource
-import time
 
 import pytest
 from _playground import fake_run
@@ -19,7 +18,7 @@ from rnnlab.playground import make_app
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
-FUZZ_SECONDS = 12.0
+REQUESTS = 300  # a fixed count, not a time budget: a loaded machine only takes longer
 
 # The fields each POST endpoint reads (from rnnlab.playground.compute and .specs).
 FIELDS = {
@@ -213,8 +212,10 @@ def test_seeded_fuzz_every_endpoint_answers_4xx_and_the_server_stays_up(client):
     gets = ["/api/jobs/{x}", "/api/jobs/{x}/snapshot", "/api/jobs/{x}/data", "/api/jobs/{x}/stop"]
     gets.append("/api/jobs/{x}/cell")
     client.get("/api/meta")
-    rss0, counts, end = _rss_mb(), {}, time.monotonic() + FUZZ_SECONDS
-    while time.monotonic() < end:
+    # the worker process starts (JAX's import) on the first computation: before the storm
+    assert client.post("/api/neuron/momentum", json={"steps": 2}).status_code == 200
+    rss0, counts = _rss_mb(), {}
+    for _ in range(REQUESTS):
         kind = rng.randrange(4)
         path = rng.choice(posts)
         if kind == 0:
@@ -235,7 +236,7 @@ def test_seeded_fuzz_every_endpoint_answers_4xx_and_the_server_stays_up(client):
             continue
         _one_line_4xx(r, sent)
         counts[r.status_code] = counts.get(r.status_code, 0) + 1
-    assert sum(counts.values()) >= 200, counts  # it did send requests, of several answers
+    assert sum(counts.values()) >= REQUESTS // 2, counts  # of several answers
     assert {404, 422, 429} <= set(counts), counts
     # alive and still right: a valid computation after the storm
     r = client.post("/api/neuron/momentum", json={"kappa": 4, "alpha": 0.1, "beta": 0, "steps": 3})
