@@ -3,6 +3,15 @@
 
 const PAGES = { neuron: Neuron, recurrent: Recurrent, spikes: Spikes, reservoir: Reservoir, text: TextPage };
 
+// "until stopped" says its limits, in the page's language
+const Limits = {
+  relang() {
+    for (const note of document.querySelectorAll("[id$='-forever-limit']")) {
+      note.textContent = tr("st-forever", { steps: note.dataset.steps, min: note.dataset.min });
+    }
+  },
+};
+
 function show() {
   const name = (location.hash || "#neuron").slice(1);
   const page = PAGES[name] ? name : "neuron";
@@ -22,9 +31,10 @@ function show() {
   for (const id of ["rnn-forever", "mlp-forever"]) {
     const note = document.createElement("span");
     note.id = `${id}-limit`;
-    note.textContent = ` (at most ${meta.limits.steps} steps or ${Math.round(meta.limits.time_box_s / 60)} min)`;
+    note.dataset.steps = meta.limits.steps; note.dataset.min = Math.round(meta.limits.time_box_s / 60);
     $(id).parentElement.append(note);
   }
+  Limits.relang();
   window.addEventListener("hashchange", show);
   show();
   document.body.dataset.ready = "1"; // for the browser tests

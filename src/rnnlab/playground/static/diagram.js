@@ -41,7 +41,7 @@ const Diagram = {
 
   model(ctx, s, snap, h) {
     const rows = s.layers + 2, rowH = (h - 24) / rows, bw = 200, x = 40;
-    ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.fillText("the model", x + bw / 2, 12);
+    ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.fillText(tr("d-model"), x + bw / 2, 12);
     const box = (k, text, fill) => {
       const y = h - (k + 1) * rowH + 4;
       ctx.fillStyle = fill; ctx.fillRect(x, y, bw, rowH - 14);
@@ -67,7 +67,7 @@ const Diagram = {
       ctx.beginPath(); ctx.moveTo(x + bw, ry - 6); ctx.lineTo(x + bw + 16, ry - 6); ctx.lineTo(x + bw + 16, ry + 6); ctx.lineTo(x + bw, ry + 6); ctx.stroke();
       arrowHead(ctx, x + bw, ry + 6, Math.PI);
     }
-    const out = s.classes ? `softmax over ${s.classes} classes` : s.classes === 0 ? "a value (squared error)" : "the output";
+    const out = s.classes ? tr("d-softmax", { n: s.classes }) : tr(s.classes === 0 ? "d-value" : "d-output");
     box(s.layers + 1, `readout: linear → ${out}`, "#e8f5e9");
   },
 
@@ -76,7 +76,7 @@ const Diagram = {
     const X = (t) => x0 + (t + 0.5) * colW, Y = (r) => h - 22 - (r + 0.5) * rowH; // r 0: input
     ctx.textAlign = "left"; ctx.fillStyle = "#222";
     const k = s.truncate > 0 && s.truncate < T ? s.truncate : 0;
-    ctx.fillText(`unrolled through time: ${T} steps, ${k ? `truncation windows of k = ${k} (shaded)` : "full BPTT: one window"}; red: the gradient ‖∂L/∂h(t)‖ flowing back`, x0, 12);
+    ctx.fillText(tr("d-unrolled", { T, windows: k ? tr("d-windows", { k }) : tr("d-one-window") }), x0, 12);
     for (let a = 0, i = 0; a < T; a += k || T, i++) { // the truncation windows
       ctx.fillStyle = i % 2 ? "#eceff1" : "#cfd8dc80";
       ctx.fillRect(x0 + a * colW, 20, Math.min(k || T, T - a) * colW, h - 40);
@@ -145,16 +145,16 @@ function drawMLP(canvas, sizes, weights) {
     ctx.strokeStyle = "#ddd";
     for (let l = 0; l + 1 < cols; l++) for (let i = 0; i < shown[l]; i++) for (let j = 0; j < shown[l + 1]; j++) line(ctx, X(l), Y(l, i), X(l + 1), Y(l + 1, j));
   }
-  const names = ["input", ...sizes.slice(1, -1).map((_, k) => `hidden ${k + 1}`), "output"];
+  const names = [tr("d-input"), ...sizes.slice(1, -1).map((_, k) => tr("d-hidden", { k: k + 1 })), tr("d-out")];
   sizes.forEach((n, l) => {
     for (let j = 0; j < shown[l]; j++) {
       ctx.fillStyle = "#fff"; ctx.strokeStyle = "#555";
       ctx.beginPath(); ctx.arc(X(l), Y(l, j), 5, 0, 7); ctx.fill(); ctx.stroke();
     }
     ctx.fillStyle = "#222"; ctx.textAlign = "center";
-    ctx.fillText(`${names[l]}: ${n}${n > shown[l] ? ` (${shown[l]} drawn)` : ""}`, X(l), 14);
+    ctx.fillText(`${names[l]}: ${n}${n > shown[l] ? tr("d-drawn", { n: shown[l] }) : ""}`, X(l), 14);
   });
   ctx.textAlign = "left"; ctx.fillStyle = "#666";
-  ctx.fillText(weights ? "weights: blue negative, orange positive, thickness |w|" : "press Train to see the weights", 4, h - 6);
+  ctx.fillText(tr(weights ? "d-weights" : "d-press"), 4, h - 6);
   canvas.dataset.sizes = sizes.join(","); canvas.dataset.weights = weights ? "1" : "";
 }

@@ -44,15 +44,15 @@ function heatmap(canvas, matrix, opts = {}) {
   for (const s of intTicks(p.T, 6)) {
     ctx.fillText(String(s), HM.l + ((s - 0.5) / p.steps / Tp) * iw, h - HM.b + 12); drawn.x.push(String(s));
   }
-  ctx.fillText("step t", HM.l + iw / 2, h - 3);
+  ctx.fillText(tr("ax-step-t"), HM.l + iw / 2, h - 3);
   ctx.textAlign = "right";
   for (const u of intTicks(p.H, 3)) {
     ctx.fillText(String(u), HM.l - 3, HM.t + ((u - 0.5) / p.units / Hp) * ih + 4); drawn.y.push(String(u));
   }
   ctx.save(); ctx.translate(9, HM.t + ih / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
-  ctx.fillText("unit", 0, 0); ctx.restore();
+  ctx.fillText(tr("ax-unit"), 0, 0); ctx.restore();
   const cticks = colourBar(ctx, w, h, lo, hi, opts.diverging);
-  record(canvas, opts.title, drawn, "step t", "unit");
+  record(canvas, opts.title, drawn, tr("ax-step-t"), tr("ax-unit"));
   canvas.dataset.cticks = cticks.join("|");
   canvas.onmousemove = (e) => readOut(canvas, e, { matrix, p, Tp, Hp, iw, ih, exact: opts.exact });
   canvas.onmouseleave = () => { $("hover").hidden = true; };
@@ -84,17 +84,17 @@ function readOut(canvas, e, m) {
   const v = m.matrix[c][j], p = m.p;
   const step = Math.min(p.T, Math.floor((cx / m.iw) * m.Tp * p.steps) + 1);
   const unit = Math.min(p.H, Math.floor((cy / m.ih) * m.Hp * p.units) + 1);
-  const shown = v === null ? "not finite" : Number(v).toPrecision(4);
-  let text = `unit ${unit}, step ${step}: ${shown}`;
+  const shown = v === null ? tr("hv-nan") : Number(v).toPrecision(4);
+  let text = tr("hv-cell", { unit, step, v: shown });
   if (p.steps > 1 || p.units > 1) {
     const s0 = c * p.steps + 1, s1 = Math.min(p.T, (c + 1) * p.steps);
     const u0 = j * p.units + 1, u1 = Math.min(p.H, (j + 1) * p.units);
-    text = `units ${u0}–${u1}, steps ${s0}–${s1}: mean ${shown}`;
+    text = tr("hv-block", { u0, u1, s0, s1, v: shown });
     if (m.exact) {
       const key = `${step},${unit}`;
       box.dataset.key = key;
       m.exact(step, unit).then((x) => {
-        if (box.dataset.key === key && !box.hidden) box.textContent = `${text} · unit ${unit}, step ${step}: ${x === null ? "not finite" : Number(x).toPrecision(4)}`;
+        if (box.dataset.key === key && !box.hidden) box.textContent = `${text} · ${tr("hv-cell", { unit, step, v: x === null ? tr("hv-nan") : Number(x).toPrecision(4) })}`;
       }).catch(() => {});
     }
   }

@@ -44,6 +44,7 @@ function applyPreset(settings, press) {
 function setLang(lang) {
   if (!TEXTS[lang]) lang = "en";
   try { localStorage.setItem("rnnlab-lang", lang); } catch (err) { /* storage off: not remembered */ }
+  LANG = lang;
   document.documentElement.lang = lang;
   $("lang").value = lang;
   for (const el of document.querySelectorAll("[data-t]")) {
@@ -54,6 +55,8 @@ function setLang(lang) {
     const label = el && el.closest("label");
     if (label) { label.title = text; label.dataset.tip = key; }
   }
+  // what JS wrote (status lines, plot titles): each page writes it again in this language
+  for (const page of [...Object.values(PAGES), Limits]) if (page.relang) page.relang();
 }
 
 function initLessons() {

@@ -27,16 +27,22 @@ const Neuron = {
     $("mom-optimal").onclick = () => this.momentum(true);
   },
 
+  // the language changed: the status lines and the plots again, in the new one
+  relang() {
+    restatus("mlp", this.training);
+    if (this.started) { this.shown(); this.hebb(); this.momentum(); }
+  },
+
   shown() {
     if (!this.started) { this.started = true; this.hebb(); this.momentum(); }
     // A plot drawn while its page was hidden has no size: draw again when it shows.
     this.drawLoss();
     if (this.snap) this.drawField(this.snap);
-    else emptyPlot($("mlp-field"), "decision boundary", "press Train: the classes' regions appear here");
+    else emptyPlot($("mlp-field"), tr("t-field"), tr("t-field-empty"));
     this.drawNet();
   },
 
-  drawLoss() { lossPlot($("mlp-loss"), this.losses, "cross-entropy loss: training points and unseen validation points"); },
+  drawLoss() { lossPlot($("mlp-loss"), this.losses, tr("t-loss-mlp")); },
 
   async train() {
     const layers = $("mlp-layers").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
@@ -49,11 +55,11 @@ const Neuron = {
     try {
       if (spec.dataset === "csv") {
         spec.csv = await readFile($("mlp-csv"));
-        if (!spec.csv) throw new Error("choose a CSV file of x1,x2,label rows first");
+        if (!spec.csv) throw new Error(tr("st-csv-mlp"));
       }
       this.points = null; this.snap = null; this.losses = null;
       await this.training.start(spec);
-      setStatus("mlp-status", "starting a worker ...");
+      setStatusKey("mlp-status", "st-starting");
     } catch (err) {
       setStatus("mlp-status", err.message, true);
     }
@@ -71,7 +77,7 @@ const Neuron = {
     const d = this.points || {};
     field($("mlp-field"), {
       grid: snap.grid, extent: snap.extent, points: d.points, labels: d.labels, classes: d.classes,
-      title: `accuracy ${(100 * snap.accuracy).toFixed(1)}% at step ${snap.step}`,
+      title: tr("t-accuracy", { acc: (100 * snap.accuracy).toFixed(1), step: snap.step }),
     });
   },
 
@@ -86,13 +92,13 @@ const Neuron = {
         extent: [-3, 3, -3, 3], points: r.points,
         arrows: [{ x: 2.5 * r.pc[0], y: 2.5 * r.pc[1], color: "#bbb" }, { x: (2.5 * w[0]) / scale, y: (2.5 * w[1]) / scale, color: "#d62728" }],
         paths: [{ pts: r.weights.map((v) => [(2.5 * v[0]) / Math.max(1, Math.hypot(...v)), (2.5 * v[1]) / Math.max(1, Math.hypot(...v))]), color: "#ff7f0e" }],
-        title: `${r.rule}: w (red) and the first principal component (grey)`,
+        title: tr("t-hebb", { rule: r.rule }),
       });
       const norms = r.weights.map((v) => Math.hypot(v[0], v[1]));
       linePlot($("hebb-norm"), [{ x: norms.map((_, i) => i), y: norms, label: "‖w‖" }],
-        { title: "‖w‖, the weight vector's length, per epoch (Oja keeps it near 1)", xLabel: "epoch", yLabel: "‖w‖", logY: r.rule === "hebb" });
+        { title: tr("t-hebb-norm"), xLabel: tr("ax-epoch"), yLabel: "‖w‖", logY: r.rule === "hebb" });
       const cos = Math.abs(w[0] * r.pc[0] + w[1] * r.pc[1]) / norm;
-      setStatus("hebb-status", `step ${r.weights.length - 1} / ${body.steps} · ‖w‖ = ${norm.toPrecision(4)} · |cos(w, PC1)| = ${cos.toFixed(4)}`);
+      setStatus("hebb-status", tr("st-hebb", { step: r.weights.length - 1, steps: body.steps, norm: norm.toPrecision(4), cos: cos.toFixed(4) }));
     } catch (err) {
       setStatus("hebb-status", err.message, true);
     }
@@ -108,12 +114,16 @@ const Neuron = {
         r = await api("/api/neuron/momentum", body);
       }
       this.drawQuadratic(r);
-      const rate = (v) => (v === null ? "diverges" : v.toFixed(4));
-      setStatus("mom-status", `step ${body.steps} · α = ${r.alpha.toFixed(4)}, β = ${r.beta.toFixed(2)} · rate: descent ${rate(r.gd_rate)}, momentum ${rate(r.momentum_rate)} · optimal momentum rate ${r.optimal_momentum.rate.toFixed(4)} (α ${r.optimal_momentum.alpha.toFixed(4)}, β ${r.optimal_momentum.beta.toFixed(3)})`);
-      const series = ["gd", "momentum"].map((k, i) => ({
-        x: r[`${k}_error`].map((_, j) => j), y: r[`${k}_error`], label: k === "gd" ? "descent" : "momentum", color: COLORS[i],
+      const rate = (v) => (v === null ? tr("st-diverges") : v.toFixed(4));
+      const om = r.optimal_momentum;
+      setStatus("mom-status", tr("st-mom", {
+        steps: body.steps, alpha: r.alpha.toFixed(4), beta: r.beta.toFixed(2), gd: rate(r.gd_rate), mom: rate(r.momentum_rate),
+        rate: om.rate.toFixed(4), oa: om.alpha.toFixed(4), ob: om.beta.toFixed(3),
       }));
-      linePlot($("mom-error"), series, { title: "‖w − w*‖: distance to the minimum", xLabel: "step", yLabel: "‖w − w*‖ (log)", logY: true });
+      const series = ["gd", "momentum"].map((k, i) => ({
+        x: r[`${k}_error`].map((_, j) => j), y: r[`${k}_error`], label: tr(k === "gd" ? "l-descent" : "l-momentum"), color: COLORS[i],
+      }));
+      linePlot($("mom-error"), series, { title: tr("t-mom-error"), xLabel: tr("ax-step"), yLabel: "‖w − w*‖ (log)", logY: true });
     } catch (err) {
       setStatus("mom-status", err.message, true);
     }
@@ -131,7 +141,7 @@ const Neuron = {
     field($("mom-field"), {
       extent: [-1.3, 1.3, -1.3, 1.3], ellipses,
       paths: [{ pts: clip(r.gd), color: COLORS[0] }, { pts: clip(r.momentum), color: COLORS[1] }],
-      title: "paths from (−1, 1): descent (blue), momentum (red)", xLabel: "w₁", yLabel: "w₂",
+      title: tr("t-mom-paths"), xLabel: "w₁", yLabel: "w₂",
     });
   },
 };

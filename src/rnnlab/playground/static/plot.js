@@ -295,7 +295,7 @@ function raster(canvas, trains, duration, title) {
   ctx.textAlign = "right";
   for (const k of intTicks(n, 3)) { ctx.fillText(String(k), PAD.l - 4, PAD.t + (k - 0.5) * rowH + 4); drawn.y.push(String(k)); }
   axisLabels(ctx, w, h, "time (s)", "train");
-  record(canvas, title, drawn, "time (s)", "train");
+  record(canvas, title, drawn, tr("ax-time-s"), tr("ax-train"));
 }
 
 // Calls fn at most once per `ms` after the last call (slider drags).
@@ -306,7 +306,9 @@ function debounce(fn, ms) {
 
 function $(id) { return document.getElementById(id); }
 function num(id) { return Number($(id).value); }
-function setStatus(id, text, bad) { const el = $(id); el.textContent = text; el.classList.toggle("bad", !!bad); }
+function setStatus(id, text, bad) { const el = $(id); el.textContent = text; el.classList.toggle("bad", !!bad); delete el.dataset.k; }
+// a status line that is one of the page's texts (written again when the language changes)
+function setStatusKey(id, key) { setStatus(id, tr(key)); $(id).dataset.k = key; }
 
 // Reads a chosen file as text (a CSV of your own data), or null when none is chosen.
 function readFile(input) {

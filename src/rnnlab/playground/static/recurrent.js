@@ -7,15 +7,11 @@
 // 128 x 32 cells (the page has no more pixels than that per plot).
 function pooledNote(p) {
   if (!p || (p.steps === 1 && p.units === 1)) return "";
-  return `, means of ${p.steps} steps × ${p.units} units`;
+  return tr("t-pooled", { steps: p.steps, units: p.units });
 }
 
-// What each internal is, for the heatmaps' titles.
-const INTERNALS = {
-  h: "h: hidden state", c: "c: cell state", i: "i: input gate", f: "f: forget gate",
-  o: "o: output gate", g: "g: candidate", r: "r: reset gate", z: "z: update gate",
-  n: "n: candidate", u: "u: potentials", y: "y: output (Jordan context)",
-};
+// What each internal is, for the heatmaps' titles (the texts "i-h", "i-c" ...).
+const INTERNALS = "hciofgrznuy";
 
 const Recurrent = {
   snap: null,
@@ -61,7 +57,10 @@ const Recurrent = {
   // A plot drawn while its page was hidden has no size: draw again when it shows.
   shown() { this.drawLoss(); this.draw(); },
 
-  drawLoss() { lossPlot($("rnn-loss"), this.losses, "loss per counted target: training batches and unseen validation sequences"); },
+  // the language changed: the status line and the plots again, in the new one
+  relang() { restatus("rnn", this.training); this.shown(); },
+
+  drawLoss() { lossPlot($("rnn-loss"), this.losses, tr("t-loss-rnn")); },
 
   async train() {
     const spec = {
@@ -77,12 +76,12 @@ const Recurrent = {
     try {
       if (spec.task === "csv") {
         spec.csv = await readFile($("rnn-csv"));
-        if (!spec.csv) throw new Error("choose a CSV file of numeric columns first");
+        if (!spec.csv) throw new Error(tr("st-csv-rnn"));
       }
       this.snap = null; this.losses = null;
       $("rnn-layer").innerHTML = Array.from({ length: spec.layers }, (_, k) => `<option value="${k}">${k + 1}</option>`).join("");
       await this.training.start(spec);
-      setStatus("rnn-status", "starting a worker ...");
+      setStatusKey("rnn-status", "st-starting");
     } catch (err) {
       setStatus("rnn-status", err.message, true);
     }
@@ -102,19 +101,19 @@ const Recurrent = {
       const n = canvas.dataset.internal;
       const gate = "ifozr".includes(n);
       heatmap(canvas, layer[n], {
-        title: `${INTERNALS[n] || n}, step ${snap.step}${pooledNote(snap.pooled)}`,
+        title: tr("t-heatmap", { name: INTERNALS.includes(n) ? tr(`i-${n}`) : n, step: snap.step, pooled: pooledNote(snap.pooled) }),
         pooled: snap.pooled, range: gate ? [0, 1] : undefined, diverging: !gate,
         exact: (step, unit) => this.exact(Number($("rnn-layer").value), n, step, unit),
       });
     }
     const T = snap.grad_norms[0].length, steps = Array.from({ length: T }, (_, t) => t + 1);
-    const grads = snap.grad_norms.map((g, l) => ({ x: steps, y: g, label: `layer ${l + 1}`, color: COLORS[(4 + l) % COLORS.length] }));
-    const k = snap.truncate ? `, windows of k = ${snap.truncate}` : ", full BPTT";
+    const grads = snap.grad_norms.map((g, l) => ({ x: steps, y: g, label: tr("l-layer", { n: l + 1 }), color: COLORS[(4 + l) % COLORS.length] }));
+    const k = snap.truncate ? tr("t-grads-k", { k: snap.truncate }) : tr("t-grads-full");
     const zeros = snap.grad_norms[snap.grad_norms.length - 1].filter((v) => v === 0).length;
-    const unreached = zeros ? `; 0 (not drawn) at ${zeros} steps` : "";
+    const unreached = zeros ? tr("t-grads-zeros", { n: zeros }) : "";
     linePlot($("rnn-grads"), grads, {
-      title: `‖∂L/∂h(t)‖: this sequence's loss differentiated by h(t)${k}${unreached}`,
-      xLabel: "step t", yLabel: "‖∂L/∂h(t)‖ (log)", logY: true, xRange: [1, T],
+      title: tr("t-grads", { k, zeros: unreached }),
+      xLabel: tr("ax-step-t"), yLabel: "‖∂L/∂h(t)‖ (log)", logY: true, xRange: [1, T],
     });
     this.drawPred(snap, steps);
     Diagram.draw(this);
@@ -125,12 +124,12 @@ const Recurrent = {
   drawPred(snap, steps) {
     const names = snap.classes ? (snap.labels || steps.slice(0, snap.classes).map((_, k) => String(k))).map(visible) : null;
     const series = [
-      { x: steps, y: snap.prediction, label: snap.classes ? "predicted" : "prediction", color: COLORS[1], dots: snap.classes > 0 },
-      { x: steps, y: snap.target, label: snap.classes ? "target (ring)" : "target", color: "#333", rings: snap.classes > 0, dash: snap.classes ? [] : [4, 3] },
+      { x: steps, y: snap.prediction, label: tr(snap.classes ? "l-predicted" : "l-prediction"), color: COLORS[1], dots: snap.classes > 0 },
+      { x: steps, y: snap.target, label: tr(snap.classes ? "l-target-ring" : "l-target"), color: "#333", rings: snap.classes > 0, dash: snap.classes ? [] : [4, 3] },
     ];
     linePlot($("rnn-pred"), series, {
-      title: snap.classes ? "predicted class against the target, per step" : "prediction against the target, per step",
-      xLabel: "step t", yLabel: snap.classes ? "class" : "value", yNames: names,
+      title: tr(snap.classes ? "t-pred-class" : "t-pred"),
+      xLabel: tr("ax-step-t"), yLabel: tr(snap.classes ? "ax-class" : "ax-value"), yNames: names,
       yRange: names ? [-0.5, names.length - 0.5] : undefined,
     });
   },
@@ -138,9 +137,9 @@ const Recurrent = {
   drawEmpty() {
     $("rnn-heatmaps").innerHTML = '<canvas data-internal="none"></canvas>';
     $("rnn-heatmaps").dataset.names = "";
-    emptyPlot($("rnn-heatmaps").firstChild, "hidden state and gates", "the hidden state and each gate, unit by step, appear here");
-    emptyPlot($("rnn-grads"), "‖∂L/∂h(t)‖ through time", "the gradient of the loss by each hidden state appears here");
-    emptyPlot($("rnn-pred"), "predictions against targets", "the model's outputs for one sequence appear here");
+    emptyPlot($("rnn-heatmaps").firstChild, tr("t-heat-empty"), tr("t-heat-empty-m"));
+    emptyPlot($("rnn-grads"), tr("t-grads-empty"), tr("t-grads-empty-m"));
+    emptyPlot($("rnn-pred"), tr("t-pred-empty"), tr("t-pred-empty-m"));
     Diagram.draw(this);
   },
 

@@ -41,7 +41,7 @@ const Reservoir = {
     $("esn-scaling-v").textContent = body.input_scaling.toFixed(2);
     $("esn-ridge-v").textContent = `1e${body.log_ridge}`;
     const seq = ++this.seq;
-    setStatus("esn-status", "fitting… (a new number of units or steps compiles first: a few seconds)");
+    setStatusKey("esn-status", "st-fitting");
     try {
       const r = await api("/api/reservoir/fit", body);
       if (seq !== this.seq) return; // a newer request is on its way
@@ -54,23 +54,27 @@ const Reservoir = {
 
   draw(r, body) {
     linePlot($("esn-prediction"), [
-      { x: r.t, y: r.target, label: "target", color: "#333" },
+      { x: r.t, y: r.target, label: tr("l-target"), color: "#333" },
       { x: r.t, y: r.prediction, label: "ESN", color: COLORS[1], dash: [5, 3] },
-    ], { title: `${body.horizon} steps ahead on the test steps: NRMSE ${this.show(r.nrmse)} (persistence ${this.show(r.persistence_nrmse)})`,
-      xLabel: "step", yLabel: "value" });
-    linePlot($("esn-states"), r.states.map((s, k) => ({ x: s.map((_, i) => i), y: s, label: k < 4 ? `unit ${k}` : undefined, width: 1 })),
-      { title: `states x(t) of ${r.states.length} of the ${body.units} units (first ${r.states[0].length} steps)`, xLabel: "step", yLabel: "x", yRange: [-1, 1] });
+    ], { title: tr("t-esn-pred", { h: body.horizon, nrmse: this.show(r.nrmse), pers: this.show(r.persistence_nrmse) }),
+      xLabel: tr("ax-step"), yLabel: tr("ax-value") });
+    linePlot($("esn-states"), r.states.map((s, k) => ({ x: s.map((_, i) => i), y: s, label: k < 4 ? tr("l-unit", { k }) : undefined, width: 1 })),
+      { title: tr("t-esn-states", { n: r.states.length, units: body.units, steps: r.states[0].length }), xLabel: tr("ax-step"), yLabel: "x", yRange: [-1, 1] });
     const circle = Array.from({ length: 129 }, (_, i) => (2 * Math.PI * i) / 128);
     const lim = Math.max(1.1, 1.05 * r.spectral_radius);
     linePlot($("esn-eig"), [
-      { x: circle.map(Math.cos), y: circle.map(Math.sin), label: "unit circle", color: "#bbb" },
-      { x: r.eig_re, y: r.eig_im, label: "eigenvalues of W", dots: true, color: COLORS[0] },
-    ], { title: `eigenvalues of W: spectral radius ${r.spectral_radius.toFixed(3)}, with the leak ${r.effective_radius.toFixed(3)}`,
-      xLabel: "real part", yLabel: "imaginary part", xRange: [-lim, lim], yRange: [-lim, lim] });
-    const esp = r.effective_radius < 1 ? "below 1: the echo state property holds without input"
-      : "above 1: without input the states may not forget their start (input drive often restores it)";
-    setStatus("esn-status", `${r.data}: ${r.steps} steps, the readout fitted on the first ${r.train_steps} (ridge ${r.ridge.toExponential(0)}), scored on the rest · ρ(lr W + (1 − lr) I) = ${r.effective_radius.toFixed(3)}, ${esp}`);
+      { x: circle.map(Math.cos), y: circle.map(Math.sin), label: tr("l-circle"), color: "#bbb" },
+      { x: r.eig_re, y: r.eig_im, label: tr("l-eig"), dots: true, color: COLORS[0] },
+    ], { title: tr("t-esn-eig", { rho: r.spectral_radius.toFixed(3), eff: r.effective_radius.toFixed(3) }),
+      xLabel: tr("ax-real"), yLabel: tr("ax-imag"), xRange: [-lim, lim], yRange: [-lim, lim] });
+    const esp = tr(r.effective_radius < 1 ? "st-esn-below" : "st-esn-above");
+    setStatus("esn-status", tr("st-esn", {
+      data: r.data, steps: r.steps, train: r.train_steps, ridge: r.ridge.toExponential(0), rho: r.effective_radius.toFixed(3), esp,
+    }));
   },
 
-  show(v) { return v === null ? "n/a" : v.toFixed(4); },
+  show(v) { return v === null ? tr("st-na") : v.toFixed(4); },
+
+  // the language changed: the status line and the plots again, in the new one
+  relang() { if (this.result) this.draw(this.result, this.body()); },
 };

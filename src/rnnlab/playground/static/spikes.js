@@ -23,20 +23,23 @@ const Spikes = {
     if (!this.started) { this.started = true; this.lif(); this.estimate(); }
   },
 
+  // the language changed: the status lines and the plots again, in the new one
+  relang() { if (this.started) { this.lif(); this.estimate(); } },
+
   async lif() {
     const body = { current_nA: num("lif-current"), tau_ms: num("lif-tau"), t_stop: num("lif-steps") * 1e-4 };
     $("lif-current-v").textContent = `${body.current_nA.toFixed(2)} nA`;
     try {
       const r = await api("/api/spikes/lif", body);
       linePlot($("lif-trace"), [{ x: r.t.map((t) => 1000 * t), y: r.u.map((u) => 1000 * u), label: "u (mV)" }],
-        { title: `membrane potential u(t): ${r.spikes.length} spikes (threshold in red)`, xLabel: "time (ms)", yLabel: "u (mV)", hlines: [{ y: 1000 * r.theta, color: "#d62728" }],
+        { title: tr("t-lif", { n: r.spikes.length }), xLabel: tr("ax-time-ms"), yLabel: "u (mV)", hlines: [{ y: 1000 * r.theta, color: "#d62728" }],
           vlines: r.spikes.slice(0, 60).map((s) => ({ x: 1000 * s, color: "#bbb" })) });
       const nA = r.currents.map((c) => 1e9 * c);
       linePlot($("lif-fi"), [
-        { x: nA, y: r.fi_theory, label: "closed form" },
-        { x: nA, y: r.fi_simulated, label: "simulated", dots: true, color: COLORS[1] },
-      ], { title: "f–I curve: firing rate against input current", xLabel: "current (nA)", yLabel: "rate (1/s)", vlines: [{ x: body.current_nA, color: "#2ca02c", label: "I" }] });
-      setStatus("lif-status", `step ${num("lif-steps")} of 0.1 ms · ${r.spikes.length} spikes in ${(1000 * body.t_stop).toFixed(0)} ms`);
+        { x: nA, y: r.fi_theory, label: tr("l-closed") },
+        { x: nA, y: r.fi_simulated, label: tr("l-simulated"), dots: true, color: COLORS[1] },
+      ], { title: tr("t-fi"), xLabel: tr("ax-current"), yLabel: tr("ax-rate"), vlines: [{ x: body.current_nA, color: "#2ca02c", label: "I" }] });
+      setStatus("lif-status", tr("st-lif", { steps: num("lif-steps"), n: r.spikes.length, t: (1000 * body.t_stop).toFixed(0) }));
     } catch (err) {
       setStatus("lif-status", err.message, true);
     }
@@ -57,19 +60,19 @@ const Spikes = {
       // the optimal values as tick marks on the sliders
       $("rate-bin-best").innerHTML = r.optimal_bin === null ? "" : `<option value="${Math.round(1000 * r.optimal_bin)}">`;
       $("rate-bw-best").innerHTML = r.optimal_bandwidth === null ? "" : `<option value="${Math.round(1000 * r.optimal_bandwidth)}">`;
-      raster($("rate-raster"), r.trains, r.duration, `${r.trains.length} Poisson trains`);
-      const truth = { x: r.true_t, y: r.true_rate, label: "true rate", color: "#333", dash: [4, 3] };
+      raster($("rate-raster"), r.trains, r.duration, tr("t-raster", { n: r.trains.length }));
+      const truth = { x: r.true_t, y: r.true_rate, label: tr("l-true-rate"), color: "#333", dash: [4, 3] };
       const half = r.bin_size / 2;
-      linePlot($("rate-psth"), [{ x: r.psth_t.map((t) => t + half), y: r.psth, label: "histogram", color: COLORS[0] }, truth],
-        { title: `time histogram, bin ${body.bin_ms} ms (optimal ${this.ms(r.optimal_bin)})`, xLabel: "time (s)", yLabel: "rate (1/s)", yRange: [0, 1.05 * Math.max(...r.psth, ...r.true_rate)] });
-      linePlot($("rate-kernel"), [{ x: r.kernel_t, y: r.kernel, label: "kernel estimate", color: COLORS[2] }, truth],
-        { title: `Gaussian kernel, σ ${body.bandwidth_ms} ms (optimal ${this.ms(r.optimal_bandwidth)})`, xLabel: "time (s)", yLabel: "rate (1/s)" });
+      linePlot($("rate-psth"), [{ x: r.psth_t.map((t) => t + half), y: r.psth, label: tr("l-histogram"), color: COLORS[0] }, truth],
+        { title: tr("t-psth", { bin: body.bin_ms, opt: this.ms(r.optimal_bin) }), xLabel: tr("ax-time-s"), yLabel: tr("ax-rate"), yRange: [0, 1.05 * Math.max(...r.psth, ...r.true_rate)] });
+      linePlot($("rate-kernel"), [{ x: r.kernel_t, y: r.kernel, label: tr("l-kernel"), color: COLORS[2] }, truth],
+        { title: tr("t-kernel", { bw: body.bandwidth_ms, opt: this.ms(r.optimal_bandwidth) }), xLabel: tr("ax-time-s"), yLabel: tr("ax-rate") });
       const spikes = r.trains.reduce((a, t) => a + t.length, 0);
-      setStatus("rate-status", `${spikes} spikes · optimal bin width ${this.ms(r.optimal_bin)} (Shimazaki & Shinomoto 2007) · optimal bandwidth ${this.ms(r.optimal_bandwidth)} (2010)`);
+      setStatus("rate-status", tr("st-rates", { n: spikes, bin: this.ms(r.optimal_bin), bw: this.ms(r.optimal_bandwidth) }));
     } catch (err) {
       setStatus("rate-status", err.message, true);
     }
   },
 
-  ms(s) { return s === null ? "n/a" : `${(1000 * s).toFixed(0)} ms`; },
+  ms(s) { return s === null ? tr("st-na") : `${(1000 * s).toFixed(0)} ms`; },
 };

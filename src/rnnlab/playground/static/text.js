@@ -25,8 +25,11 @@ const TextPage = {
       : `<option value="${r.name}">${r.name} (${r.cell}-${r.hidden} x${r.layers}, ${r.corpus})</option>`)).join("");
     if (keep) sel.value = keep;
     this.pick();
-    if (!this.runs.length) setStatus("text-status", "no trained char-model runs in the runs folder; train one with `make demo` or `rnnlab train --out runs/NAME`");
+    if (!this.runs.length) setStatusKey("text-status", "st-no-runs");
   },
+
+  // the language changed: a status line that is one of the page's texts, again
+  relang() { const el = $("text-status"); if (el.dataset.k) setStatusKey("text-status", el.dataset.k); },
 
   pick() {
     const run = this.runs.find((r) => r.name === $("text-run").value);
@@ -40,11 +43,11 @@ const TextPage = {
       run: $("text-run").value, temperature: num("text-temp"), prime: $("text-prime").value,
       length: num("text-length"), seed: num("text-seed"),
     };
-    setStatus("text-status", "sampling ...");
+    setStatusKey("text-status", "st-sampling");
     try {
       const r = await api("/api/text/sample", body);
       $("text-out").textContent = r.prime + r.text;
-      setStatus("text-status", `step ${r.text.length} / ${body.length} characters from ${r.run} at temperature ${r.temperature}`);
+      setStatus("text-status", tr("st-sampled", { n: r.text.length, length: body.length, run: r.run, temp: r.temperature }));
     } catch (err) {
       setStatus("text-status", err.message, true);
     }

@@ -42,6 +42,7 @@ class Training {
     this.losses.push(...state.losses);
     this.val = state.val_losses || [];
     this.status = state.status;
+    this.state = state; // for the status line written again in another language
     this.hooks.progress(state, { losses: this.losses, val: this.val });
     if (state.snapshot_version > this.shown) this.fetchSnapshot(state.snapshot_version);
     if (!LIVE.includes(state.status)) {
@@ -109,9 +110,10 @@ function wireControls(p, page) {
 // norm and first values (a reset with a new seed changes them; with the same seed not).
 function showInit(id, state) {
   const el = $(id), init = state.init;
-  if (!init || el.dataset.job === `${state.id}`) return;
+  if (!init || (el.dataset.job === `${state.id}` && el.dataset.lang === LANG)) return;
+  el.dataset.lang = LANG;
   el.dataset.job = state.id; el.dataset.seed = init.seed; el.dataset.first = init.first.join(" ");
-  el.textContent = `initial weights (seed ${init.seed}): ${init.params} parameters, ‖θ‖ = ${init.norm.toPrecision(4)}, first values ${init.first.map((v) => v.toFixed(4)).join(", ")}`;
+  el.textContent = tr("st-init", { seed: init.seed, params: init.params, norm: init.norm.toPrecision(4), first: init.first.map((v) => v.toFixed(4)).join(", ") });
 }
 
 // "step 40 / 300 · running · loss 0.123" for a training's status line; a diverged run
@@ -119,10 +121,12 @@ function showInit(id, state) {
 function describe(state, curves) {
   const losses = curves.losses;
   const last = losses.length ? losses[losses.length - 1][1] : null;
-  const loss = last === null ? "" : ` · loss ${Number(last).toPrecision(4)}`;
+  const loss = last === null ? "" : tr("st-loss", { v: Number(last).toPrecision(4) });
   const err = state.error ? ` · ${state.error}` : "";
-  const why = state.message ? ` · ${state.message}` : "";
-  return `step ${state.step} / ${state.steps} · ${state.status}${loss} · ${state.elapsed} s${err}${why}`;
+  // the engine's line stays in English but for its start ("diverged at step N")
+  const why = state.message ? ` · ${state.message.replace(/^diverged at step/, tr("st-diverged-at"))}` : "";
+  const line = tr("st-job", { step: state.step, steps: state.steps, status: statusWord(state.status), loss, elapsed: state.elapsed });
+  return `${line}${err}${why}`;
 }
 
 // Worth a red status line: the training failed or blew up.
@@ -132,12 +136,24 @@ function troubled(state) { return state.status === "failed" || state.status === 
 // first losses, what will appear there.
 function lossPlot(canvas, state, title) {
   if (!state || !state.losses.length) {
-    emptyPlot(canvas, title, "press Train: the training loss (blue) and the validation loss (red) appear here");
+    emptyPlot(canvas, title, tr("t-loss-empty"));
     return;
   }
   const train = state.losses, val = state.val || [];
   linePlot(canvas, [
-    { x: train.map((p) => p[0]), y: train.map((p) => p[1]), label: "training loss (batch)" },
-    { x: val.map((p) => p[0]), y: val.map((p) => p[1]), label: "validation loss (unseen data)", color: COLORS[1], dots: val.length < 30 },
-  ], { title, xLabel: "training step", yLabel: "loss (log)", logY: true });
+    { x: train.map((p) => p[0]), y: train.map((p) => p[1]), label: tr("t-loss-train") },
+    { x: val.map((p) => p[0]), y: val.map((p) => p[1]), label: tr("t-loss-val"), color: COLORS[1], dots: val.length < 30 },
+  ], { title, xLabel: tr("ax-train-step"), yLabel: tr("ax-loss"), logY: true });
+}
+
+// A page's training status line again, in the page's language (after a switch).
+function restatus(p, training) {
+  const s = training.state;
+  if (!s) { // before the first state: "not trained yet", "starting a worker" or an error
+    const el = $(`${p}-status`);
+    if (!el.textContent || el.dataset.k) setStatusKey(`${p}-status`, el.dataset.k || "st-not-trained");
+    return;
+  }
+  setStatus(`${p}-status`, describe(s, { losses: training.losses }), troubled(s));
+  showInit(`${p}-init`, s);
 }
