@@ -356,6 +356,9 @@ def test_a_preset_runs_and_the_texts_switch_to_french_and_stay(new_page, server)
     english = page.eval_on_selector_all("[data-t]", "es => es.map(e => e.textContent)")
     truncation = page.locator("label:has(#rnn-truncate)")  # each control's own line
     expect(truncation).to_have_attribute("title", re.compile("0 is full BPTT"))
+    hint = truncation.locator(".hint")  # and visible under the control
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("0 is full BPTT")
     loss, train = page.locator("#rnn-loss"), page.locator("#rnn-train")
     expect(loss).to_have_attribute("data-title", re.compile("^loss per counted target"))
     expect(train).to_have_text("Train")
@@ -367,6 +370,7 @@ def test_a_preset_runs_and_the_texts_switch_to_french_and_stay(new_page, server)
     _wait_text(page, "#rnn-status", "/ 1000 · arrêté")
     assert page.text_content("#rnn-status").startswith("pas ")
     expect(truncation).to_have_attribute("title", re.compile("0 est la BPTT complète"))
+    expect(hint).to_contain_text("0 est la BPTT complète")
     expect(page.locator("[data-t='h-rnn']")).to_have_text("Un réseau récurrent, entraîné en direct")
     french = page.eval_on_selector_all("[data-t]", "es => es.map(e => e.textContent)")
     assert len(french) == len(english) > 40

@@ -53,7 +53,12 @@ function setLang(lang) {
   for (const [key, text] of Object.entries(TEXTS[lang])) { // each control's line, on its label
     const el = key.startsWith("t-") ? $(key.slice(2)) : null;
     const label = el && el.closest("label");
-    if (label) { label.title = text; label.dataset.tip = key; }
+    if (!label) continue;
+    label.title = text; label.dataset.tip = key;
+    // and visible under the control, not only as a tooltip
+    let hint = label.querySelector(".hint");
+    if (!hint) { hint = document.createElement("small"); hint.className = "hint"; label.append(hint); }
+    hint.textContent = text;
   }
   // what JS wrote (status lines, plot titles): each page writes it again in this language
   for (const page of [...Object.values(PAGES), Limits]) if (page.relang) page.relang();

@@ -7,7 +7,7 @@
 // 128 x 32 cells (the page has no more pixels than that per plot).
 function pooledNote(p) {
   if (!p || (p.steps === 1 && p.units === 1)) return "";
-  return tr("t-pooled", { steps: p.steps, units: p.units });
+  return tr("g-pooled", { steps: p.steps, units: p.units });
 }
 
 // What each internal is, for the heatmaps' titles (the texts "i-h", "i-c" ...).
@@ -60,7 +60,7 @@ const Recurrent = {
   // the language changed: the status line and the plots again, in the new one
   relang() { restatus("rnn", this.training); this.shown(); },
 
-  drawLoss() { lossPlot($("rnn-loss"), this.losses, tr("t-loss-rnn")); },
+  drawLoss() { lossPlot($("rnn-loss"), this.losses, tr("g-loss-rnn")); },
 
   async train() {
     const spec = {
@@ -101,18 +101,18 @@ const Recurrent = {
       const n = canvas.dataset.internal;
       const gate = "ifozr".includes(n);
       heatmap(canvas, layer[n], {
-        title: tr("t-heatmap", { name: INTERNALS.includes(n) ? tr(`i-${n}`) : n, step: snap.step, pooled: pooledNote(snap.pooled) }),
+        title: tr("g-heatmap", { name: INTERNALS.includes(n) ? tr(`i-${n}`) : n, step: snap.step, pooled: pooledNote(snap.pooled) }),
         pooled: snap.pooled, range: gate ? [0, 1] : undefined, diverging: !gate,
         exact: (step, unit) => this.exact(Number($("rnn-layer").value), n, step, unit),
       });
     }
     const T = snap.grad_norms[0].length, steps = Array.from({ length: T }, (_, t) => t + 1);
     const grads = snap.grad_norms.map((g, l) => ({ x: steps, y: g, label: tr("l-layer", { n: l + 1 }), color: COLORS[(4 + l) % COLORS.length] }));
-    const k = snap.truncate ? tr("t-grads-k", { k: snap.truncate }) : tr("t-grads-full");
+    const k = snap.truncate ? tr("g-grads-k", { k: snap.truncate }) : tr("g-grads-full");
     const zeros = snap.grad_norms[snap.grad_norms.length - 1].filter((v) => v === 0).length;
-    const unreached = zeros ? tr("t-grads-zeros", { n: zeros }) : "";
+    const unreached = zeros ? tr("g-grads-zeros", { n: zeros }) : "";
     linePlot($("rnn-grads"), grads, {
-      title: tr("t-grads", { k, zeros: unreached }),
+      title: tr("g-grads", { k, zeros: unreached }),
       xLabel: tr("ax-step-t"), yLabel: "‖∂L/∂h(t)‖ (log)", logY: true, xRange: [1, T],
     });
     this.drawPred(snap, steps);
@@ -128,7 +128,7 @@ const Recurrent = {
       { x: steps, y: snap.target, label: tr(snap.classes ? "l-target-ring" : "l-target"), color: "#333", rings: snap.classes > 0, dash: snap.classes ? [] : [4, 3] },
     ];
     linePlot($("rnn-pred"), series, {
-      title: tr(snap.classes ? "t-pred-class" : "t-pred"),
+      title: tr(snap.classes ? "g-pred-class" : "g-pred"),
       xLabel: tr("ax-step-t"), yLabel: tr(snap.classes ? "ax-class" : "ax-value"), yNames: names,
       yRange: names ? [-0.5, names.length - 0.5] : undefined,
     });
@@ -137,9 +137,9 @@ const Recurrent = {
   drawEmpty() {
     $("rnn-heatmaps").innerHTML = '<canvas data-internal="none"></canvas>';
     $("rnn-heatmaps").dataset.names = "";
-    emptyPlot($("rnn-heatmaps").firstChild, tr("t-heat-empty"), tr("t-heat-empty-m"));
-    emptyPlot($("rnn-grads"), tr("t-grads-empty"), tr("t-grads-empty-m"));
-    emptyPlot($("rnn-pred"), tr("t-pred-empty"), tr("t-pred-empty-m"));
+    emptyPlot($("rnn-heatmaps").firstChild, tr("g-heat-empty"), tr("g-heat-empty-m"));
+    emptyPlot($("rnn-grads"), tr("g-grads-empty"), tr("g-grads-empty-m"));
+    emptyPlot($("rnn-pred"), tr("g-pred-empty"), tr("g-pred-empty-m"));
     Diagram.draw(this);
   },
 
