@@ -38,11 +38,11 @@ const Neuron = {
     // A plot drawn while its page was hidden has no size: draw again when it shows.
     this.drawLoss();
     if (this.snap) this.drawField(this.snap);
-    else emptyPlot($("mlp-field"), tr("t-field"), tr("t-field-empty"));
+    else emptyPlot($("mlp-field"), tr("g-field"), tr("g-field-empty"));
     this.drawNet();
   },
 
-  drawLoss() { lossPlot($("mlp-loss"), this.losses, tr("t-loss-mlp")); },
+  drawLoss() { lossPlot($("mlp-loss"), this.losses, tr("g-loss-mlp")); },
 
   async train() {
     const layers = $("mlp-layers").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
@@ -77,7 +77,7 @@ const Neuron = {
     const d = this.points || {};
     field($("mlp-field"), {
       grid: snap.grid, extent: snap.extent, points: d.points, labels: d.labels, classes: d.classes,
-      title: tr("t-accuracy", { acc: (100 * snap.accuracy).toFixed(1), step: snap.step }),
+      title: tr("g-accuracy", { acc: (100 * snap.accuracy).toFixed(1), step: snap.step }),
     });
   },
 
@@ -92,11 +92,11 @@ const Neuron = {
         extent: [-3, 3, -3, 3], points: r.points,
         arrows: [{ x: 2.5 * r.pc[0], y: 2.5 * r.pc[1], color: "#bbb" }, { x: (2.5 * w[0]) / scale, y: (2.5 * w[1]) / scale, color: "#d62728" }],
         paths: [{ pts: r.weights.map((v) => [(2.5 * v[0]) / Math.max(1, Math.hypot(...v)), (2.5 * v[1]) / Math.max(1, Math.hypot(...v))]), color: "#ff7f0e" }],
-        title: tr("t-hebb", { rule: r.rule }),
+        title: tr("g-hebb", { rule: r.rule }),
       });
       const norms = r.weights.map((v) => Math.hypot(v[0], v[1]));
       linePlot($("hebb-norm"), [{ x: norms.map((_, i) => i), y: norms, label: "‖w‖" }],
-        { title: tr("t-hebb-norm"), xLabel: tr("ax-epoch"), yLabel: "‖w‖", logY: r.rule === "hebb" });
+        { title: tr("g-hebb-norm"), xLabel: tr("ax-epoch"), yLabel: "‖w‖", logY: r.rule === "hebb" });
       const cos = Math.abs(w[0] * r.pc[0] + w[1] * r.pc[1]) / norm;
       setStatus("hebb-status", tr("st-hebb", { step: r.weights.length - 1, steps: body.steps, norm: norm.toPrecision(4), cos: cos.toFixed(4) }));
     } catch (err) {
@@ -123,7 +123,7 @@ const Neuron = {
       const series = ["gd", "momentum"].map((k, i) => ({
         x: r[`${k}_error`].map((_, j) => j), y: r[`${k}_error`], label: tr(k === "gd" ? "l-descent" : "l-momentum"), color: COLORS[i],
       }));
-      linePlot($("mom-error"), series, { title: tr("t-mom-error"), xLabel: tr("ax-step"), yLabel: "‖w − w*‖ (log)", logY: true });
+      linePlot($("mom-error"), series, { title: tr("g-mom-error"), xLabel: tr("ax-step"), yLabel: "‖w − w*‖ (log)", logY: true });
     } catch (err) {
       setStatus("mom-status", err.message, true);
     }
@@ -141,7 +141,7 @@ const Neuron = {
     field($("mom-field"), {
       extent: [-1.3, 1.3, -1.3, 1.3], ellipses,
       paths: [{ pts: clip(r.gd), color: COLORS[0] }, { pts: clip(r.momentum), color: COLORS[1] }],
-      title: tr("t-mom-paths"), xLabel: "w₁", yLabel: "w₂",
+      title: tr("g-mom-paths"), xLabel: "w₁", yLabel: "w₂",
     });
   },
 };

@@ -56,16 +56,16 @@ const Reservoir = {
     linePlot($("esn-prediction"), [
       { x: r.t, y: r.target, label: tr("l-target"), color: "#333" },
       { x: r.t, y: r.prediction, label: "ESN", color: COLORS[1], dash: [5, 3] },
-    ], { title: tr("t-esn-pred", { h: body.horizon, nrmse: this.show(r.nrmse), pers: this.show(r.persistence_nrmse) }),
+    ], { title: tr("g-esn-pred", { h: body.horizon, nrmse: this.show(r.nrmse), pers: this.show(r.persistence_nrmse) }),
       xLabel: tr("ax-step"), yLabel: tr("ax-value") });
     linePlot($("esn-states"), r.states.map((s, k) => ({ x: s.map((_, i) => i), y: s, label: k < 4 ? tr("l-unit", { k }) : undefined, width: 1 })),
-      { title: tr("t-esn-states", { n: r.states.length, units: body.units, steps: r.states[0].length }), xLabel: tr("ax-step"), yLabel: "x", yRange: [-1, 1] });
+      { title: tr("g-esn-states", { n: r.states.length, units: body.units, steps: r.states[0].length }), xLabel: tr("ax-step"), yLabel: "x", yRange: [-1, 1] });
     const circle = Array.from({ length: 129 }, (_, i) => (2 * Math.PI * i) / 128);
     const lim = Math.max(1.1, 1.05 * r.spectral_radius);
     linePlot($("esn-eig"), [
       { x: circle.map(Math.cos), y: circle.map(Math.sin), label: tr("l-circle"), color: "#bbb" },
       { x: r.eig_re, y: r.eig_im, label: tr("l-eig"), dots: true, color: COLORS[0] },
-    ], { title: tr("t-esn-eig", { rho: r.spectral_radius.toFixed(3), eff: r.effective_radius.toFixed(3) }),
+    ], { title: tr("g-esn-eig", { rho: r.spectral_radius.toFixed(3), eff: r.effective_radius.toFixed(3) }),
       xLabel: tr("ax-real"), yLabel: tr("ax-imag"), xRange: [-lim, lim], yRange: [-lim, lim] });
     const esp = tr(r.effective_radius < 1 ? "st-esn-below" : "st-esn-above");
     setStatus("esn-status", tr("st-esn", {

@@ -32,13 +32,13 @@ const Spikes = {
     try {
       const r = await api("/api/spikes/lif", body);
       linePlot($("lif-trace"), [{ x: r.t.map((t) => 1000 * t), y: r.u.map((u) => 1000 * u), label: "u (mV)" }],
-        { title: tr("t-lif", { n: r.spikes.length }), xLabel: tr("ax-time-ms"), yLabel: "u (mV)", hlines: [{ y: 1000 * r.theta, color: "#d62728" }],
+        { title: tr("g-lif", { n: r.spikes.length }), xLabel: tr("ax-time-ms"), yLabel: "u (mV)", hlines: [{ y: 1000 * r.theta, color: "#d62728" }],
           vlines: r.spikes.slice(0, 60).map((s) => ({ x: 1000 * s, color: "#bbb" })) });
       const nA = r.currents.map((c) => 1e9 * c);
       linePlot($("lif-fi"), [
         { x: nA, y: r.fi_theory, label: tr("l-closed") },
         { x: nA, y: r.fi_simulated, label: tr("l-simulated"), dots: true, color: COLORS[1] },
-      ], { title: tr("t-fi"), xLabel: tr("ax-current"), yLabel: tr("ax-rate"), vlines: [{ x: body.current_nA, color: "#2ca02c", label: "I" }] });
+      ], { title: tr("g-fi"), xLabel: tr("ax-current"), yLabel: tr("ax-rate"), vlines: [{ x: body.current_nA, color: "#2ca02c", label: "I" }] });
       setStatus("lif-status", tr("st-lif", { steps: num("lif-steps"), n: r.spikes.length, t: (1000 * body.t_stop).toFixed(0) }));
     } catch (err) {
       setStatus("lif-status", err.message, true);
@@ -60,13 +60,13 @@ const Spikes = {
       // the optimal values as tick marks on the sliders
       $("rate-bin-best").innerHTML = r.optimal_bin === null ? "" : `<option value="${Math.round(1000 * r.optimal_bin)}">`;
       $("rate-bw-best").innerHTML = r.optimal_bandwidth === null ? "" : `<option value="${Math.round(1000 * r.optimal_bandwidth)}">`;
-      raster($("rate-raster"), r.trains, r.duration, tr("t-raster", { n: r.trains.length }));
+      raster($("rate-raster"), r.trains, r.duration, tr("g-raster", { n: r.trains.length }));
       const truth = { x: r.true_t, y: r.true_rate, label: tr("l-true-rate"), color: "#333", dash: [4, 3] };
       const half = r.bin_size / 2;
       linePlot($("rate-psth"), [{ x: r.psth_t.map((t) => t + half), y: r.psth, label: tr("l-histogram"), color: COLORS[0] }, truth],
-        { title: tr("t-psth", { bin: body.bin_ms, opt: this.ms(r.optimal_bin) }), xLabel: tr("ax-time-s"), yLabel: tr("ax-rate"), yRange: [0, 1.05 * Math.max(...r.psth, ...r.true_rate)] });
+        { title: tr("g-psth", { bin: body.bin_ms, opt: this.ms(r.optimal_bin) }), xLabel: tr("ax-time-s"), yLabel: tr("ax-rate"), yRange: [0, 1.05 * Math.max(...r.psth, ...r.true_rate)] });
       linePlot($("rate-kernel"), [{ x: r.kernel_t, y: r.kernel, label: tr("l-kernel"), color: COLORS[2] }, truth],
-        { title: tr("t-kernel", { bw: body.bandwidth_ms, opt: this.ms(r.optimal_bandwidth) }), xLabel: tr("ax-time-s"), yLabel: tr("ax-rate") });
+        { title: tr("g-kernel", { bw: body.bandwidth_ms, opt: this.ms(r.optimal_bandwidth) }), xLabel: tr("ax-time-s"), yLabel: tr("ax-rate") });
       const spikes = r.trains.reduce((a, t) => a + t.length, 0);
       setStatus("rate-status", tr("st-rates", { n: spikes, bin: this.ms(r.optimal_bin), bw: this.ms(r.optimal_bandwidth) }));
     } catch (err) {

@@ -136,13 +136,13 @@ function troubled(state) { return state.status === "failed" || state.status === 
 // first losses, what will appear there.
 function lossPlot(canvas, state, title) {
   if (!state || !state.losses.length) {
-    emptyPlot(canvas, title, tr("t-loss-empty"));
+    emptyPlot(canvas, title, tr("g-loss-empty"));
     return;
   }
   const train = state.losses, val = state.val || [];
   linePlot(canvas, [
-    { x: train.map((p) => p[0]), y: train.map((p) => p[1]), label: tr("t-loss-train") },
-    { x: val.map((p) => p[0]), y: val.map((p) => p[1]), label: tr("t-loss-val"), color: COLORS[1], dots: val.length < 30 },
+    { x: train.map((p) => p[0]), y: train.map((p) => p[1]), label: tr("g-loss-train") },
+    { x: val.map((p) => p[0]), y: val.map((p) => p[1]), label: tr("g-loss-val"), color: COLORS[1], dots: val.length < 30 },
   ], { title, xLabel: tr("ax-train-step"), yLabel: tr("ax-loss"), logY: true });
 }
 
