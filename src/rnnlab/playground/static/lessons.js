@@ -50,6 +50,7 @@ function setLang(lang) {
   for (const el of document.querySelectorAll("[data-t]")) {
     el.textContent = TEXTS[lang][el.dataset.t] || TEXTS.en[el.dataset.t] || el.dataset.t;
   }
+  for (const el of document.querySelectorAll("[data-tt]")) el.title = tr(el.dataset.tt);
   for (const [key, text] of Object.entries(TEXTS[lang])) { // each control's line, on its label
     const el = key.startsWith("t-") ? $(key.slice(2)) : null;
     const label = el && el.closest("label");

@@ -259,3 +259,21 @@ Object.assign(TEXTS.fr, {
   "n-until-stopped": "jusqu'à l'arrêt",
   "n-new-seed-on-reset": "nouvelle graine à la réinitialisation",
 });
+
+// the tabs, and the tooltips of a few controls (data-tt)
+Object.assign(TEXTS.en, {
+  "nav-neuron": "Neuron", "nav-recurrent": "Recurrent", "nav-spikes": "Spikes", "nav-reservoir": "Reservoir", "nav-text": "Text",
+  "tt-layers": "units per layer, comma-separated (at most 3 layers)",
+  "tt-step": "run to the next logged step (1/100 of the steps), then pause",
+  "tt-reset": "stop, draw new initial weights and train again from step 0",
+  "tt-learner": "how the gradient is found: back-propagation through time, or forward in time with an update every few steps (one layer)",
+  "tt-update": "an online learner updates the weights every this many steps",
+});
+Object.assign(TEXTS.fr, {
+  "nav-neuron": "Neurone", "nav-recurrent": "Récurrent", "nav-spikes": "Impulsions", "nav-reservoir": "Réservoir", "nav-text": "Texte",
+  "tt-layers": "unités par couche, séparées par des virgules (3 couches au plus)",
+  "tt-step": "avance jusqu'au prochain pas enregistré (1/100 des pas), puis pause",
+  "tt-reset": "arrête, tire de nouveaux poids initiaux et entraîne à nouveau depuis le pas 0",
+  "tt-learner": "comment le gradient est trouvé : rétropropagation à travers le temps, ou vers l'avant dans le temps avec une mise à jour tous les quelques pas (une couche)",
+  "tt-update": "un apprentissage en ligne met à jour les poids tous les ce nombre de pas",
+});
