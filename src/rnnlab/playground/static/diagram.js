@@ -53,10 +53,10 @@ const Diagram = {
       }
       return y;
     };
-    box(0, s.D ? `input x(t): ${s.D} values a step` : "input x(t)", "#e3f2fd");
+    box(0, s.D ? tr("d-input-x-d", { D: s.D }) : tr("d-input-x"), "#e3f2fd");
     const parts = CELL_PARTS[s.cell] || ["h"];
     for (let l = 0; l < s.layers; l++) {
-      const y = box(l + 1, `layer ${l + 1}: ${s.cell}, ${s.hidden} units`, "#fff8e1");
+      const y = box(l + 1, tr("d-layer", { l: l + 1, cell: s.cell, hidden: s.hidden }), "#fff8e1");
       parts.forEach((g, i) => { // the cell's gates and states as chips
         const cx = x + 12 + i * 30;
         ctx.fillStyle = "ifozr".includes(g) ? "#ffe082" : "#c8e6c9";
@@ -68,7 +68,7 @@ const Diagram = {
       arrowHead(ctx, x + bw, ry + 6, Math.PI);
     }
     const out = s.classes ? tr("d-softmax", { n: s.classes }) : tr(s.classes === 0 ? "d-value" : "d-output");
-    box(s.layers + 1, `readout: linear → ${out}`, "#e8f5e9");
+    box(s.layers + 1, tr("d-readout", { out }), "#e8f5e9");
   },
 
   unrolled(ctx, s, snap, x0, w, h) {

@@ -124,9 +124,15 @@ function describe(state, curves) {
   const loss = last === null ? "" : tr("st-loss", { v: Number(last).toPrecision(4) });
   const err = state.error ? ` · ${state.error}` : "";
   // the engine's line stays in English but for its start ("diverged at step N")
-  const why = state.message ? ` · ${state.message.replace(/^diverged at step/, tr("st-diverged-at"))}` : "";
+  const why = state.message ? ` · ${engineLine(state.message)}` : "";
   const line = tr("st-job", { step: state.step, steps: state.steps, status: statusWord(state.status), loss, elapsed: state.elapsed });
   return `${line}${err}${why}`;
+}
+
+// The engine's divergence line in the page's language (its known start; the rest as is).
+function engineLine(msg) {
+  const m = /^diverged at step (\d+): the loss became (\S+); lower the learning rate or clip the gradients/.exec(msg);
+  return m ? tr("st-diverged", { step: m[1], loss: m[2] }) + msg.slice(m[0].length) : msg;
 }
 
 // Worth a red status line: the training failed or blew up.

@@ -49,7 +49,6 @@ Object.assign(TEXTS.en, {
   "st-no-runs": "no trained char-model runs in the runs folder; train one with `make demo` or `rnnlab train --out runs/NAME`",
   "st-csv-mlp": "choose a CSV file of x1,x2,label rows first",
   "st-csv-rnn": "choose a CSV file of numeric columns first",
-  "st-diverged-at": "diverged at step",
   "g-loss-mlp": "cross-entropy loss: training points and unseen validation points",
   "g-loss-rnn": "loss per counted target: training batches and unseen validation sequences",
   "g-loss-empty": "press Train: the training loss (blue) and the validation loss (red) appear here",
@@ -127,7 +126,6 @@ Object.assign(TEXTS.fr, {
   "st-no-runs": "aucun modèle de caractères entraîné dans le dossier des runs ; entraînez-en un avec `make demo` ou `rnnlab train --out runs/NOM`",
   "st-csv-mlp": "choisissez d'abord un fichier CSV de lignes x1,x2,label",
   "st-csv-rnn": "choisissez d'abord un fichier CSV de colonnes numériques",
-  "st-diverged-at": "a divergé au pas",
   "g-loss-mlp": "perte d'entropie croisée : points d'entraînement et points de validation jamais vus",
   "g-loss-rnn": "perte par cible comptée : lots d'entraînement et séquences de validation jamais vues",
   "g-loss-empty": "cliquez sur Entraîner : la perte d'entraînement (bleu) et de validation (rouge) apparaissent ici",
@@ -276,4 +274,16 @@ Object.assign(TEXTS.fr, {
   "tt-reset": "arrête, tire de nouveaux poids initiaux et entraîne à nouveau depuis le pas 0",
   "tt-learner": "comment le gradient est trouvé : rétropropagation à travers le temps, ou vers l'avant dans le temps avec une mise à jour tous les quelques pas (une couche)",
   "tt-update": "un apprentissage en ligne met à jour les poids tous les ce nombre de pas",
+});
+
+// the engine's divergence line, the recurrent model's boxes
+Object.assign(TEXTS.en, {
+  "st-diverged": "diverged at step {step}: the loss became {loss}; lower the learning rate or clip the gradients",
+  "d-input-x-d": "input x(t): {D} values a step", "d-input-x": "input x(t)",
+  "d-layer": "layer {l}: {cell}, {hidden} units", "d-readout": "readout: linear → {out}",
+});
+Object.assign(TEXTS.fr, {
+  "st-diverged": "a divergé au pas {step} : la perte est devenue {loss} ; baissez le pas d'apprentissage ou écrêtez les gradients",
+  "d-input-x-d": "entrée x(t) : {D} valeurs par pas", "d-input-x": "entrée x(t)",
+  "d-layer": "couche {l} : {cell}, {hidden} unités", "d-readout": "lecture : linéaire → {out}",
 });
