@@ -250,6 +250,9 @@ def test_a_diverging_training_says_where_on_both_pages(new_page, server):  # noq
         assert "bad" in page.get_attribute(status, "class")
     page.goto(f"{server}/#recurrent")
     assert not _blank(page, "#rnn-loss")  # the curve up to the divergence
+    page.select_option("#lang", "fr")  # the engine's line, its fixed words in French
+    _wait_text(page, "#rnn-status", "a divergé au pas")
+    _wait_text(page, "#rnn-status", "baissez le pas d'apprentissage")
     _clean(p)
 
 
