@@ -21,7 +21,7 @@ const TextPage = {
     }
     const sel = $("text-run"), keep = sel.value;
     sel.innerHTML = this.runs.map((r) => (r.broken
-      ? `<option value="${r.name}" disabled>${r.name} (broken: ${r.broken})</option>`
+      ? `<option value="${r.name}" disabled>${r.name} ${tr("o-broken", { why: r.broken })}</option>`
       : `<option value="${r.name}">${r.name} (${r.cell}-${r.hidden} x${r.layers}, ${r.corpus})</option>`)).join("");
     if (keep) sel.value = keep;
     this.pick();

@@ -278,11 +278,13 @@ Object.assign(TEXTS.fr, {
 
 // the engine's divergence line, the recurrent model's boxes
 Object.assign(TEXTS.en, {
+  "o-broken": "(broken: {why})",
   "st-diverged": "diverged at step {step}: the loss became {loss}; lower the learning rate or clip the gradients",
   "d-input-x-d": "input x(t): {D} values a step", "d-input-x": "input x(t)",
   "d-layer": "layer {l}: {cell}, {hidden} units", "d-readout": "readout: linear → {out}",
 });
 Object.assign(TEXTS.fr, {
+  "o-broken": "(cassé : {why})",
   "st-diverged": "a divergé au pas {step} : la perte est devenue {loss} ; baissez le pas d'apprentissage ou écrêtez les gradients",
   "d-input-x-d": "entrée x(t) : {D} valeurs par pas", "d-input-x": "entrée x(t)",
   "d-layer": "couche {l} : {cell}, {hidden} unités", "d-readout": "lecture : linéaire → {out}",
