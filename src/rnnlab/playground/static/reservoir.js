@@ -62,11 +62,13 @@ const Reservoir = {
       { title: tr("g-esn-states", { n: r.states.length, units: body.units, steps: r.states[0].length }), xLabel: tr("ax-step"), yLabel: "x", yRange: [-1, 1] });
     const circle = Array.from({ length: 129 }, (_, i) => (2 * Math.PI * i) / 128);
     const lim = Math.max(1.1, 1.05 * r.spectral_radius);
+    const box = $("esn-eig"); // equal scales on both axes: the unit circle drawn round
+    const xlim = lim * Math.max(1, (box.clientWidth - PAD.l - PAD.r) / (box.clientHeight - PAD.t - PAD.b));
     linePlot($("esn-eig"), [
       { x: circle.map(Math.cos), y: circle.map(Math.sin), label: tr("l-circle"), color: "#bbb" },
       { x: r.eig_re, y: r.eig_im, label: tr("l-eig"), dots: true, color: COLORS[0] },
     ], { title: tr("g-esn-eig", { rho: r.spectral_radius.toFixed(3), eff: r.effective_radius.toFixed(3) }),
-      xLabel: tr("ax-real"), yLabel: tr("ax-imag"), xRange: [-lim, lim], yRange: [-lim, lim] });
+      xLabel: tr("ax-real"), yLabel: tr("ax-imag"), xRange: [-xlim, xlim], yRange: [-lim, lim] });
     const esp = tr(r.effective_radius < 1 ? "st-esn-below" : "st-esn-above");
     setStatus("esn-status", tr("st-esn", {
       data: r.data, steps: r.steps, train: r.train_steps, ridge: r.ridge.toExponential(0), rho: r.effective_radius.toFixed(3), esp,
