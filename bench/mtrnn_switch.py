@@ -16,7 +16,10 @@ steps after a boundary over its mean elsewhere (the switching ratio):
 - ``predict-behaviours``: the paper's set-up: two behaviours, each a fixed cycle of the
   four primitives (A: circle, figure-eight, up-down, zigzag; B: the reverse), the next
   point predicted, and a learnt initial state per behaviour (the paper's per-sequence
-  initial slow state, the code that selects the behaviour).
+  initial slow state, the code that selects the behaviour);
+- ``predict-timed``: the same, but every primitive lasts exactly 3 of its cycles (a
+  random start in the behaviour's loop), so when the next primitive comes can be
+  predicted from the time spent in this one.
 
 Each with the same net untrained, for reference. Prints one JSON object, writes it and a
 figure of the fast and slow units over a test sequence of the last setting.
@@ -44,15 +47,37 @@ from rnnlab.tasks.primitives import LENGTH, SHAPES, stream
 WINDOW = 10  # steps after a boundary counted as "at the boundary"
 SKIP = 60  # first steps left out: the units settle from their initial state (tau 70)
 BEHAVIOURS = ((0, 1, 2, 3), (3, 2, 1, 0))
-SETTINGS = ("tagging", "predict-random", "predict-behaviours")
+SETTINGS = ("tagging", "predict-random", "predict-behaviours", "predict-timed")
+TIMED_CYCLES = 3  # predict-timed: every primitive lasts exactly 3 of its cycles
 
 
-def data(n: int, seed: int, behaviours: bool):
+def data(n: int, seed: int, behaviours: bool, timed: bool = False):
     """``x`` (n, T, 2), labels (n, T) and the behaviour of each row (n,)."""
     rng = np.random.default_rng(seed)
     which = rng.integers(0, len(BEHAVIOURS), n) if behaviours else np.zeros(n, int)
-    rows = [stream(LENGTH, rng, BEHAVIOURS[b] if behaviours else None) for b in which]
+    if timed:
+        rows = [_timed(BEHAVIOURS[b], rng) for b in which]
+    else:
+        rows = [stream(LENGTH, rng, BEHAVIOURS[b] if behaviours else None) for b in which]
     return np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), which
+
+
+def _timed(order, rng):
+    """A behaviour whose every primitive lasts TIMED_CYCLES cycles, starting at a random
+    point of the cycle of segments: when the next primitive comes is then predictable,
+    from the time spent in this one (the paper's robot repeated fixed behaviours)."""
+    names = list(SHAPES)
+    xs, ys = [], []
+    for k in order:
+        shape, period = SHAPES[names[k]]
+        p = 2 * np.pi * np.arange(TIMED_CYCLES * period) / period
+        xs.append(np.column_stack(shape(p)))
+        ys.append(np.full(len(p), k))
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    start = int(rng.integers(len(x)))
+    idx = (start + np.arange(LENGTH)) % len(x)
+    x = x[idx] + rng.normal(0, 0.05, (LENGTH, 2))
+    return x.astype(np.float32), y[idx].astype(np.int32)
 
 
 class Net(eqx.Module):
@@ -73,8 +98,8 @@ class Net(eqx.Module):
 
 
 def train(setting: str, steps: int, seed: int):
-    behaviours = setting == "predict-behaviours"
-    x, y, b = data(128, seed, behaviours)
+    behaviours = setting in ("predict-behaviours", "predict-timed")
+    x, y, b = data(128, seed, behaviours, setting == "predict-timed")
     tagging = setting == "tagging"
     net = Net(len(SHAPES) if tagging else 2, jax.random.key(seed))
     untrained = net
@@ -172,11 +197,15 @@ def main(argv=None) -> dict:
     p.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=SETTINGS)
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--figure", type=Path, default=None)
+    p.add_argument("--merge", action="store_true", help="add to the settings already in --out")
     args = p.parse_args(argv)
     result = {"steps": args.steps, "window": WINDOW, "settings": {}}
+    if args.merge and args.out is not None and args.out.exists():
+        result = json.loads(args.out.read_text())
     for setting in args.settings:
         net, untrained, losses, seconds = train(setting, args.steps, args.seed)
-        x, y, b = data(32, args.seed + 100, setting == "predict-behaviours")
+        behaviours = setting in ("predict-behaviours", "predict-timed")
+        x, y, b = data(32, args.seed + 100, behaviours, setting == "predict-timed")
         result["settings"][setting] = {
             "trained": ratios(net, x, y, b),
             "untrained": ratios(untrained, x, y, b),
