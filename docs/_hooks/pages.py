@@ -2,10 +2,10 @@
 
 1. README sections on pages. A line ``<!-- readme: Section title -->`` in a page is
    replaced by that ``## Section title`` of README.md (up to the next ``## ``), its
-   headings one level down and its ``docs/`` links made relative to the page. The long
-   sections still live in the README while it is being edited; moving one to its page is
-   then a paste in place of its marker (docs/about.md lists which goes where). A marker
-   naming a section the README no longer has fails the strict build.
+   headings one level down and its ``docs/`` links made relative to the page. The
+   Home page takes "Set-up" and "Ten lines" this way; the README's long sections have
+   moved to the Guide's pages (docs/about.md lists where). A marker naming a section the
+   README no longer has fails the strict build.
 2. ``<!-- changelog -->`` is replaced by CHANGELOG.md (its first heading dropped).
    ``<!-- api: the rest of rnnlab -->`` becomes an entry for every name of
    ``rnnlab.__all__`` that the page does not already document, under "More": a name

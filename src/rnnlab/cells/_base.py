@@ -18,7 +18,7 @@ batch. Every cell provides:
 (the number of stacked blocks in ``W`` and ``U``) and writes ``pointwise``, the
 elementwise part of a step, which must not read the four affine parameters itself.
 For such a cell ``unroll`` uses its fast path (the recurrent weight gradient as one
-large matmul after the loop); see README, "Write your own cell".
+large matmul after the loop); see docs/guide/custom-cell.md.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Every task follows one contract, :class:`Task` (the char model included), and ru
 the same verbs (``rnnlab train --task NAME``, ``rnnlab eval``, ``sample``, ``inspect``).
 Each built-in task is one module that registers its class by name; a task of your own is
 a subclass (most simply of :class:`SupervisedTask`) that ``rnnlab train --task
-MODULE:CLASS`` finds (see the README's "Write your own task").
+MODULE:CLASS`` finds (see the guide's "Write your own task", docs/guide/custom-task.md).
 
 >>> from rnnlab.tasks import TASKS, get_task
 >>> {"charlm", "motions", "numbers", "reber"} <= set(TASKS)  # `rnnlab tasks` lists all

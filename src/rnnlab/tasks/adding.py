@@ -23,8 +23,8 @@ last valid step gives the target; the loss is the squared error.
 f = sigmoid(B) (both biases of the gate: B and 0) instead of torch's f near 1/2. With
 f near 1/2 the marked values fade by 2^-90 on their way to the end, the gradient that
 would teach the gate to hold them is as small, and an LSTM-32 stays at the mean
-predictor's MSE for thousands of steps; B = 3 (f = 0.95) learns (the README's
-"Papers, reproduced" table). The 1997 cell (``--cell lstm1997``) has no forget gate:
+predictor's MSE for thousands of steps; B = 3 (f = 0.95) learns (the table of
+docs/guide/papers.md, "Papers, reproduced"). The 1997 cell (``--cell lstm1997``) has no forget gate:
 its carousel holds them from the start. Training sequences are
 drawn fresh for every step (a pure function of seed and step), as in the paper's online
 training; validation has 256 sequences and test 2,560.
