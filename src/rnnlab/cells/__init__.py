@@ -2,6 +2,7 @@
 
 from rnnlab.cells._base import Cell
 from rnnlab.cells._base import Step as Step  # (for cell-like steps elsewhere in rnnlab)
+from rnnlab.cells._base import activation as activation
 from rnnlab.cells._base import project as project
 from rnnlab.cells.elman import ElmanCell, JordanCell
 from rnnlab.cells.gru import GRUCell

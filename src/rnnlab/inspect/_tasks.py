@@ -57,8 +57,7 @@ def write_task_figures(run, out=None, *, split: str = "test") -> dict:
     ``<out>_context.png`` for an MTRNN. Returns ``{"figures", "found"}``, ``found``
     being the units that track each label (one-hot detectors)."""
     from rnnlab.engine.io import atomic_write
-    from rnnlab.tasks import Run, SupervisedTask, load_run
-    from rnnlab.tasks._data import scaled
+    from rnnlab.tasks import Run, SupervisedTask, load_run, scaled
 
     run = run if isinstance(run, Run) else load_run(run)
     run_dir, task, model, info = run.dir, run.task, run.model, run.info

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.cells._base import Cell
+from rnnlab.cells import Cell
 from rnnlab.errors import UserError
 from rnnlab.learn._core import Flat, ravel
 

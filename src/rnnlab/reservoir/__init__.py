@@ -34,6 +34,7 @@ from rnnlab.reservoir._readout import (
     solve_ridge,
     solve_ridge_host,
 )
+from rnnlab.reservoir._readout import warmup_mask as warmup_mask  # (for --model esn)
 from rnnlab.reservoir._search import SearchResult, random_trials, search
 
 __all__ = [

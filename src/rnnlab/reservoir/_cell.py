@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
 
-from rnnlab.cells._base import Step, activation, project
+from rnnlab.cells import Step, activation, project
 from rnnlab.errors import UserError
 from rnnlab.reservoir import _matrices as M
 

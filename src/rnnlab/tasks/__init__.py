@@ -30,6 +30,7 @@ from rnnlab.tasks import charlm, chorales, classify, motions, tag, vowels  # noq
 from rnnlab.tasks._config import NoOptions, RunConfig, read_config
 from rnnlab.tasks._config import task_name as task_name
 from rnnlab.tasks._data import Dataset, SeqData, split_rows
+from rnnlab.tasks._data import scaled as scaled  # (for rnnlab.inspect)
 from rnnlab.tasks._supervised import (
     SupervisedTask,
     baseline_scores,

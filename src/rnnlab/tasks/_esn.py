@@ -28,8 +28,15 @@ import numpy as np
 from rnnlab.engine import check_new_run_dir, io
 from rnnlab.errors import UserError
 from rnnlab.layers import RNN
-from rnnlab.reservoir import ReservoirCell, host_stats, online_fit, rls_init, solve_ridge_host
-from rnnlab.reservoir._readout import Readout, warmup_mask
+from rnnlab.reservoir import (
+    Readout,
+    ReservoirCell,
+    host_stats,
+    online_fit,
+    rls_init,
+    solve_ridge_host,
+    warmup_mask,
+)
 
 INPUT_CONNECTIVITY = 0.2  # ReservoirPy's Mackey-Glass tutorial (input_connectivity=0.2)
 # Fields of the gradient loop that a one-pass fit never reads: refused, not ignored.
