@@ -281,7 +281,7 @@ def test_baseline_models_train_and_evaluate(task, model, tmp_path, capsys):
 def test_tag_has_no_window_baseline(tmp_path, capsys, data_files):
     flags = ["--task", "tag", "--data", data_files["tag"], "--model", "conv1d"]
     code, _, err = run(capsys, "train", "--out", tmp_path / "run", *flags)
-    assert code == 2 and "--model must be one of rnn, transformer, got 'conv1d'" in err
+    assert code == 2 and "--model must be one of rnn, transformer, esn, got 'conv1d'" in err
 
 
 def test_official_splits_hold_out_a_tenth_of_each_class():
