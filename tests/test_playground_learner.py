@@ -2,22 +2,18 @@
 training that the worker runs against rnnlab.learn driven by hand, the spikes' raster, and
 the page in a real Chromium."""
 
-import socket
-import threading
-import time
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import uvicorn
 from playwright.sync_api import expect
+from test_playground_browser import server  # noqa: F401  (the playground on a free port)
 
 import rnnlab
 from rnnlab import learn
 from rnnlab.engine import Settings, fit, make_optimizer
-from rnnlab.playground import make_app, recurrent, specs
+from rnnlab.playground import recurrent, specs
 from rnnlab.playground.limits import Invalid
 from rnnlab.playground.series import make_set
 
@@ -99,30 +95,7 @@ def test_a_spiking_layer_shows_its_raster():
     assert set(np.unique(raster)) <= {0.0, 1.0} and raster.any()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The playground on a free port, in a thread of this process."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = make_app(runs_dir=tmp_path_factory.mktemp("runs"), port=port)
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-        )  # fmt: skip
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < end and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-def test_the_page_sends_the_learner_and_trains_by_it(new_page, server):
+def test_the_page_sends_the_learner_and_trains_by_it(new_page, server):  # noqa: F811
     """A learner that does not apply to the cell is the server's one line on the page;
     ALIF neurons trained by e-prop on recall train to the end, with the loss curve and the
     raster of their spikes (the z heatmap) drawn."""
