@@ -145,6 +145,12 @@ def parse_csv(text, *, min_columns: int = 1) -> np.ndarray:
     return np.asarray([[float(c) for c in r] for r in rows], np.float64)
 
 
+def finite(v) -> float | None:
+    """``v`` as a float for a JSON answer, or None (``null``) where it is NaN or infinite."""
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
 def _numeric(row) -> bool:
     try:
         return all(math.isfinite(float(c)) for c in row)

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from rnnlab.playground.limits import Invalid, choice, number, parse_csv
+from rnnlab.playground.limits import Invalid, choice, finite, number, parse_csv
 
 WARMUP = 100  # steps whose states are left out of the fit: the zero start is forgotten
 MIN_STEPS = 300  # a series shorter than this leaves too little to fit and to score
@@ -85,8 +85,8 @@ def fit_reservoir(body: dict) -> dict:
         "t": t.tolist(),
         "target": y[t, 0].tolist(),
         "prediction": pred[t].tolist(),
-        "nrmse": _finite(score),
-        "persistence_nrmse": _finite(nrmse(y[test, 0], x[test, 0])),
+        "nrmse": finite(score),
+        "persistence_nrmse": finite(nrmse(y[test, 0], x[test, 0])),
         "states": np.asarray(states, np.float64)[:, :SHOWN_UNITS].T.tolist(),  # (8, steps)
         "eig_re": eig.real.tolist(),
         "eig_im": eig.imag.tolist(),
@@ -94,8 +94,3 @@ def fit_reservoir(body: dict) -> dict:
         "effective_radius": effective_spectral_radius(W, leak, eig),
         "ridge": ridge,
     }
-
-
-def _finite(v) -> float | None:
-    v = float(v)
-    return v if np.isfinite(v) else None

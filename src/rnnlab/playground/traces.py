@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnlab.playground.limits import finite
+
 
 def save_exact(path, traces) -> None:
     """The traces as they are, written whole then renamed (a reader never sees half)."""
@@ -30,5 +32,5 @@ def exact_value(path, layer: int, name: str, step: int, unit: int) -> float | No
             raise IndexError(
                 f"step and unit must be within 1..{trace.shape[0]} and 1..{trace.shape[1]}"
             )
-        v = float(trace[step - 1, unit - 1])
-    return v if np.isfinite(v) else None
+        v = trace[step - 1, unit - 1]
+    return finite(v)

@@ -24,6 +24,8 @@ import os
 import sys
 import time
 
+from rnnlab.playground.limits import finite
+
 SNAPSHOT_EVERY = 0.5  # seconds between two looks inside the model, at least
 # A big model's look (hidden 256 over 500 steps: megabytes) waits longer: it may take at
 # most a fifth of the worker's time, and the pages receive at most 2 MB of it a second.
@@ -57,7 +59,7 @@ def run(spec: dict, emit) -> dict:
     state = {"step": 0, "next": -float("inf"), "looks": 0}
 
     def evaluate(model):  # no metric: the validation loss, and a look inside at most so often
-        emit({"event": "val", "step": state["step"], "loss": _finite(val_loss(model))})
+        emit({"event": "val", "step": state["step"], "loss": finite(val_loss(model))})
         start = time.monotonic()
         if (start >= state["next"] or state["step"] >= steps) and _finite_weights(model):
             size = emit({"event": "snapshot", "step": state["step"], **look(model)})
@@ -70,7 +72,7 @@ def run(spec: dict, emit) -> dict:
     def report(event):
         if event["event"] == "step":
             state["step"] = event["step"]
-            emit({"event": "step", "step": event["step"], "loss": _finite(event["loss"])})
+            emit({"event": "step", "step": event["step"], "loss": finite(event["loss"])})
         elif event["event"] == "start":
             emit({"event": "start", "steps": steps})
 
@@ -143,10 +145,6 @@ def _finite_weights(model) -> bool:
 
     leaves = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))
     return all(bool(jnp.isfinite(a).all()) for a in leaves)
-
-
-def _finite(x: float):
-    return x if x == x and abs(x) != float("inf") else None
 
 
 NICE = 10  # below the server: the pages stay responsive while two trainings use the cores
