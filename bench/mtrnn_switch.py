@@ -103,8 +103,6 @@ def train(setting: str, steps: int, seed: int):
     tagging = setting == "tagging"
     net = Net(len(SHAPES) if tagging else 2, jax.random.key(seed))
     untrained = net
-    if not behaviours:  # one initial state for all, kept at zero as the other settings'
-        net = eqx.tree_at(lambda n: n.u0, net, jnp.zeros_like(net.u0))
 
     def loss(net, xb, yb, bb):
         out, _ = jax.vmap(net)(xb, bb)
