@@ -220,15 +220,30 @@ def test_chorales_from_a_jsb_file_from_the_cli(tmp_path, capsys):
         "4",
         "--devices",
         "1",
+        # Chung et al. 2014's recipe (bench/jsb_paper.py)
+        "--cell",
+        "peephole",
+        "--optimizer",
+        "rmsprop",
+        "--weight-noise",
+        "0.075",
+        "--first-frame",
     )
     assert code == 0, err
+    saved = json.loads((out / "config.json").read_text())["options"]
+    assert saved["weight_noise"] == 0.075 and saved["first_frame"] is True
     code, text, err = run(capsys, "eval", out, "--json")
     assert code == 0, err
-    assert json.loads(text)["metrics"]["frame_nll"] > 0
+    m = json.loads(text)["metrics"]
+    assert m["frame_nll"] > 0 and m["frames"] == 3  # the test chorale's 3 frames, the first too
+    assert {"frame_nll_first", "frame_nll_rest"} <= set(m)
     path.write_text(json.dumps({"train": [[[200]]], "valid": [], "test": []}))
     code, _, err = run(capsys, "train", "--task", "chorales", "--data", path, "--out",
                        tmp_path / "bad")  # fmt: skip
     assert code == 2 and "is not a JSB chorales JSON file" in err and len(err.splitlines()) == 1
+    code, _, err = run(capsys, "train", "--task", "chorales", "--data", path, "--out",
+                       tmp_path / "bad", "--weight-noise", "-1")  # fmt: skip
+    assert code == 2 and "--weight-noise must be >= 0" in err
 
 
 def test_charlm_onehot_input_and_uniform_init():

@@ -20,6 +20,12 @@ pitch, P(on | on or off before) counted on the training split (``markov_frame_nl
 (2012) split them (``{"train", "valid", "test"}``, each a list of pieces, a piece a list
 of quarter-note frames, a frame a list of the MIDI pitches sounding) and keeps their
 split; frames then cover the piano's 88 keys, A0 to C8, as in that paper.
+
+Two options of Chung et al. (2014)'s recipe: ``--first-frame`` scores every chorale's
+first frame too (predicted from a silent frame before it: one more scored frame per
+chorale; without it, frames 1..T-1 are scored), and ``--weight-noise SD`` trains on the
+gradient at the weights plus fresh N(0, SD^2) noise (:mod:`rnnlab.tasks._weight_noise`;
+theirs 0.075).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from rnnlab.tasks._data import SeqData, split_rows
 from rnnlab.tasks._nextstep import RawDataset, start, step
 from rnnlab.tasks._supervised import SupervisedTask, predict_logits
 from rnnlab.tasks._task import Criterion, Sample
+from rnnlab.tasks._weight_noise import noise_key, noisy
 from rnnlab.tasks.registry import register
 
 _log = logging.getLogger(__name__)
@@ -63,6 +70,14 @@ class ChoralesOptions:
     data: str | None = option(
         None, "A JSB chorales JSON file (train, valid, test: pieces of frames of MIDI pitches; "
         "their split is kept) instead of music21's corpus.", fixed=True, path=True,
+    )  # fmt: skip
+    first_frame: bool = option(
+        False, "Score each chorale's first frame too, predicted from a silent frame before it "
+        "(default: frames 1..T-1).", fixed=True,
+    )  # fmt: skip
+    weight_noise: float = option(
+        0.0, "Train on the gradient at the weights plus fresh Gaussian noise of this sd at "
+        "every batch (Graves 2011; Chung et al. 2014: 0.075).", ge=0, le=10, fixed=True,
     )  # fmt: skip
 
 
@@ -131,14 +146,14 @@ PIANO = (21, 108)  # A0..C8, the 88 keys of Boulanger-Lewandowski et al. (2012)
 JSB_SPLITS = {"train": "train", "val": "valid", "test": "test"}
 
 
-def jsb_dataset(path) -> RawDataset:
+def jsb_dataset(path, first: bool = False) -> RawDataset:
     """The JSB chorales of a JSON file with the Boulanger-Lewandowski split (module
-    docstring), as piano rolls over the 88 piano keys."""
+    docstring), as piano rolls over the 88 piano keys (``first``: see :func:`roll_dataset`)."""
     try:
         pieces = json.loads(Path(path).read_text(encoding="utf-8"))
         rolls, splits = [], {}
         for ours, theirs in JSB_SPLITS.items():
-            first = len(rolls)
+            begin = len(rolls)
             for piece in pieces[theirs]:
                 roll = np.zeros((len(piece), 128), bool)
                 for t, frame in enumerate(piece):
@@ -147,7 +162,7 @@ def jsb_dataset(path) -> RawDataset:
                         raise ValueError(f"pitch outside 0..127 in {pitches}")
                     roll[t, pitches] = True
                 rolls.append(roll)
-            splits[ours] = np.arange(first, len(rolls))
+            splits[ours] = np.arange(begin, len(rolls))
     except OSError as err:
         raise UserError(f"--data {path}: cannot read it ({err.strerror})") from None
     except (ValueError, KeyError, TypeError, IndexError) as err:
@@ -157,33 +172,42 @@ def jsb_dataset(path) -> RawDataset:
         ) from None
     if any(len(r) < 2 for r in rolls) or min(len(v) for v in splits.values()) == 0:
         raise UserError(f"--data {path}: every split needs pieces of at least two frames")
-    return roll_dataset(rolls, splits, *PIANO)
+    return roll_dataset(rolls, splits, *PIANO, first=first)
 
 
-def roll_dataset(rolls: list, splits: dict[str, np.ndarray], low: int, high: int) -> RawDataset:
-    """Inputs frames 0..T-2 and targets frames 1..T-1 of pitches ``low..high``, padded."""
-    T = max(len(r) for r in rolls) - 1
+def roll_dataset(
+    rolls: list, splits: dict[str, np.ndarray], low: int, high: int, first: bool = False
+) -> RawDataset:
+    """Inputs frames 0..T-2 and targets frames 1..T-1 of pitches ``low..high``, padded;
+    with ``first``, a silent frame and then frames 0..T-2 in, frames 0..T-1 out."""
+    T = max(len(r) for r in rolls) - (0 if first else 1)
 
     def part(rows):
         x = np.zeros((len(rows), T, high - low + 1), np.float32)
         y = np.zeros_like(x)
         for i, r in enumerate(rows):
-            band = rolls[r][:, low : high + 1]
+            band = rolls[r][:, low : high + 1]  # (T_r, P)
+            if first:
+                band = np.concatenate([np.zeros_like(band[:1]), band])
             x[i, : len(band) - 1], y[i, : len(band) - 1] = band[:-1], band[1:]
-        return SeqData(x, y, np.array([len(rolls[r]) - 1 for r in rows], np.int32))
+        lengths = [len(rolls[r]) - (0 if first else 1) for r in rows]
+        return SeqData(x, y, np.array(lengths, np.int32))
 
     names = [_midi.note_name(m) for m in range(low, high + 1)]
     return RawDataset({k: part(v) for k, v in splits.items()}, names)
 
 
 @functools.cache
-def frame_loss_of(truncate: int | None = None):
+def frame_loss_of(truncate: int | None = None, weight_noise: float = 0.0):
     """Summed frame NLL (every pitch's Bernoulli NLL, summed) over the valid frames, BPTT
-    truncated to ``truncate`` steps."""
+    truncated to ``truncate`` steps; with ``weight_noise`` > 0, at the weights plus noise
+    of that sd (:func:`rnnlab.tasks._weight_noise.noisy`, drawn from ``keys``)."""
     kw = {} if truncate is None else {"truncate": truncate}
 
     def loss(model, batch, carry, keys):
         x, y, lengths = batch  # (b, T, P), (b, T, P), (b,)
+        if weight_noise > 0:
+            model = noisy(model, noise_key(keys), weight_noise)
         logits = model(x, lengths, key=keys, **kw)  # (b, T, P)
         mask = jnp.arange(y.shape[1])[None, :] < lengths[:, None]  # (b, T)
         nll = optax.sigmoid_binary_cross_entropy(logits, y).sum(-1)  # (b, T)
@@ -195,15 +219,26 @@ def frame_loss_of(truncate: int | None = None):
 frame_loss = frame_loss_of(None)
 
 
-def roll_scores(p_on: np.ndarray, data: SeqData) -> dict:
+def roll_scores(p_on: np.ndarray, data: SeqData, first: bool = False) -> dict:
     """``frame_nll`` (nats per frame) and ``accuracy`` TP / (TP + FP + FN) of the
-    probabilities ``p_on`` (N, T, P) of every pitch sounding, over the valid frames."""
-    valid = data.valid()
-    p, y = np.clip(p_on[valid], 1e-7, 1 - 1e-7), data.y[valid] > 0.5  # (frames, P)
-    nll = -np.where(y, np.log(p), np.log1p(-p)).sum(-1).mean()
+    probabilities ``p_on`` (N, T, P) of every pitch sounding, over the valid frames, and
+    ``frames`` scored; with ``first`` (step 0 predicts each piece's first frame), also
+    the NLL of the first frames alone and of the others (``frame_nll_first``,
+    ``frame_nll_rest``)."""
+    valid = data.valid()  # (N, T)
+    p = np.clip(p_on, 1e-7, 1 - 1e-7)
+    nll_all = -np.where(data.y > 0.5, np.log(p), np.log1p(-p)).sum(-1)  # (N, T)
+    p, y = p[valid], data.y[valid] > 0.5  # (frames, P)
     on = p >= 0.5
     tp, fp, fn = (on & y).sum(), (on & ~y).sum(), (~on & y).sum()
-    return {"frame_nll": float(nll), "accuracy": float(tp / max(tp + fp + fn, 1))}
+    out = {"frame_nll": float(nll_all[valid].mean()), "accuracy": float(tp / max(tp + fp + fn, 1)),
+           "frames": int(valid.sum())}  # fmt: skip
+    if first:
+        rest = valid.copy()
+        rest[:, 0] = False
+        out["frame_nll_first"] = float(nll_all[valid[:, 0], 0].mean())
+        out["frame_nll_rest"] = float(nll_all[rest].mean())
+    return out
 
 
 def baseline_scores(train: SeqData, data: SeqData) -> dict:
@@ -246,13 +281,20 @@ class ChoralesTask(SupervisedTask):
     def load_data(self, config) -> RawDataset:
         o = config.options
         if o.data is not None:
-            return jsb_dataset(o.data)
+            return jsb_dataset(o.data, o.first_frame)
         _, rolls = load_rolls(o.resolution)
         used = np.flatnonzero(np.any([r.any(0) for r in rolls], axis=0))
-        return roll_dataset(rolls, split_rows(len(rolls)), int(used[0]), int(used[-1]))
+        return roll_dataset(rolls, split_rows(len(rolls)), int(used[0]), int(used[-1]),
+                            first=o.first_frame)  # fmt: skip
 
     def loss(self, config):
-        return frame_loss_of(config.learn.truncate)
+        return frame_loss_of(config.learn.truncate, config.options.weight_noise)
+
+    def problem(self, model, data, config):
+        problem = super().problem(model, data, config)
+        if config.options.weight_noise > 0:  # the noise is drawn from the per-row keys
+            problem.stochastic = True
+        return problem
 
     def validate(self, val: SeqData, config):
         def validate(model):
@@ -263,7 +305,7 @@ class ChoralesTask(SupervisedTask):
 
     def metrics(self, run, data, split, **options):
         part = data.split(split)
-        return roll_scores(_probs(run.model, part), part), None
+        return roll_scores(_probs(run.model, part), part, run.config.options.first_frame), None
 
     def baseline_metrics(self, run, data, split, **options):
         return baseline_scores(data.splits["train"], data.split(split))
