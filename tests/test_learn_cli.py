@@ -37,11 +37,15 @@ def _start():
     return learn.Network(model.rnn.cells[0][0], model.readout), batches
 
 
-def _reference(name, k, steps):
+def _reference(name, k, steps, adam=None):
     """The same run driven by hand: rnnlab.learn's online step on the task's batches, one
-    plain SGD update (lr / count) after each chunk, the traces fresh at each batch."""
+    plain SGD update (lr / count) after each chunk, the traces fresh at each batch; with
+    ``adam`` (an optax optimizer) its update after each chunk that holds a target, none
+    after the others. Returns the model and each chunk's (summed loss, count)."""
     net, batches = _start()
     learner = learn.make_learner(name, net)
+    floats = lambda tree: eqx.filter(tree, eqx.is_inexact_array)
+    opt_state, chunks = (None if adam is None else adam.init(floats(net))), []
 
     def loss_fn(outs, target):  # cross-entropy at the query, when it is in this chunk
         y, pos = target
@@ -58,14 +62,23 @@ def _reference(name, k, steps):
             if done == steps:
                 break
             target = (jnp.asarray(y), jnp.asarray(lengths - 1 - lo))
-            grads, carry, (_, count) = step(carry, net, (jnp.asarray(x[:, lo : lo + k]), target))
-            scale = LR / max(float(count), 1.0)
-            net = jax.tree_util.tree_map(
-                lambda p, g, s=scale: p - s * g if eqx.is_inexact_array(p) else p, net, grads
+            grads, carry, (total, count) = step(
+                carry, net, (jnp.asarray(x[:, lo : lo + k]), target)
             )
+            chunks.append((float(total), float(count)))
+            scale = 1 / max(float(count), 1.0)
+            if adam is None:
+                net = jax.tree_util.tree_map(
+                    lambda p, g, s=scale: p - LR * s * g if eqx.is_inexact_array(p) else p,
+                    net, grads,
+                )  # fmt: skip
+            elif count > 0:
+                grads = jax.tree_util.tree_map(lambda g, s=scale: g * s, floats(grads))
+                updates, opt_state = adam.update(grads, opt_state, floats(net))
+                net = eqx.apply_updates(net, updates)
             done += 1
         b += 1
-    return net
+    return net, chunks
 
 
 @pytest.mark.parametrize("learner, k, steps", [("rtrl", 1, 12), ("snap1", 2, 7)])
@@ -77,13 +90,38 @@ def test_engine_equals_the_library_driven_by_hand(learner, k, steps, tmp_path, c
     assert code == 0, err
     assert json.loads((out / "config.json").read_text())["devices"]["count"] == 2
     model = get_task("recall").load_run(out).model  # best.eqx: the one evaluation, the last
-    ref = _reference(learner, k, steps)
+    ref, _ = _reference(learner, k, steps)
     got = learn.Network(model.rnn.cells[0][0], model.readout)
     for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(ref), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=2e-6)
     first, _ = _start()
     moved = np.abs(np.asarray(got.cell.weight_hh - first.cell.weight_hh))
     assert moved.max() > 1e-4  # the recurrent weights learnt (not only the readout)
+
+
+def test_adam_skips_the_chunks_without_a_target_and_the_loss_is_per_target(tmp_path, capsys):
+    """recall's answer is in the last of 5 chunks (k = 1): Adam steps only there (its moments
+    and step count untouched by the 4 empty chunks), as a hand loop that skips them; the
+    logged loss of a window is its summed loss over its count of targets (one per row)."""
+    import optax
+
+    out, lr = tmp_path / "run", 0.05
+    adam = ["--optimizer", "adam", "--clip", "0", "--lr", str(lr), "--log-every", "4"]
+    code, _, err = run(capsys, *_args(out, "snap1", 1, 14, *adam))
+    assert code == 0, err
+    ref, chunks = _reference("snap1", 1, 14, adam=optax.adam(lr))
+    model = get_task("recall").load_run(out).model  # best.eqx: the one evaluation, the last
+    got = learn.Network(model.rnn.cells[0][0], model.readout)
+    for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(ref), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=2e-6)
+    rows = [json.loads(r) for r in (out / io.METRICS).read_text().splitlines()]
+    logged = [(r["step"], r["loss"]) for r in rows if "loss" in r]
+    # windows of 4 chunks: steps 1-4 hold no target (no row), 1-8 the first, 9-12 the second
+    totals = np.array(chunks)
+    expect = [(8, totals[:8, 0].sum() / totals[:8, 1].sum()),
+              (12, totals[8:12, 0].sum() / totals[8:12, 1].sum())]  # fmt: skip
+    assert [s for s, _ in logged] == [8, 12], logged  # step 14: 13-14 hold no target
+    np.testing.assert_allclose([v for _, v in logged], [v for _, v in expect], rtol=1e-5)
 
 
 def test_resume_equals_one_run(tmp_path, capsys):

@@ -3,7 +3,8 @@ state between the host and the device mesh.
 
 The global batch is split over a 1-D mesh of devices with ``jax.shard_map``; each device
 computes the gradient of its rows' summed loss and one ``psum`` adds gradients, losses
-and the count of valid targets (see :mod:`rnnlab.engine.loop`).
+and the count of valid targets (see :mod:`rnnlab.engine.loop`). A step's loss is the pair
+(summed loss, count), so that a logged loss is per target over its window.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.flatten_util import ravel_pytree
 from jax.sharding import PartitionSpec as P
 
 from rnnlab.engine import devices as dev
@@ -25,14 +27,14 @@ tree_map = jax.tree_util.tree_map
 class _StepSpec:
     """The compiled step: a sharded gradient and an optimizer update, in one jit or two."""
 
-    def __init__(self, loss_fn, static, mesh, stochastic, optimizer, fused):
+    def __init__(self, loss_fn, static, mesh, stochastic, optimizer, fused, skip_empty=False):
         self.args = (loss_fn, static, mesh, stochastic, optimizer)
-        self.fused = fused
+        self.fused, self.skip_empty = fused, skip_empty
 
     def run(self, params, opt_state, carry, batch, base_key, step):
         loss_fn, static, mesh, stochastic, optimizer = self.args
         step = jnp.asarray(step, jnp.int32)
-        if self.fused:
+        if self.fused and not self.skip_empty:
             return _fused_step(
                 loss_fn, static, mesh, stochastic, optimizer,
                 params, opt_state, carry, batch, base_key, step,
@@ -40,12 +42,18 @@ class _StepSpec:
         loss, grads, carry = _grad_step(
             loss_fn, static, mesh, stochastic, params, carry, batch, base_key, step
         )
-        params, opt_state = _update(optimizer, grads, params, opt_state)
+        if self.skip_empty:  # a batch with no target: parameters and optimizer state kept
+            params, opt_state = _update_scored(optimizer, grads, params, opt_state, loss[1])
+        else:
+            params, opt_state = _update(optimizer, grads, params, opt_state)
         return loss, params, opt_state, carry
 
 
-def _sharded_grad(loss_fn, static, mesh, stochastic, params, carry, batch, base_key, step):
-    """Loss and gradient of the global batch, computed shard by shard and ``psum``-ed."""
+def _sharded_grad(
+    loss_fn, static, mesh, stochastic, params, carry, batch, base_key, step, *, flat=True
+):
+    """Loss and gradient of the global batch, computed shard by shard and ``psum``-ed:
+    in one flat buffer (``flat``, see :func:`_psum_flat`) or one all-reduce per leaf."""
     B = jax.tree_util.tree_leaves(batch)[0].shape[0]
     keys = jax.random.split(jax.random.fold_in(base_key, step), B) if stochastic else None
 
@@ -55,12 +63,11 @@ def _sharded_grad(loss_fn, static, mesh, stochastic, params, carry, batch, base_
             return total, (count, carry_out)
 
         (total, (count, carry_out)), grads = jax.value_and_grad(f, has_aux=True)(params)
-        total, count, grads = jax.lax.psum(
-            (total, jnp.asarray(count, total.dtype), grads), dev.AXIS
-        )
-        count = jnp.maximum(count, 1)  # an online learner's chunk may hold no target
-        grads = tree_map(lambda g: g / count, grads)
-        return total / count, grads, carry_out
+        summed = (total, jnp.asarray(count, total.dtype), grads)
+        total, count, grads = _psum_flat(summed) if flat else jax.lax.psum(summed, dev.AXIS)
+        # an online learner's chunk may hold no target (count 0): its gradient is zero
+        grads = tree_map(lambda g: g / jnp.maximum(count, 1), grads)
+        return jnp.stack([total, count]), grads, carry_out  # the loss: (summed loss, count)
 
     data = P(dev.AXIS)
     sharded = jax.shard_map(
@@ -73,16 +80,38 @@ def _sharded_grad(loss_fn, static, mesh, stochastic, params, carry, batch, base_
     return sharded(params, carry, batch, keys)
 
 
+def _psum_flat(tree):
+    """``psum`` of every leaf of ``tree`` as one all-reduce of one flat buffer (leaves of
+    one dtype, as the engine's float32 gradients): one collective, one synchronisation
+    of the devices, instead of one per leaf."""
+    flat, unravel = ravel_pytree(tree)  # (N,)
+    return unravel(jax.lax.psum(flat, dev.AXIS))
+
+
 # Two jitted functions by default: with the update inside the sharded step's jit, the
 # whole char-model step was 10 ms slower on 2 CPU devices (issue 7's prototype;
 # bench/cells.py measures both placements).
-_grad_step = jax.jit(_sharded_grad, static_argnums=(0, 1, 2, 3), donate_argnums=(5,))
+_grad_step = jax.jit(
+    _sharded_grad, static_argnums=(0, 1, 2, 3), static_argnames=("flat",), donate_argnums=(5,)
+)
 
 
 @functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2, 3))
 def _update(optimizer, grads, params, opt_state):
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state
+
+
+@functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2, 3))
+def _update_scored(optimizer, grads, params, opt_state, count):
+    """``_update`` if ``count`` (the batch's targets) > 0, else everything unchanged."""
+
+    def apply(grads, params, opt_state):
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
+
+    keep = lambda grads, params, opt_state: (params, opt_state)
+    return jax.lax.cond(count > 0, apply, keep, grads, params, opt_state)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4), donate_argnums=(5, 6, 7))

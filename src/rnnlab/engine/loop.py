@@ -65,6 +65,11 @@ class Problem:
       evaluation that only reports, or only looks at the model: no ``best.eqx``).
       Other entries (a text sample) are reported but not logged unless they are numbers.
     - ``unit``: what a row-step counts, for the throughput (``chars`` per second).
+    - ``skip_empty``: a step whose batch holds no target (count 0, an online learner's chunk
+      before the answer) leaves the parameters and the optimizer state unchanged.
+
+    A logged training loss is per target: the summed losses of the steps since the last
+    row over their count of targets (a row waits for a window that holds a target).
     """
 
     model: Any
@@ -78,6 +83,7 @@ class Problem:
     items_per_step: int | None = None
     unit: str = "items"
     loss_label: str = "loss"
+    skip_empty: bool = False
 
 
 @dataclasses.dataclass
@@ -253,7 +259,7 @@ class _Run:
         problem, settings, B = self.problem, self.settings, self.problem.batch_size
         spec = _StepSpec(
             problem.loss, self.static, self.mesh, problem.stochastic, self.optimizer,
-            settings.fuse_update,
+            settings.fuse_update, problem.skip_empty,
         )  # fmt: skip
         base_key = jax.random.key(settings.seed + 1)  # distinct from an initialisation key
         is_epoch_start = getattr(problem.batches, "is_epoch_start", lambda s: s == 0)
@@ -299,11 +305,14 @@ class _Run:
 
     def log(self, clock) -> bool:
         """A metrics row of the losses since the last one; False when they diverged."""
-        losses = jnp.stack(clock.losses)  # (n,) the steps since the last row
-        mean = float(jnp.mean(losses))
+        pairs = np.asarray(jnp.stack(clock.losses))  # (n, 2) summed loss, count since the row
+        total, count = (float(v) for v in pairs.sum(0, dtype=np.float64))
+        if count == 0 and math.isfinite(total):
+            return True  # no target in the window yet (online chunks): it goes on
+        mean = total / max(count, 1.0)
         n, now = len(clock.losses), time.perf_counter()
         if not math.isfinite(mean):
-            bad = np.flatnonzero(~np.isfinite(np.asarray(losses)))
+            bad = np.flatnonzero(~np.isfinite(pairs[:, 0]))
             self.diverged_at = self.step - n + 1 + (int(bad[0]) if bad.size else n - 1)
             self.bad_loss = mean
             self.report({"event": "diverged", "step": self.diverged_at, "loss": mean})

@@ -17,8 +17,13 @@ update per batch) into one whose engine step is one chunk of ``k`` time steps of
   own traces, one ``psum`` of gradients, losses and counts, the optimizer after it.
 
 A chunk without a target (a many-to-one task: every chunk but the one that holds the
-answer) has a zero gradient and a zero loss: the optimizer still steps (Adam's momentum
-moves on), and the logged training loss is a mean over chunks, targets or not.
+answer) has a zero gradient and a zero loss. Its update is skipped (``Problem.skip_empty``):
+the parameters and the optimizer's state (Adam's moments, its step count, a schedule's
+position) stay as they were, so an optimizer with state sees only the scored chunks.
+Accumulating the gradients until the next scored chunk would give the same updates, since
+every learner assigns all of a target's credit in the chunk that holds it (its traces
+carry the past). The logged training loss is per target: the summed losses of a logging
+window over its count of targets, not a mean over chunks.
 """
 
 from __future__ import annotations
@@ -125,7 +130,7 @@ def online_problem(
         init_carry=lambda B: fresh(net, init_keys[:B]), evaluate=problem.evaluate,
         metric=problem.metric, stochastic=False,
         items_per_step=problem.batch_size * update_every, unit="row_steps",
-        loss_label=problem.loss_label,
+        loss_label=problem.loss_label, skip_empty=True,
     )  # fmt: skip
 
 

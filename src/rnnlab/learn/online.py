@@ -70,14 +70,19 @@ def make_step(learner, loss_fn: Callable, static=None):
 
 @eqx.filter_jit
 def _run_chunks(step, optimizer, params, static, opt_state, carry, xs, targets):
-    """Scan over chunks: xs (n, B, k, D), targets (n, B, k, ...); an update after each."""
+    """Scan over chunks: xs (n, B, k, D), targets (n, B, k, ...); an update after each
+    chunk that holds a target (a chunk without one leaves params and optimizer state)."""
+
+    def update(grads, params, opt_state):
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return eqx.apply_updates(params, updates), opt_state
 
     def body(state, chunk):
         params, opt_state, carry = state
         grads, carry, (loss, count) = step(carry, params, chunk)
         grads = tree_map(lambda g: g / jnp.maximum(count, 1), grads)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        params = eqx.apply_updates(params, updates)
+        keep = lambda grads, params, opt_state: (params, opt_state)
+        params, opt_state = jax.lax.cond(count > 0, update, keep, grads, params, opt_state)
         return (params, opt_state, carry), (loss, count)
 
     (params, opt_state, carry), (loss, count) = jax.lax.scan(
@@ -117,7 +122,8 @@ def train_online(
     ``batches(i)`` -> ``(xs (B, T, D), targets (B, T, ...))`` NumPy arrays for batch i.
     Each batch is cut along time into chunks of ``update_every`` steps (the last one
     shorter when it does not divide T); after each chunk the summed gradients are
-    divided by the chunk's count and ``optimizer`` (optax) updates the parameters.
+    divided by the chunk's count and ``optimizer`` (optax) updates the parameters; a chunk
+    that holds no target is not an update (parameters and optimizer state unchanged).
     ``stream=True`` carries the learner state from batch to batch (contiguous rows of
     a stream); otherwise every batch starts new sequences. Stops after ``steps``
     batches or ``seconds`` of wall time, counted after the first ``untimed`` batches
