@@ -12,13 +12,19 @@ Three sections, each written to ``bench/out/reservoir.json`` and ``.md``:
   steps and is scaled to 50,000 (``steps`` says how many ran; the time is linear in
   the steps). JAX rows give the first call (``cold``, compilation included) and the
   second (``warm``). rnnlab and ReservoirPy-JAX run in float32, ReservoirPy-NumPy in
-  float64 (each library's default). One series: nothing to split over devices.
+  float64 (each library's default). rnnlab's ridge sums: ``X^T X`` in float32 like
+  ReservoirPy-JAX's (``fit(sums="float32")``, row ``rnnlab``) and in float64, its default
+  (row ``rnnlab-float64``); both on the host's BLAS, block by block while the device
+  runs the reservoir over the next block. One series: nothing to split over devices.
 - ``search``: trials per second of one random search (spectral radius, leak rate,
   ridge; 100 units, Mackey-Glass 10 steps ahead, train 2,000, test 500, several seeds
   per trial) by ``rnnlab.reservoir.search`` (float64, one vmapped computation) and by
   ReservoirPy's ``hyper.parallel_research`` (joblib processes, every core).
 
-    python bench/reservoir.py [--budget 60] [--sizes 100 1000 10000] [--quick]
+    python bench/reservoir.py [--budget 60] [--sizes 100 1000 10000] [--quick] [--keep]
+
+``--keep`` re-measures only the rows asked for and keeps the others of the last run (each
+row says the load average it ran under).
 
 Targets (issue 17): rnnlab >= 5x faster than ReservoirPy's JAX backend at 1,000 units,
 and >= 10x the trials per second of ``parallel_research``. The machine's load average
@@ -85,6 +91,7 @@ def matmul_table(sizes, steps=300):
                 go()
                 t = min(clock(go) for _ in range(3))
                 row[f"{kind}_us"] = round(t / steps * 1e6, 2)
+            row["load"] = round(os.getloadavg()[0], 1)
             row["auto"] = (
                 "sparse" if rc.ReservoirCell(1, W=W, W_in=np.ones((H, 1))).sparse else "dense"
             )
@@ -96,12 +103,12 @@ def matmul_table(sizes, steps=300):
 # --- fit + run ---------------------------------------------------------------------------
 
 
-def rnnlab_fit_run(X, N, conn):
+def rnnlab_fit_run(X, N, conn, sums="float32"):
     def go():  # the draw and the spectral radius are timed too, as in ReservoirPy's fit
         cell = rc.ReservoirCell(
             1, N, connectivity=conn, input_connectivity=conn, esp_warning=False, key=1
         )
-        esn, final = rc.fit(cell, X, X, ridge=10.0, return_state=True)
+        esn, final = rc.fit(cell, X, X, ridge=10.0, return_state=True, sums=sums)
         esn(jnp.asarray(X), final)[0].block_until_ready()
 
     return go
@@ -157,6 +164,7 @@ def fit_run_row(engine, make, X, N, conn, budget):
         "seconds": round(total, 3),
         "fixed_s": round(a, 3),
         "us_per_step": round(b / 2 * 1e6, 2),  # two passes over the series: fit, then run
+        "load": round(os.getloadavg()[0], 1),
     }
     log("fit_run", row)
     return row
@@ -171,6 +179,7 @@ def fit_run_table(sizes, budget, connectivities):
             conn = round(5 / N if conn == "5/N" else float(conn), 6)
             engines = (
                 ("rnnlab", partial(rnnlab_fit_run, N=N, conn=conn), X),
+                ("rnnlab-float64", partial(rnnlab_fit_run, N=N, conn=conn, sums="float64"), X),
                 ("reservoirpy-jax", partial(rpy_fit_run, N=N, conn=conn, backend="jax"), X),
                 ("reservoirpy-numpy", partial(rpy_fit_run, N=N, conn=conn, backend="numpy"), X64),
             )
@@ -277,10 +286,14 @@ def markdown(result):
     for r in result["matmul"]:
         cells = [r["units"], r["connectivity"], r.get("dense_us", "-"), r["sparse_us"], r["auto"]]
         out.append("| " + " | ".join(map(str, cells)) + " |")
-    out += ["", "| units | connectivity | engine | steps run | fit+run 50k steps, s | fixed s |"]
-    out.append("|---|---|---|---|---|---|")
+    out += [
+        "",
+        "| units | connectivity | engine | steps run | fit+run 50k steps, s | fixed s | load |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in result["fit_run"]:
-        cells = [r["units"], r["connectivity"], r["engine"], r["steps"], r["seconds"], r["fixed_s"]]
+        cells = [r["units"], r["connectivity"], r["engine"], r["steps"], r["seconds"]]
+        cells += [r["fixed_s"], r.get("load", "-")]
         out.append("| " + " | ".join(map(str, cells)) + " |")
     out += ["", "| search | trials x seeds | seconds | trials/s |", "|---|---|---|---|"]
     for r in result["search"]:
@@ -295,15 +308,31 @@ def ratios(result):
     out = {}
     by = {(r["engine"], r["units"], r["connectivity"]): r for r in result["fit_run"]}
     for (engine, N, conn), r in by.items():
-        if engine == "rnnlab":
+        if engine.startswith("rnnlab"):
             for other in ("reservoirpy-jax", "reservoirpy-numpy"):
                 if (other, N, conn) in by:
-                    key = f"{other} / rnnlab time, {N} units, connectivity {conn}"
+                    key = f"{other} / {engine} time, {N} units, connectivity {conn}"
                     out[key] = round(by[(other, N, conn)]["seconds"] / r["seconds"], 2)
     s = result["search"]
     if len(s) == 2:
         key = "search trials/s, rnnlab / parallel_research"
         out[key] = round(s[0]["trials_per_s"] / s[1]["trials_per_s"], 2)
+    return out
+
+
+def kept(old, new):
+    """``new``'s rows, and those of ``old`` that ``new`` did not measure again."""
+    keys = {
+        "matmul": lambda r: (r["units"], r["connectivity"]),
+        "fit_run": lambda r: (r["engine"], r["units"], r["connectivity"]),
+        "search": lambda r: r["engine"].split(" (")[0],
+    }
+    out = dict(new)
+    for section, key in keys.items():
+        fresh = {key(r) for r in new[section]}
+        out[section] = [r for r in old.get(section, []) if key(r) not in fresh] + new[section]
+    out["load_before"] = f"{old['load_before']}, then {new['load_before']}"
+    out["load_after"] = f"{old['load_after']}, then {new['load_after']}"
     return out
 
 
@@ -317,6 +346,7 @@ def main():
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="a smoke run: small sizes, short budget")
     p.add_argument("--out", type=Path, default=OUT / "reservoir.json")
+    p.add_argument("--keep", action="store_true", help="keep the last run's other rows")
     a = p.parse_args()
     if a.quick:
         a.budget, a.sizes, a.matmul_sizes, a.trials, a.seeds = 2.0, [100], [100], 4, 2
@@ -330,6 +360,8 @@ def main():
     result["fit_run"] = fit_run_table(a.sizes, a.budget, a.connectivity)
     result["search"] = search_table(a.trials, a.seeds) if a.trials else []
     result["load_after"] = round(os.getloadavg()[0], 2)
+    if a.keep and a.out.exists():
+        result = kept(json.loads(a.out.read_text()), result)
     result["ratios"] = ratios(result)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(result, indent=1))

@@ -137,7 +137,7 @@ def test_ridge_conventions_against_closed_forms(x64):
         np.testing.assert_allclose(a.bias, b.bias, atol=1e-10)
 
 
-def test_fit_batch_by_batch_equals_one_pass(x64):
+def test_fit_batch_by_batch_equals_one_pass(x64, monkeypatch):
     cell = small_cell()
     rng = np.random.default_rng(5)
     xs, ys = rng.standard_normal((6, 15, 2)), rng.standard_normal((6, 15, 1))
@@ -154,6 +154,14 @@ def test_fit_batch_by_batch_equals_one_pass(x64):
     Sc, Tc = S - S.mean(0), T - T.mean(0)
     W = np.linalg.solve(Sc.T @ Sc + 1e-3 * np.eye(30), Sc.T @ Tc)
     np.testing.assert_allclose(whole.readout.W_out, W, atol=1e-9)
+    # the host sums block by block along time (2 steps a block: blocks cross the warm-up
+    # and the ends of sequences), in float64, then with float32 products
+    monkeypatch.setattr("rnnlab.reservoir._esn.BLOCK_ROWS", 10)
+    blocks = rc.fit(cell, xs, ys, ridge=1e-3, warmup=3, lengths=lengths)
+    np.testing.assert_allclose(blocks.readout.W_out, W, atol=1e-9)
+    fast = rc.fit(cell, xs, ys, ridge=1e-3, warmup=3, lengths=lengths, sums="float32")
+    np.testing.assert_allclose(fast.readout.W_out, W, atol=2e-3 * np.abs(W).max())
+    assert not np.allclose(fast.readout.W_out, W, atol=1e-12)  # float32 products indeed
 
 
 def test_singular_ridge_and_empty_fit_are_user_errors(x64):

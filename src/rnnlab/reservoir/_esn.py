@@ -81,6 +81,10 @@ def _features(reservoir, xs, state, lengths, warmup, input_to_readout):
     return feats, (mask if batched else mask[0]), final
 
 
+SUMS = {"float64": np.float64, "float32": np.float32}
+BLOCK_ROWS = 8192  # feature rows per block of the host sums (8192 x 1,000 float32: 33 MB)
+
+
 def accumulate(
     reservoir,
     xs,
@@ -91,22 +95,48 @@ def accumulate(
     warmup: int = 0,
     input_to_readout: bool = False,
     host: bool = False,
+    sums: str = "float64",
 ) -> tuple[RidgeStats, object]:
     """One batch's contribution to a ridge fit: ``(stats, final_state)``. ``xs`` (T, D) or
     (B, T, D), ``ys`` (..., O) aligned with it; ``warmup`` leading steps of each
     sequence and the padding past ``lengths`` are left out. The engine sums the stats
-    over batches and devices, then calls :func:`solve_ridge` once. ``host=True``
-    accumulates on the host in float64 (:func:`host_stats`)."""
+    over batches and devices, then calls :func:`solve_ridge` once.
+
+    ``host=True`` takes the sums with the host's BLAS (:func:`host_stats`, returned in
+    float64; ``sums="float32"``: the products in float32), block by block along time
+    (``BLOCK_ROWS`` feature rows at a time): while the host sums one block, the device
+    already runs the reservoir over the next (JAX dispatches asynchronously), so a long
+    series costs about the longer of the two, not their sum."""
     xs, ys = jnp.asarray(xs), jnp.asarray(ys)
     if ys.shape[:-1] != xs.shape[:-1]:
         raise UserError(f"targets {tuple(ys.shape)} do not match inputs {tuple(xs.shape)}")
+    if sums not in SUMS:
+        raise UserError(f"sums must be float64 or float32, got {sums!r}")
     if lengths is not None:
         lengths = jnp.asarray(lengths)
-    feats, mask, final = _features(
-        reservoir, xs, state, lengths, int(warmup), bool(input_to_readout)
-    )
-    stats = host_stats(feats, ys, mask) if host else ridge_stats(feats, ys, mask)
-    return stats, final
+    itr = bool(input_to_readout)
+    if not host:
+        feats, mask, final = _features(reservoir, xs, state, lengths, int(warmup), itr)
+        return ridge_stats(feats, ys, mask), final
+    batched = xs.ndim == 3
+    B, T = (xs.shape[0], xs.shape[1]) if batched else (1, xs.shape[0])
+    mask = warmup_mask(T, B, int(warmup), lengths)  # (B, T)
+    mask = mask if batched else mask[0]
+    block = max(1, -(-BLOCK_ROWS // B))  # steps per block
+    total, pending = None, None
+    for t0 in range(0, T, block):
+        t1 = min(T, t0 + block)
+        part = None if lengths is None else jnp.clip(lengths - t0, 0, t1 - t0)
+        # dispatched, not waited for: it runs while the host sums the previous block
+        feats, _, state = _features(reservoir, xs[..., t0:t1, :], state, part, 0, itr)
+        if pending is not None:
+            total = _plus(total, host_stats(*pending, dtype=SUMS[sums]))
+        pending = (feats, ys[..., t0:t1, :], mask[..., t0:t1])
+    return _plus(total, host_stats(*pending, dtype=SUMS[sums])), state
+
+
+def _plus(a: RidgeStats | None, b: RidgeStats) -> RidgeStats:
+    return b if a is None else a + b
 
 
 def fit(
@@ -121,6 +151,7 @@ def fit(
     bias: str = "centred",
     state=None,
     return_state: bool = False,
+    sums: str = "float64",
 ):
     """Fit a ridge readout on ``reservoir``'s states: an :class:`ESN`.
 
@@ -128,8 +159,11 @@ def fit(
     memory, ``xs`` an iterable of batches ``(xs, ys)`` or ``(xs, ys, lengths)`` (each
     sequence starts from the zero state), summed one at a time. ``bias`` is the
     convention of :func:`solve_ridge` (default: ReservoirPy 0.4's, centred data and an
-    unregularised bias); the sums and the solve are float64 on the host, whatever the
-    reservoir's dtype. With ``return_state`` (arrays only), also the state after the
+    unregularised bias); the solve is float64 on the host, whatever the reservoir's
+    dtype, and so are the sums by default; ``sums="float32"`` takes ``X^T X`` and
+    ``X^T Y`` in float32 (block by block, added in float64): the fast path, for a ridge
+    far above float32's rounding of ``X^T X`` (keep float64 for ReservoirPy parity or a
+    ridge like 1e-8). With ``return_state`` (arrays only), also the state after the
     last step, from which a forecast continues, as ReservoirPy's ``run`` after ``fit``.
 
     >>> import jax, jax.numpy as jnp, rnnlab
@@ -155,6 +189,7 @@ def fit(
                 warmup=warmup,
                 input_to_readout=input_to_readout,
                 host=True,
+                sums=sums,
             )
             total = stats if total is None else total + stats
         if total is None:
@@ -169,6 +204,7 @@ def fit(
             warmup=warmup,
             input_to_readout=input_to_readout,
             host=True,
+            sums=sums,
         )
     esn = ESN(reservoir, solve_ridge_host(total, ridge, bias=bias), bool(input_to_readout))
     return (esn, final) if return_state else esn

@@ -47,16 +47,23 @@ def ridge_stats(features: jax.Array, targets: jax.Array, mask=None) -> RidgeStat
     return RidgeStats(Xm.T @ X, Xm.T @ Y, Xm.sum(0), (Y * m[:, None]).sum(0), m.sum())
 
 
-def host_stats(features, targets, mask=None) -> RidgeStats:
-    """:func:`ridge_stats` on the host in float64 (NumPy), whatever the dtype of the
-    states: a float32 reservoir still gets a float64 solve (a ridge of 1e-8 leaves
-    ``X^T X`` too ill-conditioned for float32)."""
-    X = np.asarray(features, np.float64).reshape(-1, features.shape[-1])  # (N, F)
-    Y = np.asarray(targets, np.float64).reshape(-1, targets.shape[-1])  # (N, O)
+def host_stats(features, targets, mask=None, *, dtype=np.float64) -> RidgeStats:
+    """:func:`ridge_stats` on the host (NumPy's BLAS), returned in float64 whatever the
+    dtype of the states. ``dtype=np.float64`` (default) takes every product in float64:
+    a ridge of 1e-8 leaves ``X^T X`` too ill-conditioned for float32. ``np.float32``
+    takes ``X^T X`` and ``X^T Y`` in float32 (no copy of float32 states on a CPU device;
+    ``X^T X`` is BLAS's symmetric rank-k update, half a matmul's work) and only adds
+    them in float64: the fast path, for ridges well above float32's rounding of the
+    sums (about 1e-7 of ``X^T X``'s largest entries)."""
+    X = np.asarray(features, dtype).reshape(-1, features.shape[-1])  # (N, F)
+    Y = np.asarray(targets, dtype).reshape(-1, targets.shape[-1])  # (N, O)
     if mask is not None:
         keep = np.asarray(mask).reshape(-1).astype(bool)
-        X, Y = X[keep], Y[keep]
-    return RidgeStats(X.T @ X, X.T @ Y, X.sum(0), Y.sum(0), np.float64(X.shape[0]))
+        if not keep.all():
+            X, Y = X[keep], Y[keep]
+    f64 = np.float64
+    XtX = (X.T @ X).astype(f64)  # NumPy calls syrk for X.T @ X (the same buffer)
+    return RidgeStats(XtX, (X.T @ Y).astype(f64), X.sum(0, f64), Y.sum(0, f64), f64(X.shape[0]))
 
 
 class Readout(eqx.Module):
