@@ -38,6 +38,10 @@ def test_mackey_glass_esn_equals_a_numpy_fit_and_beats_persistence(capsys, tmp_p
     cell = r.model.cell
     W, W_in, lr = cell.dense_W().astype(np.float64), np.asarray(cell.W_in, np.float64), 0.3
     assert float(cell.lr) == pytest.approx(lr) and r.config.model.spectral_radius == 1.25
+    # rho(lr W + (1 - lr) I) > 1 at the tutorial's settings: the echo-state warning, one line
+    rho = np.max(np.abs(np.linalg.eigvals(lr * W + (1 - lr) * np.eye(40))))
+    (line,) = [line for line in err.splitlines() if "warning" in line]
+    assert rho > 1 and f"rho(lr*W + (1-lr)*I) = {rho:.4g} > 1" in line
     tr, te = data.splits["train"], data.splits["test"]
     X = _numpy_states(W, W_in, lr, tr.x.astype(np.float64))
     Xc, yc = X - X.mean(0), tr.y - tr.y.mean()  # ReservoirPy's centred ridge, bias unpenalised

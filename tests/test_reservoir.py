@@ -75,14 +75,17 @@ def test_lengths_trace_and_deep_esn(x64):
 
 
 def test_echo_state_warning():
-    with pytest.warns(rc.EchoStateWarning, match="echo state"):
-        rc.ReservoirCell(1, 50, leak_rate=1.0, spectral_radius=1.1, key=0)
+    with pytest.warns(rc.EchoStateWarning, match="echo state") as caught:
+        loud = rc.ReservoirCell(1, 50, leak_rate=1.0, spectral_radius=1.1, key=0)
+    assert loud.echo_state_warning() == str(caught[0].message)  # the CLI's line, the same
+    assert "= 1.1 > 1" in str(caught[0].message)  # lr = 1: rho(W) itself
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cell = rc.ReservoirCell(1, 50, leak_rate=0.3, spectral_radius=0.95, key=0)
     lam = np.linalg.eigvals(cell.dense_W().astype(np.float64))
     rho = rc.effective_spectral_radius(cell.dense_W(), 0.3)
     assert abs(rho - np.max(np.abs(0.3 * lam + 0.7))) < 1e-6 and rho < 1
+    assert cell.echo_state_warning() is None
 
 
 @pytest.mark.parametrize(

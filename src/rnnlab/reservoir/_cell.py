@@ -111,15 +111,16 @@ class ReservoirCell(Step):
         self._set_arrays(W_host, W_in_host, bias_host, lr, matmul)
         self.input_size, self.hidden_size, self.nonlinearity = D, H, nonlinearity
         if esp_warning:
-            rho = M.effective_spectral_radius(W_host, lr, eig)
-            if rho > 1:
-                warnings.warn(
-                    f"reservoir: rho(lr*W + (1-lr)*I) = {rho:.4g} > 1: with no input driving "
-                    "it (and no bias) it lacks the echo state property; lower the spectral "
-                    "radius or the leak rate, or rely on the input's drive",
-                    EchoStateWarning,
-                    stacklevel=4,  # the caller of ReservoirCell(...), past equinox's __call__
-                )
+            message = _esp_message(M.effective_spectral_radius(W_host, lr, eig))
+            if message:  # stacklevel: the caller of ReservoirCell(...), past equinox's
+                warnings.warn(message, EchoStateWarning, stacklevel=4)
+
+    def echo_state_warning(self) -> str | None:
+        """The warning's line (see the class) if rho(lr W + (1 - lr) I) > 1, else None:
+        for a caller that reports it its own way (``rnnlab train --model esn``)."""
+        W = sp.csr_array(self.dense_W().astype(np.float64))
+        lr = np.asarray(self.lr, np.float64)
+        return _esp_message(M.effective_spectral_radius(W, lr))
 
     def _set_arrays(self, W, W_in, bias, lr, matmul):
         nnz = W.nnz if sp.issparse(W) else int(np.count_nonzero(W))
@@ -168,6 +169,16 @@ class ReservoirCell(Step):
         f = activation(self.nonlinearity)
         x = (1 - lr) * x + lr * f(xp + self.recurrent(x))
         return x, x, {"x": x, "h": x}  # h: the name rnnlab inspect reads of every cell
+
+
+def _esp_message(rho: float) -> str | None:
+    if not rho > 1:
+        return None
+    return (
+        f"reservoir: rho(lr*W + (1-lr)*I) = {rho:.4g} > 1: with no input driving it (and no "
+        "bias) it lacks the echo state property; lower the spectral radius or the leak rate, "
+        "or rely on the input's drive"
+    )
 
 
 def host_rng(key) -> np.random.Generator | None:

@@ -205,6 +205,9 @@ def train(task, run_dir, config, *, resume=False, report=lambda e: None) -> dict
         trials = None
     fit_s = time.perf_counter() - t0
     m = config.model
+    esp = model.cell.echo_state_warning()  # one line, as the library's EchoStateWarning says
+    if esp:
+        report({"event": "text", "text": f"rnnlab: warning: {esp}"})
     report({"event": "text", "text": f"task {task.name}: {data.describe()}; echo state network "
             f"of {m.units} units, {m.readout} readout, fitted in {fit_s:.2f} s"})  # fmt: skip
     return _write(run_dir, config, info, model, val, fit_s, trials, report)
