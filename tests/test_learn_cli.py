@@ -20,16 +20,24 @@ LAG, B, LR = 3, 8, 0.5  # sequences of LAG + 2 = 5 steps
 SGD = ["--optimizer", "sgd", "--momentum", "0", "--clip", "0", "--lr", str(LR)]
 
 
-def _args(out, learner, k, steps, *extra):
-    return ["train", "--task", "recall", "--lag", LAG, "--cell", "elman", "--hidden", 4,
-            "--batch-size", B, "--learner", learner, "--update-every", k, "--steps", steps,
+RECALL = ("recall", "elman", {"lag": LAG})  # the task, the cell, the task's options
+EVIDENCE = ("evidence", "alif", {"cues": 1, "delay": 0})  # 25 steps of 40 input spikes
+
+
+def _args(out, learner, k, steps, *extra, run=RECALL):
+    task, cell, options = run
+    flags = [x for name, v in options.items() for x in (f"--{name}", v)]
+    online = [] if learner == "bptt" else ["--update-every", k]
+    return ["train", "--task", task, *flags, "--cell", cell, "--hidden", 4,
+            "--batch-size", B, "--learner", learner, *online, "--steps", steps,
             "--eval-every", 1000, "--log-every", 1, "--out", out, *extra]  # fmt: skip
 
 
-def _start():
+def _start(run=RECALL):
     """The run's first model, as rnnlab.learn sees it, and the task's training batches."""
-    task = get_task("recall")
-    config = task.config(lag=LAG, cell="elman", hidden=4, batch_size=B)
+    name, cell, options = run
+    task = get_task(name)
+    config = task.config(cell=cell, hidden=4, batch_size=B, **options)
     data = task.load_data(config)
     info = data.info()
     model = task.build_model(config, info)
@@ -37,12 +45,12 @@ def _start():
     return learn.Network(model.rnn.cells[0][0], model.readout), batches
 
 
-def _reference(name, k, steps, adam=None):
+def _reference(name, k, steps, adam=None, run=RECALL):
     """The same run driven by hand: rnnlab.learn's online step on the task's batches, one
     plain SGD update (lr / count) after each chunk, the traces fresh at each batch; with
     ``adam`` (an optax optimizer) its update after each chunk that holds a target, none
     after the others. Returns the model and each chunk's (summed loss, count)."""
-    net, batches = _start()
+    net, batches = _start(run)
     learner = learn.make_learner(name, net)
     floats = lambda tree: eqx.filter(tree, eqx.is_inexact_array)
     opt_state, chunks = (None if adam is None else adam.init(floats(net))), []
@@ -81,22 +89,32 @@ def _reference(name, k, steps, adam=None):
     return net, chunks
 
 
-@pytest.mark.parametrize("learner, k, steps", [("rtrl", 1, 12), ("snap1", 2, 7)])
-def test_engine_equals_the_library_driven_by_hand(learner, k, steps, tmp_path, capsys):
+@pytest.mark.parametrize(
+    "learner, k, steps, task",
+    [
+        ("rtrl", 1, 12, RECALL),
+        ("snap1", 2, 7, RECALL),
+        ("bptt", 5, 3, ("recall", "lif", {"lag": LAG})),  # BPTT through the surrogate
+        ("eprop", 25, 3, EVIDENCE),  # the spiking adaptive cell on the e-prop paper's task
+    ],
+)
+def test_engine_equals_the_library_driven_by_hand(learner, k, steps, task, tmp_path, capsys):
     """Two devices (the batch split, each row with its traces, gradients psum-ed) against
-    one process by hand; k = 2 pads the last chunk of 5 steps."""
+    one process by hand; k = 2 pads the last chunk of 5 steps. --cell lif by BPTT (the
+    engine's own loss, not a learner's) against rnnlab.learn's BPTT over whole sequences;
+    --cell alif by e-prop on the evidence task."""
     out = tmp_path / "run"
-    code, _, err = run(capsys, *_args(out, learner, k, steps, *SGD))
+    code, _, err = run(capsys, *_args(out, learner, k, steps, *SGD, run=task))
     assert code == 0, err
     assert json.loads((out / "config.json").read_text())["devices"]["count"] == 2
-    model = get_task("recall").load_run(out).model  # best.eqx: the one evaluation, the last
-    ref, _ = _reference(learner, k, steps)
+    model = get_task(task[0]).load_run(out).model  # best.eqx: the one evaluation, the last
+    ref, _ = _reference(learner, k, steps, run=task)
     got = learn.Network(model.rnn.cells[0][0], model.readout)
     for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(ref), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=2e-6)
-    first, _ = _start()
-    moved = np.abs(np.asarray(got.cell.weight_hh - first.cell.weight_hh))
-    assert moved.max() > 1e-4  # the recurrent weights learnt (not only the readout)
+    first, _ = _start(task)
+    moved = np.abs(np.asarray(got.cell.weight_ih - first.cell.weight_ih))
+    assert moved.max() > 1e-4  # the cell's weights learnt (not only the readout)
 
 
 def test_adam_skips_the_chunks_without_a_target_and_the_loss_is_per_target(tmp_path, capsys):
@@ -171,6 +189,7 @@ def test_rtrl_over_a_whole_sequence_is_the_task_s_bptt_gradient(name, options):
     "extra, says",
     [
         (["--learner", "rflo", "--cell", "lstm"], "RFLO applies to leaky cells"),
+        (["--learner", "rflo", "--cell", "lif"], "RFLO applies to leaky cells"),
         (["--learner", "rtrl", "--update-every", "0"], "--update-every must be >= 1"),
         (["--learner", "rtrl", "--truncate", "3"], "--truncate applies only with --learner bptt"),
         (["--update-every", "2"], "--update-every applies only with an online --learner"),
@@ -187,10 +206,14 @@ def test_refusals_are_one_line_and_write_nothing(extra, says, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_a_task_without_online_learning_refuses(tmp_path, capsys):
+@pytest.mark.parametrize("flags", [["--learner", "rtrl"], ["--cell", "lif"]])
+def test_a_task_without_online_learning_refuses(flags, tmp_path, capsys):
+    """An online learner, or a spiking cell, trains one layer and a readout: not numbers'
+    sequence-to-sequence model."""
     out = tmp_path / "run"
-    code, _, err = run(capsys, "train", "--task", "numbers", "--learner", "rtrl", "--out", out)
-    assert code == 2 and "--learner rtrl" in err and "numbers" in err, err
+    code, _, err = run(capsys, "train", "--task", "numbers", *flags, "--out", out)
+    assert code == 2 and " ".join(flags) in err and "numbers" in err, err
+    assert len(err.strip().splitlines()) == 1
     assert not out.exists()
 
 

@@ -192,9 +192,9 @@ WINDOWED = ("window-mlp", "conv1d", "transformer")  # models that see a window o
 
 
 def _cells() -> tuple:
-    from rnnlab.cells import CELLS
+    from rnnlab.cells import CELLS, SPIKING_CELLS
 
-    return tuple(CELLS)
+    return tuple(CELLS) + tuple(SPIKING_CELLS)  # lif, alif: the tasks of rnnlab.tasks._online
 
 
 def _rnn(m) -> bool:

@@ -23,13 +23,20 @@ CELLS = {
     "mtrnn": MTRNNCell,
 }
 
+# The spiking cells, by name, kept apart from CELLS: the loops over CELLS compare each cell
+# with a torch twin or a trained reference, which a spiking cell has not. make_cell and
+# --cell take these names too.
+SPIKING_CELLS = {"lif": LIFCell, "alif": ALIFCell}
+
 
 def make_cell(name: str, input_size: int, hidden_size: int, *, key, **kwargs):
-    """The cell called ``name`` (a key of :data:`CELLS`) with the given sizes."""
+    """The cell called ``name`` (a key of :data:`CELLS` or :data:`SPIKING_CELLS`) with the
+    given sizes."""
+    known = {**CELLS, **SPIKING_CELLS}
     try:
-        cls = CELLS[name]
+        cls = known[name]
     except KeyError:
-        raise UserError(f"unknown cell {name!r}; choose one of {', '.join(CELLS)}") from None
+        raise UserError(f"unknown cell {name!r}; choose one of {', '.join(known)}") from None
     return cls(input_size, hidden_size, key=key, **kwargs)
 
 
@@ -47,5 +54,6 @@ __all__ = [
     "LeakyElmanCell",
     "MTRNNCell",
     "PeepholeLSTMCell",
+    "SPIKING_CELLS",
     "make_cell",
 ]

@@ -68,6 +68,8 @@ class LIFCell(Cell):
     as N(0, 1/D) and N(0, 1/H) (Bellec et al.'s scaling by the fan-in).
 
     State: ``(v, z)``, each (H,); ``hidden`` (what ``U`` reads) and output: the spikes ``z``.
+    Traces: ``v``, ``z`` and ``h`` (``z`` again, the name every cell's output has in
+    :mod:`rnnlab.inspect`).
 
     >>> import jax, rnnlab
     >>> from rnnlab.cells.spiking import LIFCell
@@ -118,7 +120,7 @@ class LIFCell(Cell):
         v, z = state  # (H,), (H,)
         v = self.alpha * v + xp + hp - self.v_th * jax.lax.stop_gradient(z)
         z = _spike((v - self.v_th) / self.v_th, self.slope, self.damping)
-        return (v, z), z, {"v": v, "z": z}
+        return (v, z), z, {"v": v, "z": z, "h": z}
 
 
 class ALIFCell(LIFCell):
@@ -179,7 +181,7 @@ class ALIFCell(LIFCell):
         A = self.v_th + self.beta * a  # the adaptive threshold
         v = self.alpha * v + xp + hp - self.v_th * jax.lax.stop_gradient(z)
         z = _spike((v - A) / self.v_th, self.slope, self.damping)
-        return (v, z, a), z, {"v": v, "z": z, "a": a, "A": A}
+        return (v, z, a), z, {"v": v, "z": z, "a": a, "A": A, "h": z}
 
 
 def spike_trains(raster, dt: float = 0.001) -> list[np.ndarray]:

@@ -2,7 +2,8 @@
 
 What a task's run needs besides :func:`rnnlab.engine.online.online_problem` (which makes
 an engine step one chunk of ``k`` time steps, with the learner's traces as the carry):
-the rules (:func:`check`: which tasks and models an online learner trains), the model seen
+the rules (:func:`check`: which tasks and models an online learner, or a spiking cell
+``--cell lif|alif``, trains), the model seen
 as a :class:`rnnlab.learn.Network` (one recurrent layer of
 :class:`rnnlab.models.SequenceClassifier` or :class:`rnnlab.models.SequenceTagger` and its
 readout), the learner (RTRL bounded per batch) and a row's loss over a chunk: the label
@@ -16,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from rnnlab.cells import SPIKING_CELLS
 from rnnlab.engine import Problem, online
 from rnnlab.engine.online import pad_steps
 from rnnlab.errors import UserError
@@ -27,6 +29,12 @@ def check(task, config) -> None:
     """One line for an online learner that does not apply to the task or model (before any
     data is read)."""
     learner, m = config.learn.learner, config.model
+    if m.model == "rnn" and m.cell in SPIKING_CELLS and task.online_kind() is None:
+        raise UserError(
+            f"--cell {m.cell} (spiking) trains the tasks whose model is recurrent layers with a "
+            f"readout per step or at the end (recall, evidence, adding, xor, classify, tag, "
+            f"...), not --task {task.name}"
+        )
     if learner == "bptt":
         return
     if task.online_kind() is None:
