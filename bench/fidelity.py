@@ -44,6 +44,9 @@ The papers' own recipes (issue 18), run only when named in ``--rows``:
   (``bench/reber_paper.py``);
 - ``adding-paper``: H&S 1997's 93-weight net, online, the paper's stopping rule, 10
   trials (``bench/lstm1997_paper.py``);
+- ``chorales-paper``: Chung et al. 2014's peephole LSTM, GRU and tanh RNN with RMSProp,
+  weight noise 0.075, clip 1, the best of N log-uniform learning rates on validation,
+  the first frame scored; resumable (``bench/jsb_paper.py``);
 - ``warpeace-paper``: Karpathy et al.'s 80/10/10 split, 50 epochs, dropout chosen on
   validation; resumable (``bench/warpeace_paper.py``, ``make fidelity-warpeace``).
 """
@@ -73,7 +76,7 @@ import optax  # noqa: E402
 ROWS = ("xor", "reber", "adding", "chorales", "warpeace")
 # The papers' own recipes (issue 18), run only when named in --rows: their long runs
 # resume where they stopped.
-PAPER_ROWS = ("xor-paper", "reber-paper", "adding-paper", "warpeace-paper")
+PAPER_ROWS = ("xor-paper", "reber-paper", "adding-paper", "chorales-paper", "warpeace-paper")
 CHANCE = 0.5  # the XOR task's error of p(1) = 1/2
 
 
@@ -572,6 +575,27 @@ def parse(argv=None):
     p.add_argument("--chorales-steps", type=int, default=6000)
     p.add_argument("--chorales-seeds", type=int, default=3)
     p.add_argument("--chorales-lr", type=float, default=3e-3)
+    p.add_argument(
+        "--jsb-paper-cells", nargs="+", default=["peephole", "gru", "elman"],
+        choices=("peephole", "gru", "elman"),
+    )  # fmt: skip
+    p.add_argument(
+        "--jsb-paper-lrs", type=int, default=10,
+        help="chorales-paper: learning rates for the first cell (paper: 10)",
+    )  # fmt: skip
+    p.add_argument(
+        "--jsb-paper-lrs-others", type=int, default=4,
+        help="chorales-paper: learning rates for the other cells",
+    )  # fmt: skip
+    p.add_argument(
+        "--jsb-paper-range", type=float, nargs=2, default=[1e-4, 1e-2],
+        help="chorales-paper: the log-uniform range of the learning rates",
+    )  # fmt: skip
+    p.add_argument("--jsb-paper-steps", type=int, default=6000)
+    p.add_argument(
+        "--jsb-paper-eval", type=int, default=100, help="chorales-paper: validate every N steps"
+    )
+    p.add_argument("--jsb-paper-noise", type=float, default=0.075)
     p.add_argument("--corpus", type=Path, default=Path("../shared/data/warpeace.txt"))
     p.add_argument("--warpeace-epochs", type=int, default=10)
     p.add_argument("--warpeace-minutes", type=float, default=20.0)
@@ -636,6 +660,7 @@ def main(argv=None) -> dict:
     budgets = {k: v for k, v in vars(args).items() if k not in ("rows", "out")}
     results["budgets"] = json.loads(json.dumps(budgets, default=str))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from jsb_paper import jsb_paper_row
     from lstm1997_paper import adding_paper_row
     from reber_paper import reber_paper_row
     from warpeace_paper import warpeace_paper_row
@@ -644,6 +669,7 @@ def main(argv=None) -> dict:
     rows = {"xor": xor_row, "reber": reber_row, "adding": adding_row, "chorales": chorales_row,
             "warpeace": warpeace_row, "xor-paper": xor_paper_row,
             "adding-paper": adding_paper_row, "reber-paper": reber_paper_row,
+            "chorales-paper": jsb_paper_row,
             "warpeace-paper": warpeace_paper_row}  # fmt: skip
 
     for name in args.rows:

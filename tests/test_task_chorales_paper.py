@@ -7,6 +7,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from rnnlab.models import SequenceTagger
@@ -104,3 +105,60 @@ def test_weight_noise_gradient_is_the_gradient_at_the_noisy_weights():
     assert gap > 1e-3
     other = noisy(model, noise_key(jax.random.split(jax.random.key(8), 2)), sd)
     assert not np.allclose(other.readout.weight, w_noisy[4])
+
+
+def _jsb_paper():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "bench" / "jsb_paper.py"
+    sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location("jsb_paper", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_jsb_paper_sweep_step_is_the_engine_optimizer_per_learning_rate(tmp_path):
+    """bench/jsb_paper.py trains one net per learning rate under vmap: each trial must be
+    the engine's rmsprop + clip 1 (make_optimizer) on the task's noisy loss, run alone."""
+    from rnnlab.engine.optim import make_optimizer
+
+    jp = _jsb_paper()
+    # Chung et al.'s Table 1 counts, as the checked notes fit them (recurrent layer, 100 in)
+    assert [jp.chung_count(c, h) for c, h in (("peephole", 36), ("gru", 46), ("elman", 100))] == [
+        19_836, 20_286, 20_100]  # fmt: skip
+    rates = jp.learning_rates(1e-4, 1e-2, 10)
+    assert rates == jp.learning_rates(1e-4, 1e-2, 10) and 1e-4 <= min(rates) < max(rates) <= 1e-2
+    path = tmp_path / "jsb.json"
+    path.write_text(json.dumps(JSB))
+    train = chorales.jsb_dataset(path, first=True).splits["train"]
+    batch = tuple(jnp.asarray(a) for a in (train.x, train.y, train.lengths))
+    net = SequenceTagger(88, 88, cell="gru", hidden=3, key=jax.random.key(0))
+    params, static = eqx.partition(net, eqx.is_inexact_array)
+    lrs, sd = [0.01, 0.002], 0.075
+    stacked = jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), params)
+    state = jax.vmap(lambda p, lr: jp.optimizer(lr).init(p))(stacked, jnp.asarray(lrs))
+    step, _ = jp.sweep_fns(static, sd)
+    loss = chorales.frame_loss_of(None, sd)
+    alone = [(params, make_optimizer("rmsprop", lr, clip=1.0)) for lr in lrs]
+    alone = [(p, opt, opt.init(p)) for p, opt in alone]
+
+    def mean_loss(p, keys):
+        total, count, _ = loss(eqx.combine(p, static), batch, None, keys)
+        return total / count
+
+    grad = jax.jit(jax.grad(mean_loss))
+    for t in range(2):
+        keys = jp.step_keys(0, t, 2, 2)
+        stacked, state, _ = step(stacked, state, jnp.asarray(lrs), keys, batch)
+        for k, (p, opt, s) in enumerate(alone):
+            u, s = opt.update(grad(p, keys[k]), s, p)
+            alone[k] = (optax.apply_updates(p, u), opt, s)
+    for k, (p, _, _) in enumerate(alone):
+        for a, b in zip(jax.tree_util.tree_leaves(stacked), jax.tree_util.tree_leaves(p),
+                        strict=True):  # fmt: skip
+            np.testing.assert_allclose(np.asarray(a[k]), np.asarray(b), rtol=1e-5, atol=1e-6)
+    moved = [jax.tree_util.tree_leaves(p)[0] for p, _, _ in alone]
+    assert not np.allclose(moved[0], moved[1])  # the two learning rates differ
