@@ -95,6 +95,7 @@ BAD = [
     (("--task", "vowels", "--model", "esn", "--lr", 0.1), "--lr does not apply to --model esn"),
     (("--task", "vowels", "--model", "esn", "--washout", 2), "--washout applies to a per-step"),
     (("--task", "motions", "--model", "esn", "--ridge", 0), "use ridge > 0"),
+    (("--task", "charlm", "--model", "esn", "--readout", "rls"), "--readout rls and --search"),
 ]
 
 
@@ -170,3 +171,52 @@ def test_tag_esn_reads_every_step_after_the_washout_as_numpy_does(capsys, tmp_pa
     pred = (states(te) @ w + (Ym - Xm @ w)).argmax(-1)[te.valid()]
     want = float((pred == te.y[te.valid()]).mean())
     assert result["metrics"]["accuracy"] == pytest.approx(want, abs=1.5 / te.valid().sum())
+
+
+def test_charlm_esn_equals_the_library_fit_and_samples_in_closed_loop(capsys, tmp_path):
+    """Next character: one-hot input, a ridge readout of one-hot targets over 4 streams
+    (rnnlab.reservoir.fit on the same streams), probabilities clipped at 1e-3; the NLL
+    and an argmax sample against NumPy."""
+    verse = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak.\n\n"
+    (tmp_path / "t.txt").write_text(verse * 30)
+    out = tmp_path / "lm"
+    code, _, err = run(capsys, "train", "--task", "charlm", "--corpus", tmp_path / "t.txt",
+                       "--model", "esn", "--units", 30, "--ridge", 1e-2, "--seq-len", 20,
+                       "--batch-size", 4, "--sample-chars", 0, "--out", out)  # fmt: skip
+    assert code == 0, err
+    result = _eval(capsys, out)
+    r = load_run(out)
+    ids, V = r.task.load_data(r.config).splits, len(r.info["vocab"])
+    cell = r.model.cell
+    eye = np.eye(V)
+
+    def streams(a):  # B streams as rnnlab.charlm.evaluate reads them
+        B = max(1, min(4, (len(a) - 1) // 21))
+        L = (len(a) - 1) // B
+        return a[: B * L].reshape(B, L), a[1 : B * L + 1].reshape(B, L)
+
+    x, y = streams(ids["train"])
+    esn = rc.fit(cell, eye[x], eye[y], ridge=1e-2)
+    W_out = np.asarray(r.model.readout.W_out)
+    np.testing.assert_allclose(W_out, esn.readout.W_out, atol=2e-3 * np.abs(W_out).max())
+    # the test split's NLL by hand: NumPy states, outputs clipped at 1e-3, renormalised
+    W, W_in, lr = cell.dense_W().astype(np.float64), np.asarray(cell.W_in, np.float64), 1.0
+    x, y = streams(ids["test"])
+    h, nll = np.zeros((len(x), 30)), []
+    b = np.asarray(esn.readout.bias)
+    for t in range(x.shape[1]):
+        h = (1 - lr) * h + lr * np.tanh(eye[x[:, t]] @ W_in.T + h @ W.T)
+        p = np.maximum(h @ np.asarray(esn.readout.W_out) + b, 1e-3)
+        nll.append(-np.log(p[np.arange(len(x)), y[:, t]] / p.sum(1)))
+    got = result["metrics"]["nats_per_char"]
+    assert got == pytest.approx(np.mean(nll), rel=1e-3)
+    assert got < result["baseline"]["nats_per_char"] - 1.0  # unigram
+    # sample --argmax: from "\n", each character the readout's largest, read next
+    code, text, err = run(capsys, "sample", out, "--length", 8, "--argmax")
+    assert code == 0, err
+    vocab, h, c, want = r.info["vocab"], np.zeros(30), "\n", ""
+    for _ in range(8):
+        h = np.tanh(W_in @ eye[vocab.index(c)] + W @ h)
+        c = vocab[int(np.argmax(h @ W_out + np.asarray(r.model.readout.bias)))]  # the run's
+        want += c
+    assert text.startswith("\n" + want) or text.startswith(want), (text, want)

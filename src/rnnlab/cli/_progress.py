@@ -54,7 +54,7 @@ class Progress:
         elif kind == "eval":
             self.console.print(_eval_line(event), highlight=False)
         elif kind == "text":  # a line or a table as it is (an ESN fit, a search's trials)
-            self.console.print(event["text"], highlight=False, markup=False)
+            self.console.print(event["text"], highlight=False, markup=False, soft_wrap=True)
 
     def __exit__(self, *exc):
         if self.bar is not None:

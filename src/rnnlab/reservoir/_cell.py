@@ -172,7 +172,7 @@ class ReservoirCell(Step):
 
 
 def _esp_message(rho: float) -> str | None:
-    if not rho > 1:
+    if not rho > 1 + 1e-6:  # not a radius rescaled to 1, up to the eigensolver's rounding
         return None
     return (
         f"reservoir: rho(lr*W + (1-lr)*I) = {rho:.4g} > 1: with no input driving it (and no "

