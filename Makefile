@@ -69,9 +69,19 @@ bench: $(VENV)/.test
 # elsewhere.
 JSB ?= ../shared/data/jsb-chorales-quarter.json
 CORPUS ?= ../shared/data/warpeace.txt
+# A row finished in runs/fidelity/ is not run again (the long ones resume): run it again
+# after an interruption.
+FID = runs/fidelity
 fidelity: $(VENV)/.base
-	$(BIN)/python bench/fidelity.py --jsb $(JSB) --corpus $(CORPUS) --out runs/fidelity/fidelity.json \
-		--rows xor reber adding chorales warpeace xor-paper reber-paper adding-paper
+	$(BIN)/python bench/fidelity.py --jsb $(JSB) --corpus $(CORPUS) --out $(FID)/fidelity.json \
+		--rows xor reber adding chorales warpeace xor-paper reber-paper adding-paper chorales-paper
+	test -f $(FID)/mtrnn_switch.json || $(BIN)/python bench/mtrnn_switch.py \
+		--out $(FID)/mtrnn_switch.json --figure $(FID)/mtrnn_switch.png
+	test -f $(FID)/speakers_transfer.json || $(BIN)/python bench/speakers_transfer.py \
+		--out $(FID)/speakers_transfer.json
+	$(BIN)/python bench/quote_cell.py --corpus $(CORPUS) --runs $(FID) \
+		--out $(FID)/quote_cell.json --figure $(FID)/quote_cell.png
+	$(MAKE) fidelity-warpeace
 # Karpathy et al. 2015's own War and Peace recipe (80/10/10, 50 epochs, dropout chosen on
 # validation): hours on 2 cores, one run at a time at nice 19; run it again to resume.
 fidelity-warpeace: $(VENV)/.base

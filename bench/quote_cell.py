@@ -1,10 +1,11 @@
 """Karpathy, Johnson & Fei-Fei (2015)'s quote cell, tried where it is most likely within
 this machine's budget (issue 18 item 5): a 2-layer LSTM on War and Peace, whose dialogue
-fills much of the text, trained for ``--minutes`` (resumable: a rerun continues the run
-until ``--steps``), then ``bench/inspect_cells.py``'s search: for every detector, the
-unit (any layer, ``c`` or ``h``) whose activation correlates best with it on the first
-``--chars`` test characters, beside the untrained twin's best. ``--also RUN ...`` adds
-char-model runs trained elsewhere (read only: their best checkpoints).
+fills much of the text, trained for ``--minutes`` (a rerun searches the run it finds;
+``--more`` trains it for ``--minutes`` more, up to ``--steps``), then
+``bench/inspect_cells.py``'s search: for every detector, the unit (any layer, ``c`` or
+``h``) whose activation correlates best with it on the first ``--chars`` test
+characters, beside the untrained twin's best. ``--also RUN ...`` adds char-model runs
+trained elsewhere (read only: their best checkpoints).
 
 The figure (``--figure``) colours the text by the best quote unit of each model (tanh(c)
 or h), -1 red and +1 blue as in the paper's Fig. 2, the detector's quotations
@@ -48,7 +49,7 @@ def train(args) -> Path:
     done = _status(run_dir)
     if done is None:
         task.train(run_dir, config)
-    elif done < args.steps:
+    elif args.more and done < args.steps:
         task.train(run_dir, config, resume=True)
     return run_dir
 
@@ -142,6 +143,11 @@ def main(argv=None) -> dict:
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--minutes", type=float, default=30.0)
+    p.add_argument(
+        "--more",
+        action="store_true",
+        help="train an existing run for --minutes more (default: only search it)",
+    )
     p.add_argument("--chars", type=int, default=20_000)
     p.add_argument("--also", nargs="*", default=[], help="other char-model runs to search")
     p.add_argument("--out", type=Path)
