@@ -170,7 +170,7 @@ def fit_run_row(engine, make, X, N, conn, budget):
     return row
 
 
-def fit_run_table(sizes, budget, connectivities):
+def fit_run_table(sizes, budget, connectivities, only=None):
     X = rc.rescale(rc.mackey_glass(STEPS)).astype(np.float32)
     X64 = X.astype(np.float64)
     rows = []
@@ -184,6 +184,8 @@ def fit_run_table(sizes, budget, connectivities):
                 ("reservoirpy-numpy", partial(rpy_fit_run, N=N, conn=conn, backend="numpy"), X64),
             )
             for engine, make, data in engines:
+                if only and engine not in only:
+                    continue
                 rows.append(fit_run_row(engine, make, data, N, conn, budget))
     return rows
 
@@ -342,6 +344,7 @@ def main():
     p.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     p.add_argument("--connectivity", nargs="+", default=["5/N", "0.1"])
     p.add_argument("--matmul-sizes", type=int, nargs="*", default=[100, 1000, 3000, 10000])
+    p.add_argument("--engines", nargs="*", help="fit+run rows of these engines only")
     p.add_argument("--trials", type=int, default=40)
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="a smoke run: small sizes, short budget")
@@ -357,7 +360,7 @@ def main():
         "load_before": round(os.getloadavg()[0], 2),
     }
     result["matmul"] = matmul_table(a.matmul_sizes)
-    result["fit_run"] = fit_run_table(a.sizes, a.budget, a.connectivity)
+    result["fit_run"] = fit_run_table(a.sizes, a.budget, a.connectivity, a.engines)
     result["search"] = search_table(a.trials, a.seeds) if a.trials else []
     result["load_after"] = round(os.getloadavg()[0], 2)
     if a.keep and a.out.exists():

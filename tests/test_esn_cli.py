@@ -171,6 +171,16 @@ def test_tag_esn_reads_every_step_after_the_washout_as_numpy_does(capsys, tmp_pa
     pred = (states(te) @ w + (Ym - Xm @ w)).argmax(-1)[te.valid()]
     want = float((pred == te.y[te.valid()]).mean())
     assert result["metrics"]["accuracy"] == pytest.approx(want, abs=1.5 / te.valid().sum())
+    # --devices 2: each batch of 15 rows split over two devices (one padded row), the
+    # float64 sums added by a psum: the same readout as the host's sums
+    code, _, err = run(capsys, "train", "--task", "tag", "--data", tmp_path / "d.npz", "--model",
+                       "esn", "--units", 30, "--leak", 0.5, "--washout", 2, "--ridge", 1e-3,
+                       "--batch-size", 15, "--devices", 2, "--out", tmp_path / "t2")  # fmt: skip
+    assert code == 0, err
+    W_out = np.asarray(r.model.readout.W_out)
+    split = np.asarray(load_run(tmp_path / "t2").model.readout.W_out)
+    np.testing.assert_allclose(split, W_out, atol=1e-5 * np.abs(W_out).max())
+    np.testing.assert_allclose(W_out, w, atol=1e-4 * np.abs(w).max())  # and NumPy's
 
 
 def test_charlm_esn_equals_the_library_fit_and_samples_in_closed_loop(capsys, tmp_path):

@@ -41,7 +41,7 @@ from rnnlab.reservoir import (
 INPUT_CONNECTIVITY = 0.2  # ReservoirPy's Mackey-Glass tutorial (input_connectivity=0.2)
 # Fields of the gradient loop that a one-pass fit never reads: refused, not ignored.
 NOT_READ = ("steps", "minutes", "optimizer", "lr", "momentum", "schedule", "warmup", "clip",
-            "eval_every", "log_every", "devices", "processes", "learner", "hidden", "dropout",
+            "eval_every", "log_every", "processes", "learner", "hidden", "dropout",
             "forget_bias")  # fmt: skip
 
 
@@ -110,6 +110,10 @@ def check(task, config, given: set[str]) -> None:
         raise UserError("--readout rls starts from P = I / ridge: give --ridge > 0, e.g. 1e-6")
     if m.search is not None and m.readout != "ridge":
         raise UserError("--search fits ridge readouts; drop --readout rls")
+    if "devices" in given and (m.readout != "ridge" or m.search is not None
+                               or task.name == "charlm"):  # fmt: skip
+        raise UserError("--devices splits the ridge sums of a single fit over devices; it "
+                        "does not apply with --readout rls, --search or charlm")  # fmt: skip
 
 
 def training_rows(problem) -> tuple[np.ndarray, ...]:
@@ -146,14 +150,23 @@ def batch_features(model, rows, C: int, washout: int):
 
 
 def fit_readout(model: EchoStateModel, rows, *, batch_size: int, ridge: float,
-                washout: int = 0, readout: str = "ridge") -> EchoStateModel:  # fmt: skip
+                washout: int = 0, readout: str = "ridge",
+                devices: int | None = None) -> EchoStateModel:  # fmt: skip
     """``model`` with its readout fitted on ``rows`` ``(x, y, lengths)``: ridge from sums
-    accumulated over batches of ``batch_size`` rows, or RLS over the rows in order."""
+    accumulated over batches of ``batch_size`` rows (on the host; or each batch split
+    over ``devices`` and its sums added by a ``psum``), or RLS over the rows in order."""
+    from rnnlab.tasks._esn_sharded import device_stats, mesh_of
+
     C = model.readout.bias.shape[0]
+    mesh = None if devices is None else mesh_of(devices)
     stats, seen = None, []
     for i in range(0, len(rows[0]), batch_size):
-        feats, targets, mask = batch_features(model, [a[i : i + batch_size] for a in rows], C,
-                                              washout)  # fmt: skip
+        batch = [a[i : i + batch_size] for a in rows]
+        if mesh is not None:
+            part = device_stats(model, batch, _targets(batch[1], C), washout, mesh)
+            stats = part if stats is None else stats + part
+            continue
+        feats, targets, mask = batch_features(model, batch, C, washout)
         if readout == "rls":  # the fitted rows, kept in order for one scan
             seen.append(_kept(feats, targets, mask))
             continue
@@ -229,7 +242,8 @@ def fit_and_validate(task, data, info, config):
                        ridge=m.ridge, washout=m.washout)  # fmt: skip
         return model, problem.evaluate(model)
     model = fit_readout(model, training_rows(problem), batch_size=config.train.batch_size,
-                        ridge=m.ridge, washout=m.washout, readout=m.readout)  # fmt: skip
+                        ridge=m.ridge, washout=m.washout, readout=m.readout,
+                        devices=config.train.devices)  # fmt: skip
     return model, problem.evaluate(model)
 
 
