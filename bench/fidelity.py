@@ -353,7 +353,8 @@ def chorales_row(args, emit) -> dict:
     out = {"paper": "Chung et al. 2014, Table 2: test NLL per frame on JSB chorales, "
            "~20K parameters each", "data": data.name, "models": {}}  # fmt: skip
     epochs = args.chorales_steps * 16 / 229
-    for cell, (hidden, paper) in CHUNG.items():
+    for cell in args.chorales_cells:
+        hidden, paper = CHUNG[cell]
         flags = dict(cell=cell, hidden=hidden, steps=args.chorales_steps, batch_size=16,
                      lr=args.chorales_lr, eval_every=max(1, args.chorales_steps // 40))  # fmt: skip
         runs = []
@@ -410,7 +411,7 @@ def warpeace_row(args, emit) -> dict:
            "data": f"{corpus.name}, vocabulary {V}", "models": {}}  # fmt: skip
     for size in args.warpeace_sizes:
         target = _charlm_params("lstm", size, V)
-        for name, cell, bias in WARPEACE_MODELS:
+        for name, cell, bias in (m for m in WARPEACE_MODELS if m[0] in args.warpeace_models):
             hidden = _same_size(cell, target, V)
             run_dir = args.runs / f"warpeace-{name}-{size}"
             steps = args.warpeace_epochs * _steps_per_epoch(corpus)
@@ -578,6 +579,7 @@ def parse(argv=None):
     p.add_argument("--jsb", type=Path, default=Path("../shared/data/jsb-chorales-quarter.json"))
     p.add_argument("--chorales-steps", type=int, default=6000)
     p.add_argument("--chorales-seeds", type=int, default=3)
+    p.add_argument("--chorales-cells", nargs="+", default=list(CHUNG), choices=tuple(CHUNG))
     p.add_argument("--chorales-lr", type=float, default=3e-3)
     p.add_argument(
         "--jsb-paper-cells", nargs="+", default=["peephole", "gru", "elman"],
@@ -595,7 +597,7 @@ def parse(argv=None):
         "--jsb-paper-range", type=float, nargs=2, default=[1e-4, 1e-2],
         help="chorales-paper: the log-uniform range of the learning rates",
     )  # fmt: skip
-    p.add_argument("--jsb-paper-steps", type=int, default=3000)
+    p.add_argument("--jsb-paper-steps", type=int, default=2000)
     p.add_argument(
         "--jsb-paper-eval", type=int, default=100, help="chorales-paper: validate every N steps"
     )
@@ -603,6 +605,10 @@ def parse(argv=None):
     p.add_argument("--corpus", type=Path, default=Path("../shared/data/warpeace.txt"))
     p.add_argument("--warpeace-epochs", type=int, default=10)
     p.add_argument("--warpeace-minutes", type=float, default=20.0)
+    p.add_argument(
+        "--warpeace-models", nargs="+", default=[m[0] for m in WARPEACE_MODELS],
+        choices=[m[0] for m in WARPEACE_MODELS],
+    )  # fmt: skip
     p.add_argument(
         "--book-end",
         default="a dependence of which we are not\nconscious.",

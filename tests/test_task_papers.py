@@ -357,11 +357,14 @@ def test_fidelity_bench_runs_every_row_on_tiny_budgets(tmp_path):
         "--runs", tmp_path / "runs", "--out", out, "--seeds", "1", "--xor-passes", "2",
         "--trials", "2", "--reber-cells", "lstm", "--reber-lrs", "0.1", "--reber-strings",
         "20", "--reber-check", "10", "--adding-seqs", "64", "--adding-seeds", "1",
-        "--jsb", jsb, "--chorales-steps", "2", "--chorales-seeds", "1", "--corpus", text,
-        "--warpeace-epochs", "1", "--warpeace-sizes", "64",
+        "--jsb", jsb, "--chorales-steps", "2", "--chorales-seeds", "1", "--chorales-cells",
+        "gru", "--corpus", text, "--warpeace-epochs", "1", "--warpeace-sizes", "64",
+        "--warpeace-models", "lstm", "gru", "--rows", *bench.ROWS, "chorales-paper",
+        "--jsb-paper-cells", "elman", "--jsb-paper-lrs", "2", "--jsb-paper-steps", "2",
+        "--jsb-paper-eval", "1",
     ]])  # fmt: skip
     assert json.loads(out.read_text()) == json.loads(json.dumps(got, default=str))
-    assert set(got) == {"budgets", *bench.ROWS}
+    assert set(got) == {"budgets", *bench.ROWS, "chorales-paper"}
     assert got["xor"]["nets"]["elman-2"]["converged"] in {"0/1", "1/1"}
     lstm = got["reber"]["cells"]["lstm"]["lr 0.1"]
     assert lstm["solved"] == f"{sum(s is not None for s in lstm['strings_to_solve'])}/2"
@@ -369,8 +372,23 @@ def test_fidelity_bench_runs_every_row_on_tiny_budgets(tmp_path):
     assert adding.keys() == {"lstm", "lstm-forget-bias-3", "lstm1997"}
     assert adding["lstm"]["baseline_mse"] == pytest.approx(1 / 24, rel=0.1)  # the mean's MSE
     assert got["chorales"]["models"]["gru"]["paper"] == 8.54
+    elman = got["chorales-paper"]["models"]["elman"]
+    assert elman["paper"] == 9.10 and elman["learning_rates"] == len(elman["runs"]) == 2
+    assert elman["best_of_n"]["val"] == min(r["best_val"] for r in elman["runs"])
+    assert elman["recurrent_params"] == 100 * (88 + 100) + 2 * 100  # two bias vectors
+    for r in elman["runs"]:  # the first frames are scored: their NLL and the rest's mix
+        f, rest = r["test_frame_nll_first"], r["test_frame_nll_rest"]
+        assert min(f, rest) - 1e-3 <= r["test_frame_nll"] <= max(f, rest) + 1e-3
+    # a rerun skips the finished rows and the finished sweep (its JSON line)
+    lines = (tmp_path / "runs" / "jsb-paper.jsonl").read_text().splitlines()
+    again = bench.main(["--runs", str(tmp_path / "runs"), "--out", str(out), "--jsb", str(jsb),
+                        "--rows", "xor", "chorales-paper", "--jsb-paper-cells", "elman",
+                        "--jsb-paper-lrs", "2", "--jsb-paper-steps", "2"])  # fmt: skip
+    assert again["xor"] == got["xor"] and again["chorales-paper"]["models"] == got[
+        "chorales-paper"]["models"]  # fmt: skip
+    assert (tmp_path / "runs" / "jsb-paper.jsonl").read_text().splitlines() == lines
     wp = got["warpeace"]["models"]
-    assert len(wp) == 4 and wp["lstm-64"]["hidden"] == wp["lstm-fb1-64"]["hidden"] == 64
+    assert set(wp) == {"lstm-64", "gru-64"} and wp["lstm-64"]["hidden"] == 64
     # the other cells are sized to the LSTM's parameter count
     assert abs(wp["gru-64"]["params"] - wp["lstm-64"]["params"]) < 0.05 * wp["lstm-64"]["params"]
 
