@@ -93,14 +93,13 @@ def _reference(name, k, steps, adam=None, run=RECALL):
     "learner, k, steps, task",
     [
         ("rtrl", 1, 12, RECALL),
-        ("snap1", 2, 7, RECALL),
         ("bptt", 5, 3, ("recall", "lif", {"lag": LAG})),  # BPTT through the surrogate
         ("eprop", 25, 3, EVIDENCE),  # the spiking adaptive cell on the e-prop paper's task
     ],
 )
 def test_engine_equals_the_library_driven_by_hand(learner, k, steps, task, tmp_path, capsys):
     """Two devices (the batch split, each row with its traces, gradients psum-ed) against
-    one process by hand; k = 2 pads the last chunk of 5 steps. --cell lif by BPTT (the
+    one process by hand (k = 2, padding the last chunk: the next test). --cell lif by BPTT (the
     engine's own loss, not a learner's) against rnnlab.learn's BPTT over whole sequences;
     --cell alif by e-prop on the evidence task."""
     out = tmp_path / "run"
@@ -118,28 +117,30 @@ def test_engine_equals_the_library_driven_by_hand(learner, k, steps, task, tmp_p
 
 
 def test_adam_skips_the_chunks_without_a_target_and_the_loss_is_per_target(tmp_path, capsys):
-    """recall's answer is in the last of 5 chunks (k = 1): Adam steps only there (its moments
-    and step count untouched by the 4 empty chunks), as a hand loop that skips them; the
-    logged loss of a window is its summed loss over its count of targets (one per row)."""
+    """recall's answer is in the last of 3 chunks (k = 2, the last one padded): Adam steps
+    only there (its moments and step count untouched by the 2 empty chunks), as a hand loop
+    that skips them; the logged loss of a window is its summed loss over its count of
+    targets (one per row), and a window without a target waits for the next."""
     import optax
 
     out, lr = tmp_path / "run", 0.05
-    adam = ["--optimizer", "adam", "--clip", "0", "--lr", str(lr), "--log-every", "4"]
-    code, _, err = run(capsys, *_args(out, "snap1", 1, 14, *adam))
+    adam = ["--optimizer", "adam", "--clip", "0", "--lr", str(lr), "--log-every", "2"]
+    code, _, err = run(capsys, *_args(out, "snap1", 2, 14, *adam))
     assert code == 0, err
-    ref, chunks = _reference("snap1", 1, 14, adam=optax.adam(lr))
+    ref, chunks = _reference("snap1", 2, 14, adam=optax.adam(lr))
     model = get_task("recall").load_run(out).model  # best.eqx: the one evaluation, the last
     got = learn.Network(model.rnn.cells[0][0], model.readout)
     for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(ref), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=2e-6)
     rows = [json.loads(r) for r in (out / io.METRICS).read_text().splitlines()]
     logged = [(r["step"], r["loss"]) for r in rows if "loss" in r]
-    # windows of 4 chunks: steps 1-4 hold no target (no row), 1-8 the first, 9-12 the second
+    # windows of 2 chunks; targets at steps 3, 6, 9, 12: steps 1-2 hold none (no row), the
+    # row of step 4 covers 1-4; 7-8 none, the row of 10 covers 7-10; 13-14 none (no row)
     totals = np.array(chunks)
-    expect = [(8, totals[:8, 0].sum() / totals[:8, 1].sum()),
-              (12, totals[8:12, 0].sum() / totals[8:12, 1].sum())]  # fmt: skip
-    assert [s for s, _ in logged] == [8, 12], logged  # step 14: 13-14 hold no target
-    np.testing.assert_allclose([v for _, v in logged], [v for _, v in expect], rtol=1e-5)
+    spans = {4: (0, 4), 6: (4, 6), 10: (6, 10), 12: (10, 12)}
+    assert [s for s, _ in logged] == list(spans), logged
+    expect = [totals[a:b, 0].sum() / totals[a:b, 1].sum() for a, b in spans.values()]
+    np.testing.assert_allclose([v for _, v in logged], expect, rtol=1e-5)
 
 
 def test_resume_equals_one_run(tmp_path, capsys):
