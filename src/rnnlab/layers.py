@@ -25,7 +25,8 @@ class RNN(eqx.Module):
     batched along its first axis. Pass ``key`` to apply dropout (training): one
     PRNG key, or one key per batch row (B,) so that each row's masks depend on its
     own key only. ``lengths``, ``truncate`` and ``remat`` go to :func:`rnnlab.unroll`,
-    which runs each layer and direction over the whole batch.
+    which runs each layer and direction over the whole batch; ``projected=True`` means
+    ``xs`` are layer 0's ``W x`` already (see :func:`rnnlab.unroll`).
 
     >>> import jax, jax.numpy as jnp, rnnlab
     >>> rnn = rnnlab.RNN("gru", 8, 16, num_layers=2, bidirectional=True, key=jax.random.key(0))
@@ -102,13 +103,19 @@ class RNN(eqx.Module):
             for c in layer
         ]
 
-    def __call__(self, xs, states=None, *, lengths=None, key=None, truncate=None, remat=False):
+    def __call__(
+        self, xs, states=None, *, lengths=None, key=None, truncate=None, remat=False,
+        projected=False,
+    ):  # fmt: skip
         if not self.batch_first:
             xs = jnp.swapaxes(xs, 0, 1)
-        if xs.ndim != 3 or xs.shape[-1] != self.input_size:
-            raise UserError(
-                f"RNN expects inputs of shape (B, T, {self.input_size}), got {tuple(xs.shape)}"
-            )
+        width = self.input_size
+        if projected:  # layer 0's W x, gathered by the caller (see rnnlab.unroll)
+            if self.bidirectional:
+                raise UserError("projected inputs need a forward stack, not a bidirectional one")
+            width = self.cells[0][0].weight_ih.shape[0]
+        if xs.ndim != 3 or xs.shape[-1] != width:
+            raise UserError(f"RNN expects inputs of shape (B, T, {width}), got {tuple(xs.shape)}")
         check_truncate(truncate)
         B = xs.shape[0]
         if states is None:
@@ -128,6 +135,7 @@ class RNN(eqx.Module):
                     reverse=d == 1,
                     truncate=truncate,
                     remat=remat,
+                    projected=projected and layer == 0,
                 )
                 outs.append(ys)  # (B, T, O)
                 finals.append(state)

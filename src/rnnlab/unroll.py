@@ -47,6 +47,7 @@ def unroll(
     trace=False,
     truncate=None,
     remat=False,
+    projected=False,
 ):
     """Run ``cell`` over ``xs``; return ``(ys, final_state)``.
 
@@ -70,6 +71,11 @@ def unroll(
       chunk of about sqrt(T) steps and recomputes the chunk (input projection
       included) when its gradient is needed: memory grows like sqrt(T), time stays
       linear in T (about one more forward pass). ``remat=k`` sets the chunk length.
+    - ``projected=True``: ``xs`` already hold ``W x`` (..., G*H), without ``b_ih``, for a
+      cell whose ``input_proj`` is :class:`rnnlab.Cell`'s; the input matmul is skipped
+      and the gradient of ``W x`` flows to ``xs``. A token input gathers it from a table:
+      ``(E W^T)[ids]`` for an embedding ``E``, ``W^T[ids]`` for one-hot (see
+      :class:`rnnlab.charlm.CharLM`).
 
     ``jax.grad``, ``jax.jvp``, ``jax.jacfwd`` and ``jax.vmap`` all work through it.
 
@@ -91,6 +97,7 @@ def unroll(
         trace=trace,
         truncate=truncate,
         remat=remat,
+        projected=projected,
     )
     return (ys, final, internals) if trace else (ys, final)
 
@@ -119,11 +126,19 @@ def chunk_length(remat, T: int) -> int | None:
     return int(remat)
 
 
-def _run(cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=None):
+def _run(
+    cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=None, projected=False
+):
     """:func:`unroll`, plus ``deltas`` (T, B, ...): perturbations added to the state
     after each step, whose gradient is dL/ds(t) (see :func:`grad_norms_through_time`).
     Returns ``(ys, final_state, internals or None)``."""
     D = cell.input_size
+    if projected:
+        if not _plain_proj(cell):
+            raise UserError(
+                f"projected inputs need a cell with W x + b_ih, not {type(cell).__name__}"
+            )
+        D = cell.weight_ih.shape[0]  # G*H
     if xs.ndim not in (2, 3) or xs.shape[-1] != D:
         raise UserError(
             f"unroll expects xs of shape (T, {D}) or (B, T, {D}), got {tuple(xs.shape)}"
@@ -164,11 +179,13 @@ def _run(cell, xs, state, *, lengths, reverse, trace, truncate, remat, deltas=No
     internals = None
     if trace or deltas is not None or not _fast_form(cell):
         ys, final, internals = _autodiff(
-            cell, xs, state, valid, cut, deltas, reverse=reverse, trace=trace, chunk=chunk
-        )
+            cell, xs, state, valid, cut, deltas,
+            reverse=reverse, trace=trace, chunk=chunk, projected=projected,
+        )  # fmt: skip
     else:
         params, static = eqx.partition(cell, eqx.is_array)
-        ys, final = _fast((reverse, chunk, _Static(static)), params, xs, state, valid, cut)
+        opts = (reverse, chunk, _Static(static), projected)
+        ys, final = _fast(opts, params, xs, state, valid, cut)
 
     # (T', B, ...) -> (B, T, ...), the padding of the last chunk cut off
     out = lambda a: jnp.swapaxes(a[:T], 0, 1) if batched else a[:T, 0]
@@ -202,7 +219,7 @@ def _chunked(run, carry, xs, chunk, reverse, remat):
 # --- plain autodiff of the hoisted scan ------------------------------------------------
 
 
-def _autodiff(cell, xs, state, valid, cut, deltas, *, reverse, trace, chunk):
+def _autodiff(cell, xs, state, valid, cut, deltas, *, reverse, trace, chunk, projected):
     """Any cell: scan ``cell.step`` over ``xp = cell.input_proj(xs)`` computed outside
     the loop (per chunk), and let JAX differentiate the scan."""
     step, output = jax.vmap(cell.step), jax.vmap(cell.output)
@@ -222,7 +239,8 @@ def _autodiff(cell, xs, state, valid, cut, deltas, *, reverse, trace, chunk):
 
     def run(state, inp):
         xs, *rest = inp
-        return jax.lax.scan(body, state, (cell.input_proj(xs), *rest), reverse=reverse)
+        xp = _with_bias(cell, xs) if projected else cell.input_proj(xs)
+        return jax.lax.scan(body, state, (xp, *rest), reverse=reverse)
 
     final, (ys, internals) = _chunked(
         run, state, (xs, valid, cut, deltas), chunk, reverse, remat=True
@@ -289,7 +307,12 @@ def _plain_proj(cell) -> bool:
     return getattr(type(cell), "input_proj", None) is Cell.input_proj
 
 
-def _forward(cell, xs, state, valid, reverse):
+def _with_bias(cell, xw):
+    """``W x + b_ih`` from ``W x``."""
+    return xw if cell.bias_ih is None else xw + cell.bias_ih
+
+
+def _forward(cell, xs, state, valid, reverse, projected=False):
     """The loop of the pointwise form over ``xs`` (K, B, D). Returns the outputs
     (K, B, O), the final state, each step's incoming state and the pre-activations
     the derivative needs: for an additive cell ``a = xp + hp`` (K, B, G), else
@@ -304,7 +327,10 @@ def _forward(cell, xs, state, valid, reverse):
     stacking ``hp`` into a new array.
     """
     plain = _plain_proj(cell)
-    xw = project(xs, cell.weight_ih) if plain else cell.input_proj(xs)  # (K, B, G)
+    if projected:  # xs is W x already
+        xw = xs
+    else:
+        xw = project(xs, cell.weight_ih) if plain else cell.input_proj(xs)  # (K, B, G)
     b_ih = cell.bias_ih if plain else None
     # U^T laid out once, outside the loop: h @ U^T inside it was ~15 % slower (2 cores).
     U_T = jax.lax.optimization_barrier(cell.weight_hh.T)  # (H, G)
@@ -357,12 +383,12 @@ def _forward(cell, xs, state, valid, reverse):
 @partial(jax.custom_jvp, nondiff_argnums=(0,))
 def _fast(opts, params, xs, state, valid, cut):
     """The pointwise-form loop over ``xs`` (T, B, D) -> ``(ys (T, B, O), final)``."""
-    reverse, chunk, static = opts
+    reverse, chunk, static, projected = opts
     cell = eqx.combine(params, static.tree)
 
     def run(state, inp):
         xs, valid = inp
-        ys, final, *_ = _forward(cell, xs, state, valid, reverse)
+        ys, final, *_ = _forward(cell, xs, state, valid, reverse, projected)
         return final, ys
 
     final, ys = _chunked(run, state, (xs, valid), chunk, reverse, remat=False)
@@ -374,7 +400,7 @@ def _fast_jvp(opts, primals, tangents):
     """Forward pass and tangent pass, chunk by chunk (each chunk rematerialised under
     ``remat``). ``jax.grad`` transposes the tangent pass: that transpose is the
     backward pass of the pointwise form, with the weight gradients outside the loop."""
-    reverse, chunk, static = opts
+    reverse, chunk, static, projected = opts
     params, xs, state, valid, cut = primals
     dparams, dxs, dstate = tangents[:3]
     cell = eqx.combine(params, static.tree)
@@ -395,23 +421,29 @@ def _fast_jvp(opts, primals, tangents):
 
     b_ih = cell.bias_ih if _plain_proj(cell) else None
 
+    def step_args(saved):
+        """``(xp, hp)`` of a step from what the forward pass saved."""
+        if additive:  # pointwise sees a = xp + hp only
+            return saved, jnp.zeros_like(saved)
+        xp, hp = saved
+        return (xp if b_ih is None else xp + b_ih), hp
+
     def tangent_step(dstate, inp):
-        state, saved, dxp, dhp_w, ok, cut = inp
+        state, saved, dxp, dhp_w, d_rest, ok, cut = inp
         if cut is not None:  # truncated BPTT: the state entering this step is a constant
             dstate = _keep(cut, tree_map(jnp.zeros_like, dstate), dstate)
         dh = jax.jvp(hidden, (state,), (dstate,))[1]
         dhp = jax.lax.dot_general(dh, U, (((1,), (1,)), ((), ())))  # (B, G): U dh
         if additive:  # pointwise sees a = xp + hp only: one tangent (one cotangent) for both
             zero = jnp.zeros_like(saved)
-            f = lambda r, s, a: pointwise(r, s, a, zero)
-            _, (dnew, dy) = jax.jvp(f, (rest, state, saved), (drest, dstate, dxp + dhp))
+            f = lambda s, a: pointwise(rest, s, a, zero)
+            _, (dnew, dy) = jax.jvp(f, (state, saved), (dstate, dxp + dhp))
         else:
-            xp, hp = saved
-            if b_ih is not None:
-                xp = xp + b_ih
-            _, (dnew, dy) = jax.jvp(
-                pointwise, (rest, state, xp, hp), (drest, dstate, dxp, dhp + dhp_w)
-            )
+            f = lambda s, xp, hp: pointwise(rest, s, xp, hp)
+            xp, hp = step_args(saved)
+            _, (dnew, dy) = jax.jvp(f, (state, xp, hp), (dstate, dxp, dhp + dhp_w))
+        if d_rest is not None:  # the elementwise parameters' part, computed outside the loop
+            dnew, dy = tree_map(jnp.add, (dnew, dy), d_rest)
         if ok is not None:
             dnew, dy = _keep(ok, dnew, dstate), jnp.where(ok[:, None], dy, 0)
         return dnew, dy
@@ -419,23 +451,36 @@ def _fast_jvp(opts, primals, tangents):
     def run(carry, inp):
         state, dstate = carry
         xs, dxs, valid, cut = inp
-        ys, final, states, saved = _forward(cell, xs, state, valid, reverse)
+        ys, final, states, saved = _forward(cell, xs, state, valid, reverse, projected)
         # The weight parts of the tangents, each one matmul over the whole chunk:
         # d(W x + b_ih) and (dU) h + d(b_hh); jax.grad turns them into dW and dU.
-        input_proj = lambda p, x: eqx.combine(p, static.tree).input_proj(x)
+        if projected:  # d(W x) is the tangent of xs itself
+            input_proj = lambda p, xw: _with_bias(eqx.combine(p, static.tree), xw)
+        else:
+            input_proj = lambda p, x: eqx.combine(p, static.tree).input_proj(x)
         dxps = jax.jvp(input_proj, (params, xs), (dparams, dxs))[1]  # (K, B, G)
         dhps_w = project(jax.vmap(jax.vmap(cell.hidden))(states), dparams.weight_hh)
         if cell.bias_hh is not None:
             dhps_w = dhps_w + dparams.bias_hh
         if additive:  # one input per step instead of two
             dxps, dhps_w = dxps + dhps_w, None
+        # The tangent from the other parameters (peepholes, ...), for every step at once:
+        # its transpose sums their gradient over steps and rows after the loop, where
+        # inside it each step reduced over the batch and accumulated (6 more kernels a
+        # step for the peephole LSTM).
+        d_rest = None
+        if rest:
+            by_rest = lambda s, sv: jax.jvp(
+                lambda r: pointwise(r, s, *step_args(sv)), (rest,), (drest,)
+            )[1]
+            d_rest = jax.vmap(by_rest)(states, saved)  # (new state, y), each (K, B, ...)
         # The step is rematerialised: its transpose (the backward step) recomputes the
         # cell's elementwise work from the saved state and pre-activations, rather than
         # storing every intermediate for every step (LSTM 256: 101 -> 61 ms per step).
         dfinal, dys = jax.lax.scan(
             jax.checkpoint(tangent_step, prevent_cse=False),
             dstate,
-            (states, saved, dxps, dhps_w, valid, cut),
+            (states, saved, dxps, dhps_w, d_rest, valid, cut),
             reverse=reverse,
         )
         return (final, dfinal), (ys, dys)

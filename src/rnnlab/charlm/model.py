@@ -8,8 +8,8 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import optax
 
+from rnnlab.cells import Cell
 from rnnlab.cells.lstm import with_forget_bias
 from rnnlab.config import ModelConfig
 from rnnlab.layers import RNN
@@ -78,15 +78,35 @@ class CharLM(eqx.Module):
         return self.rnn.init_state(batch_size)
 
     def __call__(self, ids, states=None, *, key=None, truncate=None):
-        if self.embedding is None:
-            xs = jax.nn.one_hot(ids, self.vocab_size)  # (B, T, V)
-        else:
-            xs = self.embedding[ids]  # (B, T, E)
-        hs, states = self.rnn(xs, states, key=key, truncate=truncate)  # (B, T, O)
-        if key is not None and self.rnn.dropout > 0:
-            hs = _drop(hs, key, self.rnn.dropout)
+        hs, states = self.features(ids, states, key=key, truncate=truncate)  # (B, T, O)
         logits = hs @ self.readout_weight.T + self.readout_bias  # (B, T, V)
         return logits, states
+
+    def features(self, ids, states=None, *, key=None, truncate=None):
+        """The last layer's outputs ``hs`` (B, T, O) that the readout reads, and the states.
+
+        The first layer's input projection ``W x`` is gathered per token from a (V, G)
+        table instead of multiplied per step: ``W^T[ids]`` for one-hot input (a column
+        of ``W``, exact), ``(E W^T)[ids]`` for an embedding ``E`` (the gradient still
+        reaches both). For a (B, T) batch that is V rows of work instead of B*T. The rows
+        are gathered time-major, as the loop reads them: the swap to (B, T) here and
+        :func:`rnnlab.unroll`'s back to (T, B) cancel, with no copy of the (T, B, G) array.
+        """
+        cell = self.rnn.cells[0][0]
+        if type(cell).input_proj is Cell.input_proj and not self.rnn.bidirectional:
+            W_T = cell.weight_ih.T  # (D, G)
+            table = W_T if self.embedding is None else self.embedding @ W_T  # (V, G)
+            xs = jnp.swapaxes(table[ids.T], 0, 1)  # (B, T, G)
+            hs, states = self.rnn(xs, states, key=key, truncate=truncate, projected=True)
+        else:
+            if self.embedding is None:
+                xs = jax.nn.one_hot(ids, self.vocab_size)  # (B, T, V)
+            else:
+                xs = self.embedding[ids]  # (B, T, E)
+            hs, states = self.rnn(xs, states, key=key, truncate=truncate)  # (B, T, O)
+        if key is not None and self.rnn.dropout > 0:
+            hs = _drop(hs, key, self.rnn.dropout)
+        return hs, states
 
 
 _WEIGHTS = ("weight", "bias", "peephole")
@@ -130,8 +150,49 @@ def lm_loss(truncate: int | None):
 
     def loss(model, batch, carry, keys):
         x, y = batch  # (b, T) ids each
-        logits, carry = model(x, carry, key=keys, truncate=truncate)  # (b, T, V)
-        nll = optax.softmax_cross_entropy_with_integer_labels(logits, y)
+        hs, carry = model.features(x, carry, key=keys, truncate=truncate)  # (b, T, O)
+        # time-major, as the loop wrote hs: this swap and unroll's cancel (no copy)
+        hs = jnp.swapaxes(hs, 0, 1)  # (T, b, O)
+        nll = readout_nll(hs, model.readout_weight, model.readout_bias, y.T)  # (T, b)
         return nll.sum(), y.size, carry
 
     return loss
+
+
+def readout_nll(hs, W, b, y):
+    """The next-character cross-entropy of the readout ``logits = hs W^T + b``, fused with
+    its gradient: ``nll = logsumexp(logits) - logits[y]`` for ``hs`` (..., O), ``W`` (V, O),
+    ``b`` (V,) and labels ``y`` (...). Returns ``nll`` (...).
+
+    The forward pass keeps the probabilities ``p = softmax(logits)`` it computes anyway;
+    the backward pass is then ``d logits = g (p - onehot(y))`` with no second softmax,
+    and ``dhs = d W``, ``dW = d^T hs``, ``db = sum d``.
+    """
+    lead = y.shape
+    nll = _readout_nll(hs.reshape(-1, hs.shape[-1]), W, b, y.reshape(-1))  # (N,)
+    return nll.reshape(lead)
+
+
+@jax.custom_vjp
+def _readout_nll(hs, W, b, y):
+    return _readout_fwd(hs, W, b, y)[0]
+
+
+def _readout_fwd(hs, W, b, y):
+    logits = hs @ W.T + b  # (N, V)
+    z = logits - jax.lax.stop_gradient(logits.max(axis=-1, keepdims=True))
+    e = jnp.exp(z)
+    s = e.sum(axis=-1, keepdims=True)  # (N, 1)
+    picked = jnp.take_along_axis(z, y[:, None], axis=-1)  # (N, 1)
+    nll = (jnp.log(s) - picked)[:, 0]  # (N,)
+    return nll, (hs, W, e / s, y)
+
+
+def _readout_bwd(res, g):
+    hs, W, p, y = res  # p: (N, V)
+    d = g[:, None] * (p - jax.nn.one_hot(y, p.shape[-1], dtype=p.dtype))  # (N, V)
+    dW = (hs.T @ d).T  # (V, O); hs^T d, then transposed: the row-major product
+    return d @ W, dW, d.sum(axis=0), None
+
+
+_readout_nll.defvjp(_readout_fwd, _readout_bwd)
