@@ -3,8 +3,8 @@ this machine's budget (issue 18 item 5): a 2-layer LSTM on War and Peace, whose 
 fills much of the text, trained for ``--minutes`` (a rerun searches the run it finds;
 ``--more`` trains it for ``--minutes`` more, up to ``--steps``), then
 ``bench/inspect_cells.py``'s search: for every detector, the unit (any layer, ``c`` or
-``h``) whose activation correlates best with it on the first ``--chars`` test
-characters, beside the untrained twin's best. ``--also RUN ...`` adds char-model runs
+``h``) whose activation correlates best with it on the first ``--chars`` characters
+of the run's ``--split``, beside the untrained twin's best. ``--also RUN ...`` adds char-model runs
 trained elsewhere (read only: their best checkpoints).
 
 The figure (``--figure``) colours the text by the best quote unit of each model (tanh(c)
@@ -62,7 +62,23 @@ def _status(run_dir: Path) -> int | None:
     return max(json.loads(line)["step"] for line in path.read_text().splitlines())
 
 
-def search(run_dir: Path, chars: int) -> dict:
+def paragraph_quote(text: str) -> np.ndarray:
+    """1 inside a double quotation (its opening quote included), as
+    :func:`rnnlab.inspect.detect`'s ``quote`` but closed at every blank line: in War and
+    Peace a speech that runs on to a new paragraph opens it with a new quote and leaves
+    the previous one unclosed, which flips a plain toggle for the rest of the text."""
+    out = np.zeros(len(text), np.float32)
+    inside = False
+    for t, ch in enumerate(text):
+        if ch == '"':
+            inside = not inside
+        elif ch == "\n" and text[t - 1 : t] == "\n":
+            inside = False
+        out[t] = inside
+    return out
+
+
+def search(run_dir: Path, chars: int, split: str = "test") -> dict:
     """The best unit per detector, trained and untrained, and the traces for the figure."""
     from rnnlab.inspect import detect, run_text, trace_charlm
     from rnnlab.tasks import load_run
@@ -70,8 +86,9 @@ def search(run_dir: Path, chars: int) -> dict:
 
     run = load_run(run_dir)
     config, model, vocab = run.config, run.model, vocab_of(run)
-    text = run_text(run_dir, split="test", chars=chars)
+    text = run_text(run_dir, split=split, chars=chars)
     detectors = detect(text)
+    detectors["quote_paragraph"] = paragraph_quote(text)
     twin = run.task.build_model(config, run.info)
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     out = {
@@ -79,23 +96,27 @@ def search(run_dir: Path, chars: int) -> dict:
         "hidden": config.model.hidden, "steps": max(r["step"] for r in rows),
         "best_val_nats_per_char": round(min(r["val_loss"] for r in rows if "val_loss" in r), 3),
         "chars": len(text), "inside_quotes": round(float(detectors["quote"].mean()), 3),
+        "inside_quotes_paragraph": round(float(detectors["quote_paragraph"].mean()), 3),
         "trained": best(model, vocab, text, detectors),
         "untrained": best(twin, vocab, text, detectors),
     }  # fmt: skip
     traces = {}
     for which, net in (("trained", model), ("untrained", twin)):
-        unit = out[which]["quote"]
+        unit = out[which]["quote_paragraph"]
         trace = trace_charlm(net, vocab.encode(text))
         acts = np.asarray(trace.layers[unit["layer"]][unit["name"]])[:, unit["unit"]]  # (T,)
         acts = np.tanh(acts) if unit["name"] == "c" else acts  # the paper's tanh(c)
         traces[which] = (acts, unit)
-    return out, text, detectors["quote"], traces
+    return out, text, detectors["quote_paragraph"], traces
 
 
 def _window(text: str, quote: np.ndarray) -> int:
-    """Where the figure's text starts: the line before the first quotation."""
-    first = int(np.argmax(quote)) if quote.any() else 0
-    return text.rfind("\n", 0, max(text.rfind("\n", 0, first), 0)) + 1
+    """Where the figure's text starts: the line start whose ``SHOW`` characters hold the
+    most quotations (openings), the first such."""
+    opens = np.flatnonzero(np.diff(quote, prepend=0) > 0)  # (n,) where quotations open
+    starts = [0] + [i + 1 for i, ch in enumerate(text[: max(len(text) - SHOW, 1)]) if ch == "\n"]
+    counts = [np.count_nonzero((opens >= a) & (opens < a + SHOW)) for a in starts]
+    return starts[int(np.argmax(counts))]
 
 
 def figure(path: Path, panels: list) -> None:
@@ -142,13 +163,14 @@ def main(argv=None) -> dict:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--steps", type=int, default=100_000)
-    p.add_argument("--minutes", type=float, default=30.0)
+    p.add_argument("--minutes", type=float, default=30.0, help="0: train nothing")
     p.add_argument(
         "--more",
         action="store_true",
         help="train an existing run for --minutes more (default: only search it)",
     )
-    p.add_argument("--chars", type=int, default=20_000)
+    p.add_argument("--chars", type=int, default=60_000)
+    p.add_argument("--split", default="test", choices=("val", "test"))
     p.add_argument("--also", nargs="*", default=[], help="other char-model runs to search")
     p.add_argument("--out", type=Path)
     p.add_argument("--figure", type=Path)
@@ -156,12 +178,12 @@ def main(argv=None) -> dict:
     if not Path(args.corpus).is_file():
         sys.exit(f"--corpus {args.corpus}: no such file (a benchmark-only file; see the README)")
     t0 = time.process_time()
-    run_dir = train(args)
+    own = [train(args)] if args.minutes > 0 else []  # --minutes 0: search --also only
     result = {"paper": "Karpathy et al. 2015, Fig. 2: a quote cell in their best War and "
               "Peace and Linux-kernel LSTMs (2-3 layers of 512)", "runs": {}}  # fmt: skip
     panels = []
-    for r in [run_dir, *map(Path, args.also)]:
-        found, text, quote, traces = search(r, args.chars)
+    for r in [*own, *map(Path, args.also)]:
+        found, text, quote, traces = search(r, args.chars, args.split)
         result["runs"][str(r)] = found
         for which, (acts, unit) in traces.items():
             panels.append((f"{r.name}, {which}: layer {unit['layer']} {unit['name']}"
