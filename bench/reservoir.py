@@ -301,7 +301,8 @@ def markdown(result):
     for r in result["search"]:
         cells = [r["engine"], f"{r['trials']} x {r['seeds']}", r["warm_s"], r["trials_per_s"]]
         out.append("| " + " | ".join(map(str, cells)) + " |")
-    out += ["", "Ratios (ReservoirPy / rnnlab, same run):", ""]
+    out += ["", "Load `-`: a row kept (`--keep`) from a run that did not record it per row."]
+    out += ["", "Ratios (ReservoirPy / rnnlab, rows of the same run):", ""]
     out += [f"- {k}: {v}" for k, v in result["ratios"].items()]
     return "\n".join(out) + "\n"
 
