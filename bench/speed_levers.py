@@ -8,10 +8,10 @@
   gate by gate;
 - ``charlm``: the engine's step of bench/charlm.py's model (embedding 64 -> LSTM 256 ->
   readout over 76 characters, Adam after clipping at 5, batch 32 x 100, state carried)
-  with every lever (``all``: the input projection gathered per token, the readout's
-  cross-entropy fused with its gradient, one flat all-reduce, the arrays around the loop
-  kept time-major) against ``all`` minus one lever at a time, and ``none`` (the step
-  before issue 21).
+  with every lever (``all``: the input projection gathered per token, one flat
+  all-reduce, the arrays around the loop kept time-major, and the readout's cross-entropy
+  fused with its gradient, ``fused_readout`` below, tried and dropped) against ``all``
+  minus one lever at a time, and ``none`` (the step before issue 21).
 
 Times are medians in milliseconds, the contenders of a section taking turns (bench/cells.py's
 ``timeit``); ``ratio`` is the lever's time over the time without it (< 1: it wins).
@@ -105,13 +105,56 @@ def peephole(sizes, n_devices, repeats):
     return out
 
 
+def fused_readout():
+    """``readout_nll(hs, W, b, y)``: the readout's cross-entropy fused with its gradient
+    (a ``jax.custom_vjp``), a lever tried and dropped (it lost)."""
+    import jax
+    import jax.numpy as jnp
+
+    def readout_nll(hs, W, b, y):
+        """The next-character cross-entropy of the readout ``logits = hs W^T + b``, fused with
+        its gradient: ``nll = logsumexp(logits) - logits[y]`` for ``hs`` (..., O), ``W`` (V, O),
+        ``b`` (V,) and labels ``y`` (...). Returns ``nll`` (...).
+
+        The forward pass keeps the probabilities ``p = softmax(logits)`` it computes anyway;
+        the backward pass is then ``d logits = g (p - onehot(y))`` with no second softmax,
+        and ``dhs = d W``, ``dW = d^T hs``, ``db = sum d``.
+        """
+        lead = y.shape
+        nll = _readout_nll(hs.reshape(-1, hs.shape[-1]), W, b, y.reshape(-1))  # (N,)
+        return nll.reshape(lead)
+
+    @jax.custom_vjp
+    def _readout_nll(hs, W, b, y):
+        return _readout_fwd(hs, W, b, y)[0]
+
+    def _readout_fwd(hs, W, b, y):
+        logits = hs @ W.T + b  # (N, V)
+        z = logits - jax.lax.stop_gradient(logits.max(axis=-1, keepdims=True))
+        e = jnp.exp(z)
+        s = e.sum(axis=-1, keepdims=True)  # (N, 1)
+        picked = jnp.take_along_axis(z, y[:, None], axis=-1)  # (N, 1)
+        nll = (jnp.log(s) - picked)[:, 0]  # (N,)
+        return nll, (hs, W, e / s, y)
+
+    def _readout_bwd(res, g):
+        hs, W, p, y = res  # p: (N, V)
+        d = g[:, None] * (p - jax.nn.one_hot(y, p.shape[-1], dtype=p.dtype))  # (N, V)
+        dW = (hs.T @ d).T  # (V, O); hs^T d, then transposed: the row-major product
+        return d @ W, dW, d.sum(axis=0), None
+
+    _readout_nll.defvjp(_readout_fwd, _readout_bwd)
+
+    return readout_nll
+
+
 def charlm_loss(gather, fused, time_major):
     """The char model's summed loss, with or without each lever: the gathered input,
     the fused readout, time-major arrays outside the loop (no (B, T) <-> (T, B) copies)."""
     import jax.numpy as jnp
     import optax
 
-    from rnnlab.charlm.model import readout_nll
+    readout_nll = fused_readout()
 
     def loss(model, batch, carry, keys):
         x, y = batch

@@ -10,7 +10,7 @@ import pytest
 from jax.sharding import PartitionSpec as P
 
 import rnnlab
-from rnnlab.charlm.model import CharLM, lm_loss, readout_nll
+from rnnlab.charlm.model import CharLM, lm_loss
 from rnnlab.config import ModelConfig
 from rnnlab.engine import devices as dev
 from rnnlab.engine._step import _grad_step, _psum_flat
@@ -54,7 +54,7 @@ def test_gathered_input_projection_matches_the_matmul(onehot):
 
         close(value_and_grad(gathered, model), value_and_grad(reference, model))
 
-        # the whole loss: gathered, time-major, fused readout against logits and optax
+        # the whole loss (gathered, time-major) against the logits' cross-entropy
         y = ids(2)
 
         def whole(m):
@@ -76,25 +76,6 @@ def test_gathered_input_projection_matches_the_matmul(onehot):
         want = run(cell, xs, remat=2)
         close(run(cell, xw, remat=2, projected=True), want)
         close(run(cell, xw, trace=True, projected=True)[:2], want)
-
-
-def test_fused_readout_cross_entropy_matches_optax():
-    """readout_nll and its custom gradient against optax's cross-entropy of the logits."""
-    with jax.enable_x64(True):
-        rng = np.random.default_rng(3)
-        hs = jnp.asarray(rng.normal(size=(B, T, 4)))
-        W, b = jnp.asarray(rng.normal(size=(V, 4))), jnp.asarray(rng.normal(size=V))
-        y, g = ids(4), jnp.asarray(rng.normal(size=(B, T)))
-
-        def fused(hs, W, b):
-            return jnp.sum(g * readout_nll(hs, W, b, y))
-
-        def reference(hs, W, b):
-            nll = optax.softmax_cross_entropy_with_integer_labels(hs @ W.T + b, y)
-            return jnp.sum(g * nll)
-
-        both = [jax.jit(jax.value_and_grad(f, (0, 1, 2))) for f in (fused, reference)]
-        close(both[0](hs, W, b), both[1](hs, W, b))
 
 
 def test_flat_all_reduce_equals_one_per_leaf():

@@ -421,29 +421,23 @@ def _fast_jvp(opts, primals, tangents):
 
     b_ih = cell.bias_ih if _plain_proj(cell) else None
 
-    def step_args(saved):
-        """``(xp, hp)`` of a step from what the forward pass saved."""
-        if additive:  # pointwise sees a = xp + hp only
-            return saved, jnp.zeros_like(saved)
-        xp, hp = saved
-        return (xp if b_ih is None else xp + b_ih), hp
-
     def tangent_step(dstate, inp):
-        state, saved, dxp, dhp_w, d_rest, ok, cut = inp
+        state, saved, dxp, dhp_w, ok, cut = inp
         if cut is not None:  # truncated BPTT: the state entering this step is a constant
             dstate = _keep(cut, tree_map(jnp.zeros_like, dstate), dstate)
         dh = jax.jvp(hidden, (state,), (dstate,))[1]
         dhp = jax.lax.dot_general(dh, U, (((1,), (1,)), ((), ())))  # (B, G): U dh
         if additive:  # pointwise sees a = xp + hp only: one tangent (one cotangent) for both
             zero = jnp.zeros_like(saved)
-            f = lambda s, a: pointwise(rest, s, a, zero)
-            _, (dnew, dy) = jax.jvp(f, (state, saved), (dstate, dxp + dhp))
+            f = lambda r, s, a: pointwise(r, s, a, zero)
+            _, (dnew, dy) = jax.jvp(f, (rest, state, saved), (drest, dstate, dxp + dhp))
         else:
-            f = lambda s, xp, hp: pointwise(rest, s, xp, hp)
-            xp, hp = step_args(saved)
-            _, (dnew, dy) = jax.jvp(f, (state, xp, hp), (dstate, dxp, dhp + dhp_w))
-        if d_rest is not None:  # the elementwise parameters' part, computed outside the loop
-            dnew, dy = tree_map(jnp.add, (dnew, dy), d_rest)
+            xp, hp = saved
+            if b_ih is not None:
+                xp = xp + b_ih
+            _, (dnew, dy) = jax.jvp(
+                pointwise, (rest, state, xp, hp), (drest, dstate, dxp, dhp + dhp_w)
+            )
         if ok is not None:
             dnew, dy = _keep(ok, dnew, dstate), jnp.where(ok[:, None], dy, 0)
         return dnew, dy
@@ -464,23 +458,13 @@ def _fast_jvp(opts, primals, tangents):
             dhps_w = dhps_w + dparams.bias_hh
         if additive:  # one input per step instead of two
             dxps, dhps_w = dxps + dhps_w, None
-        # The tangent from the other parameters (peepholes, ...), for every step at once:
-        # its transpose sums their gradient over steps and rows after the loop, where
-        # inside it each step reduced over the batch and accumulated (6 more kernels a
-        # step for the peephole LSTM).
-        d_rest = None
-        if rest:
-            by_rest = lambda s, sv: jax.jvp(
-                lambda r: pointwise(r, s, *step_args(sv)), (rest,), (drest,)
-            )[1]
-            d_rest = jax.vmap(by_rest)(states, saved)  # (new state, y), each (K, B, ...)
         # The step is rematerialised: its transpose (the backward step) recomputes the
         # cell's elementwise work from the saved state and pre-activations, rather than
         # storing every intermediate for every step (LSTM 256: 101 -> 61 ms per step).
         dfinal, dys = jax.lax.scan(
             jax.checkpoint(tangent_step, prevent_cse=False),
             dstate,
-            (states, saved, dxps, dhps_w, d_rest, valid, cut),
+            (states, saved, dxps, dhps_w, valid, cut),
             reverse=reverse,
         )
         return (final, dfinal), (ys, dys)

@@ -8,6 +8,7 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import optax
 
 from rnnlab.cells import Cell
 from rnnlab.cells.lstm import with_forget_bias
@@ -153,46 +154,8 @@ def lm_loss(truncate: int | None):
         hs, carry = model.features(x, carry, key=keys, truncate=truncate)  # (b, T, O)
         # time-major, as the loop wrote hs: this swap and unroll's cancel (no copy)
         hs = jnp.swapaxes(hs, 0, 1)  # (T, b, O)
-        nll = readout_nll(hs, model.readout_weight, model.readout_bias, y.T)  # (T, b)
+        logits = hs @ model.readout_weight.T + model.readout_bias  # (T, b, V)
+        nll = optax.softmax_cross_entropy_with_integer_labels(logits, y.T)  # (T, b)
         return nll.sum(), y.size, carry
 
     return loss
-
-
-def readout_nll(hs, W, b, y):
-    """The next-character cross-entropy of the readout ``logits = hs W^T + b``, fused with
-    its gradient: ``nll = logsumexp(logits) - logits[y]`` for ``hs`` (..., O), ``W`` (V, O),
-    ``b`` (V,) and labels ``y`` (...). Returns ``nll`` (...).
-
-    The forward pass keeps the probabilities ``p = softmax(logits)`` it computes anyway;
-    the backward pass is then ``d logits = g (p - onehot(y))`` with no second softmax,
-    and ``dhs = d W``, ``dW = d^T hs``, ``db = sum d``.
-    """
-    lead = y.shape
-    nll = _readout_nll(hs.reshape(-1, hs.shape[-1]), W, b, y.reshape(-1))  # (N,)
-    return nll.reshape(lead)
-
-
-@jax.custom_vjp
-def _readout_nll(hs, W, b, y):
-    return _readout_fwd(hs, W, b, y)[0]
-
-
-def _readout_fwd(hs, W, b, y):
-    logits = hs @ W.T + b  # (N, V)
-    z = logits - jax.lax.stop_gradient(logits.max(axis=-1, keepdims=True))
-    e = jnp.exp(z)
-    s = e.sum(axis=-1, keepdims=True)  # (N, 1)
-    picked = jnp.take_along_axis(z, y[:, None], axis=-1)  # (N, 1)
-    nll = (jnp.log(s) - picked)[:, 0]  # (N,)
-    return nll, (hs, W, e / s, y)
-
-
-def _readout_bwd(res, g):
-    hs, W, p, y = res  # p: (N, V)
-    d = g[:, None] * (p - jax.nn.one_hot(y, p.shape[-1], dtype=p.dtype))  # (N, V)
-    dW = (hs.T @ d).T  # (V, O); hs^T d, then transposed: the row-major product
-    return d @ W, dW, d.sum(axis=0), None
-
-
-_readout_nll.defvjp(_readout_fwd, _readout_bwd)
