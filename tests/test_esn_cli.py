@@ -230,3 +230,27 @@ def test_charlm_esn_equals_the_library_fit_and_samples_in_closed_loop(capsys, tm
         c = vocab[int(np.argmax(h @ W_out + np.asarray(r.model.readout.bias)))]  # the run's
         want += c
     assert text.startswith("\n" + want) or text.startswith(want), (text, want)
+
+
+def test_birdsong_esn_reads_probabilities_as_the_library_fit_gives_them(capsys, tmp_path):
+    """Next syllable: the readout of one-hot targets equals rnnlab.reservoir.fit on the
+    same songs (every step before each song's end), its outputs clipped at 1e-3 and
+    renormalised score the NLL; beats the first-order Markov chain."""
+    out = tmp_path / "b"
+    code, _, err = run(capsys, "train", "--task", "birdsong", "--model", "esn", "--units", 30,
+                       "--ridge", 1e-2, "--out", out)  # fmt: skip
+    assert code == 0, err
+    result = _eval(capsys, out)
+    r = load_run(out)
+    data = r.task.load_data(r.config)
+    tr, te = data.splits["train"], data.splits["test"]
+    C = tr.x.shape[-1]
+    esn = rc.fit(r.model.cell, tr.x, np.eye(C)[tr.y], lengths=tr.lengths, ridge=1e-2)
+    W_out = np.asarray(r.model.readout.W_out)
+    np.testing.assert_allclose(W_out, esn.readout.W_out, atol=1e-4 * np.abs(W_out).max())
+    y, _ = esn(te.x, lengths=te.lengths)  # (N, T, C)
+    p = np.maximum(np.asarray(y, np.float64), 1e-3)
+    p = np.take_along_axis(p / p.sum(-1, keepdims=True), te.y[..., None], -1)[..., 0]
+    valid = np.arange(te.x.shape[1])[None] < te.lengths[:, None]
+    assert result["metrics"]["nll"] == pytest.approx(-np.log(p[valid]).mean(), rel=1e-3)
+    assert result["metrics"]["nll"] < result["baseline"]["nll"]

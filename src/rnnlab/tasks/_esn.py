@@ -37,6 +37,7 @@ from rnnlab.reservoir import (
     solve_ridge_host,
     warmup_mask,
 )
+from rnnlab.tasks._esn_lm import logits_of
 
 INPUT_CONNECTIVITY = 0.2  # ReservoirPy's Mackey-Glass tutorial (input_connectivity=0.2)
 # Fields of the gradient loop that a one-pass fit never reads: refused, not ignored.
@@ -75,14 +76,32 @@ def reservoir_of(m, D: int, seed: int) -> ReservoirCell:
     )  # fmt: skip
 
 
-def build_esn(m, D: int, C: int, *, pool: bool, seed: int) -> EchoStateModel:
-    """A fresh model of config ``m``: the reservoir and a zero readout to ``C`` outputs."""
+# Tasks scored by the NLL of a next-step distribution: their readout's outputs become
+# probabilities (clipped, renormalised: :class:`ClippedReadout`), as on charlm.
+PROBABILITIES = ("birdsong",)
+
+
+class ClippedReadout(Readout):
+    """A ridge readout of one-hot targets whose outputs ``y`` are read as probabilities:
+    it returns logits whose softmax is ``y`` clipped at ``FLOOR`` and renormalised (a
+    least-squares fit estimates the probabilities, but its outputs may be negative and
+    need not sum to 1; :mod:`rnnlab.tasks._esn_lm`)."""
+
+    def __call__(self, features: jax.Array) -> jax.Array:
+        return logits_of(features @ self.W_out + self.bias)  # (..., O)
+
+
+def build_esn(m, D: int, C: int, *, pool: bool, seed: int, task: str = "") -> EchoStateModel:
+    """A fresh model of config ``m`` for ``task``: the reservoir and a zero readout to
+    ``C`` outputs."""
     cell = reservoir_of(m, D, seed)
-    return with_cell(cell, C, pool)
+    return with_cell(cell, C, pool, probabilities=task in PROBABILITIES)
 
 
-def with_cell(cell: ReservoirCell, C: int, pool: bool) -> EchoStateModel:
-    readout = Readout(jnp.zeros((cell.hidden_size, C)), jnp.zeros(C))
+def with_cell(cell: ReservoirCell, C: int, pool: bool, *, probabilities: bool = False):
+    """An :class:`EchoStateModel` of ``cell`` with a zero readout."""
+    kind = ClippedReadout if probabilities else Readout
+    readout = kind(jnp.zeros((cell.hidden_size, C)), jnp.zeros(C))
     return EchoStateModel(RNN(None, cell.input_size, None, cells=((cell,),)), readout, pool)
 
 
@@ -178,8 +197,8 @@ def fit_readout(model: EchoStateModel, rows, *, batch_size: int, ridge: float,
         fitted = solve_ridge_host(stats, ridge)
         W, b = fitted.W_out, fitted.bias
     dtype = model.readout.W_out.dtype
-    fitted = Readout(jnp.asarray(W, dtype), jnp.asarray(b, dtype))
-    return eqx.tree_at(lambda m: m.readout, model, fitted)
+    fitted = (jnp.asarray(W, dtype), jnp.asarray(b, dtype))  # the readout keeps its kind
+    return eqx.tree_at(lambda m: (m.readout.W_out, m.readout.bias), model, fitted)
 
 
 def _kept(feats, targets, mask):

@@ -18,7 +18,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.reservoir import random_trials
-from rnnlab.tasks._esn import fit_readout, reservoir_of, score_of, training_rows, with_cell
+from rnnlab.tasks._esn import (
+    PROBABILITIES,
+    fit_readout,
+    reservoir_of,
+    score_of,
+    training_rows,
+    with_cell,
+)
 
 SEEDS = 3
 RANGES = {"spectral_radius": (1e-2, 10.0), "leak_rate": (1e-3, 1.0),
@@ -44,7 +51,8 @@ def search_run(task, data, info, config, report):
     unit = dataclasses.replace(m, spectral_radius=1.0, leak=1.0, input_scaling=1.0)
     D, C, pool = info["features"], info["classes"], task.head == "classify"
     cells = [reservoir_of(unit, D, seed + k) for k in range(SEEDS)]
-    problem = task.problem(with_cell(cells[0], C, pool), data, config)
+    prob = task.name in PROBABILITIES  # the readout's kind, as the run's model has it
+    problem = task.problem(with_cell(cells[0], C, pool, probabilities=prob), data, config)
     rows = training_rows(problem)
     table, best, kept = [], None, None
     for i in range(m.search):
@@ -53,8 +61,12 @@ def search_run(task, data, info, config, report):
         for cell in cells:
             trial = scaled(cell, values["spectral_radius"], values["leak"],
                            values["input_scaling"])  # fmt: skip
-            model = fit_readout(with_cell(trial, C, pool), rows, ridge=values["ridge"],
-                                batch_size=config.train.batch_size)  # fmt: skip
+            model = fit_readout(
+                with_cell(trial, C, pool, probabilities=prob),
+                rows,
+                ridge=values["ridge"],
+                batch_size=config.train.batch_size,
+            )
             val = problem.evaluate(model)
             metric, score = score_of(val)
             scores.append(score if np.isfinite(score) else np.inf)

@@ -140,7 +140,7 @@ class SupervisedTask(Task):
         if m.model == "esn":  # a reservoir and a readout (rnnlab.tasks._esn)
             from rnnlab.tasks._esn import build_esn
 
-            return build_esn(m, D, C, pool=pool, seed=config.train.seed)
+            return build_esn(m, D, C, pool=pool, seed=config.train.seed, task=self.name)
         if m.model in BASELINES:
             return BASELINES[m.model](D, C, hidden=m.hidden, window=m.window, pool=pool, key=key)
         if m.model == "transformer":

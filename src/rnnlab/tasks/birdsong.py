@@ -113,6 +113,7 @@ class BirdsongTask(SupervisedTask):
     metric = "syllable NLL"
     baseline = "Markov chains (orders 1, 2)"
     head = "tag"
+    models = ("rnn", "esn")
     figures = ("canary song",)
     defaults = {"steps": 600}
     criterion = Criterion("nll", higher=False, margin=0.2)
