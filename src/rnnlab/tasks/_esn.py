@@ -3,12 +3,15 @@
 The reservoir (:class:`rnnlab.reservoir.ReservoirCell`, drawn from ``--seed``) stays fixed;
 only the readout ``y = x W_out + b`` is fitted, in one pass over the training rows: the
 ridge sums ``X^T X``, ``X^T Y`` are accumulated batch by batch (``--batch-size`` rows at a
-time) and solved once (:func:`rnnlab.reservoir.solve_ridge_host`, ReservoirPy 0.4's
+time; ``--devices N``: each batch split over devices, :mod:`rnnlab.tasks._esn_sharded`)
+and solved once (:func:`rnnlab.reservoir.solve_ridge_host`, ReservoirPy 0.4's
 convention: centred data, unregularised bias), or the readout is updated row by row by
 recursive least squares (``--readout rls``, ``P_0 = I / ridge``: the same regularised
 problem, solved online). A many-to-one task reads the state after each sequence's last
 step; a tagging task reads every step from ``--washout`` on. Classes are one-hot targets
 (the class is the largest output); a regression target (mackey-glass) is fitted as it is.
+A next-step task scored by its NLL (birdsong) reads the outputs as probabilities
+(:class:`ClippedReadout`); charlm reads its text as streams (:mod:`rnnlab.tasks._esn_lm`).
 
 The run directory is that of any run (``config.json``, ``best.eqx``, ``metrics.jsonl``,
 ``progress.json``), so ``rnnlab eval``, ``sample`` and ``inspect`` read it unchanged.
