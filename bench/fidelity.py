@@ -602,6 +602,10 @@ def parse(argv=None):
         "--jsb-paper-eval", type=int, default=100, help="chorales-paper: validate every N steps"
     )
     p.add_argument("--jsb-paper-noise", type=float, default=0.075)
+    p.add_argument(
+        "--jsb-paper-until", type=int,
+        help="chorales-paper: stop the unfinished sweeps at this step and report them",
+    )  # fmt: skip
     p.add_argument("--corpus", type=Path, default=Path("../shared/data/warpeace.txt"))
     p.add_argument("--warpeace-epochs", type=int, default=10)
     p.add_argument("--warpeace-minutes", type=float, default=20.0)

@@ -96,10 +96,12 @@ def sweep_fns(static, noise: float):
     return step, jax.jit(jax.vmap(val, in_axes=(0, None)))
 
 
-def sweep(cell, rates, data, steps, noise, eval_every, seed=0, ckpt=None, log=None):
+def sweep(cell, rates, data, steps, noise, eval_every, seed=0, ckpt=None, log=None, until=None):
     """Train one net per learning rate side by side (the same initial weights and batches
     of 16 chorales, their own noise), keep each one's best validation weights (early
-    stopping); return their scores. ``ckpt``: a file to resume from and save to."""
+    stopping); return their scores. ``ckpt``: a file to resume from and save to (with the
+    CPU seconds spent so far beside it, ``.json``); ``until``: stop at that step and score
+    the best weights so far (the checkpoint stays, a later call goes on)."""
     from rnnlab.data import ShuffledBatches
     from rnnlab.models import SequenceTagger
 
@@ -118,12 +120,14 @@ def sweep(cell, rates, data, steps, noise, eval_every, seed=0, ckpt=None, log=No
     if ckpt is not None and Path(ckpt).is_file():
         carry = eqx.tree_deserialise_leaves(ckpt, carry[:-1] + (jnp.int32(0),))
     params, state, best, best_val, best_step, done = carry
-    for t in range(int(done), steps):
+    stop = steps if until is None else min(steps, until)
+    spent = _spent(ckpt) - time.process_time()
+    for t in range(int(done), stop):
         x, y, n = batches.get(t)
         T = min(x.shape[1], -(-int(n.max()) // BUCKET) * BUCKET)  # padding cut: same sums
         batch = (jnp.asarray(x[:, :T]), jnp.asarray(y[:, :T]), jnp.asarray(n))
         params, state, _ = train_step(params, state, lrs, step_keys(seed, t, K, B), batch)
-        if (t + 1) % eval_every == 0 or t + 1 == steps:
+        if (t + 1) % eval_every == 0 or t + 1 == stop:
             v = val_loss(params, vb)
             better = v < best_val
             best = jax.tree_util.tree_map(
@@ -135,12 +139,23 @@ def sweep(cell, rates, data, steps, noise, eval_every, seed=0, ckpt=None, log=No
             if ckpt is not None:
                 carry = (params, state, best, best_val, best_step, jnp.int32(t + 1))
                 eqx.tree_serialise_leaves(ckpt, carry)
+                Path(ckpt).with_suffix(".json").write_text(
+                    json.dumps({"cpu_s": spent + time.process_time(), "step": t + 1})
+                )
             if log is not None:
                 log(t + 1, np.asarray(v))
-    return [_scores(eqx.combine(jax.tree_util.tree_map(lambda a, k=k: a[k], best), static),
+    cpu = round((spent + time.process_time()) / 60, 2)
+    runs = [_scores(eqx.combine(jax.tree_util.tree_map(lambda a, k=k: a[k], best), static),
                     train, test) | {"lr": rates[k], "best_val": round(float(best_val[k]), 4),
                                     "best_step": int(best_step[k])}
             for k in range(K)]  # fmt: skip
+    return {"runs": runs, "steps_done": max(int(done), stop), "cpu_minutes": cpu}
+
+
+def _spent(ckpt) -> float:
+    """CPU seconds of the sweep before this call (from the checkpoint's sidecar)."""
+    side = None if ckpt is None else Path(ckpt).with_suffix(".json")
+    return json.loads(side.read_text())["cpu_s"] if side is not None and side.is_file() else 0.0
 
 
 def _scores(model, train, test) -> dict:
@@ -161,6 +176,7 @@ def summary(sweep: dict, cell: str, args) -> dict:
     """The run picked on validation beside the mean of all (test NLL, nats per frame)."""
     hidden, paper, paper_params = PAPER[cell]
     runs = sweep["runs"]
+    done = sweep.get("steps_done", args.jsb_paper_steps)  # (lines written before it was kept)
     pick = min(runs, key=lambda r: r["best_val"])
     test = [r["test_frame_nll"] for r in runs]
     rest = [r["test_frame_nll_rest"] for r in runs]
@@ -180,8 +196,10 @@ def summary(sweep: dict, cell: str, args) -> dict:
         "mean_of_n": {"test_frame_nll": round(float(np.mean(test)), 3), "sd": sd(test),
                       "test_frame_nll_without_first_frames": round(float(np.mean(rest)), 3)},
         "baseline_frame_nll": pick["baseline_frame_nll"],
-        "budget": f"{args.jsb_paper_steps} steps of 16 chorales "
-        f"({args.jsb_paper_steps * 16 / 229:.0f} epochs), best validation checkpoint",
+        "budget": f"{done} steps of 16 chorales ({done * 16 / 229:.0f} epochs)"
+        + ("" if done >= args.jsb_paper_steps else
+           f" of {args.jsb_paper_steps} (unfinished: a snapshot)")
+        + ", best validation checkpoint",
         "cpu_minutes": sweep["cpu_minutes"],
         "command": f"rnnlab train --task chorales --data JSB.json --cell {cell} --hidden "
         f"{hidden} --optimizer rmsprop --lr LR --clip 1 --weight-noise "
@@ -220,20 +238,34 @@ def jsb_paper_row(args, emit) -> dict:
         mine = rates[: args.jsb_paper_lrs if n == 0 else args.jsb_paper_lrs_others]
         name = f"{cell}-{len(mine)}lrs-noise{args.jsb_paper_noise:g}-{args.jsb_paper_steps}"
         if name not in done:
-            t0 = time.process_time()
             ckpt = args.runs / f"jsb-paper-{name}.eqx"
 
             def show(step, v, cell=cell):
                 print(f"chorales-paper {cell}: step {step}, val {v.round(3).tolist()}",
                       file=sys.stderr)  # fmt: skip
 
-            runs = sweep(cell, mine, data, args.jsb_paper_steps, args.jsb_paper_noise,
-                         args.jsb_paper_eval, args.seed, ckpt, show)  # fmt: skip
-            done[name] = {"name": name, "cpu_minutes": round((time.process_time() - t0) / 60, 2),
-                          "runs": runs}  # fmt: skip
+            result = sweep(
+                cell,
+                mine,
+                data,
+                args.jsb_paper_steps,
+                args.jsb_paper_noise,
+                args.jsb_paper_eval,
+                args.seed,
+                ckpt,
+                show,
+                args.jsb_paper_until,
+            )
+            result["name"] = name  # fmt: skip
+            if result["steps_done"] < args.jsb_paper_steps:  # --jsb-paper-until: a snapshot
+                out["models"][cell] = summary(result, cell, args)
+                emit(out)
+                continue
+            done[name] = result
             with log.open("a") as f:
                 f.write(json.dumps(done[name]) + "\n")
             ckpt.unlink(missing_ok=True)
+            ckpt.with_suffix(".json").unlink(missing_ok=True)
         out["models"][cell] = summary(done[name], cell, args)
         emit(out)
     return out
