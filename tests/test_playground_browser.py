@@ -22,6 +22,18 @@ from playwright.sync_api import expect
 from rnnlab.playground import make_app
 
 WAIT = 120_000  # ms: a worker starts JAX and compiles before its first step
+_SERVED = []  # the job managers of the servers now up
+
+
+@pytest.fixture(autouse=True)
+def _no_training_outlives_its_test():
+    """A test that fails or times out mid-training (a loaded machine) leaves no training
+    running: the server admits two at a time, and the next tests would be refused."""
+    yield
+    for jobs in _SERVED:
+        for job in list(jobs.jobs.values()):
+            if job.active:
+                jobs.stop(job)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +51,9 @@ def server(tmp_path_factory):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    app = make_app(runs_dir=runs, port=port)
     config = uvicorn.Config(
-        make_app(runs_dir=runs, port=port),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -53,7 +66,9 @@ def server(tmp_path_factory):
     while not srv.started:
         assert time.monotonic() < end and thread.is_alive(), "the server did not start"
         time.sleep(0.05)
+    _SERVED.append(app.jobs)
     yield f"http://127.0.0.1:{port}"
+    _SERVED.remove(app.jobs)
     srv.should_exit = True
     thread.join(timeout=10)
 

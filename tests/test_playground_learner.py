@@ -8,7 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from playwright.sync_api import expect
-from test_playground_browser import server  # noqa: F401  (the playground on a free port)
+from test_playground_browser import (  # noqa: F401  (the playground on a free port)
+    _no_training_outlives_its_test,
+    server,
+)
 
 import rnnlab
 from rnnlab import learn
