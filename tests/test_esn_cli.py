@@ -107,21 +107,58 @@ def test_bad_input_is_one_line_and_writes_nothing(flags, words, capsys, tmp_path
     assert not out.exists()
 
 
-def test_search_keeps_the_trial_with_the_best_validation_score(capsys, tmp_path):
+@pytest.mark.parametrize("task", ["mackey-glass", "tag"])
+def test_search_scores_each_trial_as_its_own_fit_and_keeps_the_best(capsys, tmp_path, task,
+                                                                     monkeypatch):  # fmt: skip
+    """The search runs its (trial, seed) pairs vmapped in groups; each score equals a
+    plain ``--model esn`` fit of that trial's values on that seed's reservoir, validated
+    alone (mackey-glass: one state per window, all 9 pairs in one group; tag: every step
+    after the washout, groups of 4, 4 and 1 pairs under a memory bound of 4 pairs)."""
+    import dataclasses
+
+    from rnnlab.tasks import _esn_search, get_task
+    from rnnlab.tasks._esn import build_esn, fit_readout, score_of, training_rows
+
+    if task == "tag":  # the bytes of 4 pairs' states (12 rows x 10 steps x 12 units) and W
+        monkeypatch.setattr(_esn_search, "GROUP_BYTES", 4 * (12 * 10 * 12 * 12 + 12 * 12 * 4))
+        assert _esn_search.group_size(9, 12, 10, 12, per_step=True) == 4
+
+    flags = ["--task", task, "--model", "esn", "--units", 12, "--search", 3, "--seed", 5]
+    if task == "tag":  # variable lengths; a batch size that leaves a short last batch
+        rng = np.random.default_rng(1)
+        x = rng.standard_normal((40, 10, 2)).astype(np.float32)
+        y = (np.cumsum(x[:, :, 0], axis=1) > 0).astype(np.int64)
+        np.savez(tmp_path / "d.npz", x=x, y=y, lengths=rng.integers(4, 11, 40))
+        flags += ["--data", tmp_path / "d.npz", "--washout", 2, "--batch-size", 12]
+    else:
+        flags += ["--batch-size", 300]
     out = tmp_path / "s"
-    code, _, err = run(capsys, "train", "--task", "mackey-glass", "--model", "esn", "--units", 20,
-                       "--search", 4, "--batch-size", 500, "--out", out)  # fmt: skip
+    code, _, err = run(capsys, "train", *flags, "--out", out)
     assert code == 0, err
-    assert "<- best" in err
     table = json.loads((out / "trials.json").read_text())
-    means = [np.mean(t["scores"]) for t in table["trials"]]
-    best = table["trials"][int(np.argmin(means))]
-    assert table["best"] == best["trial"] and table["metric"] == "val_loss"
+    r = load_run(out)
+    data, m = r.task.load_data(r.config), r.config.model
+    info, pool = r.info, task != "tag"
+    for t in table["trials"]:
+        trial = dataclasses.replace(m, **{k: t[k] for k in ("spectral_radius", "leak",
+                                                           "input_scaling", "ridge")})  # fmt: skip
+        for k, want in zip(table["seeds"], t["scores"], strict=True):
+            model = build_esn(trial, info["features"], info["classes"], pool=pool, seed=k)
+            problem = get_task(task).problem(model, data, r.config)
+            model = fit_readout(model, training_rows(problem), batch_size=r.config.train.batch_size,
+                                ridge=trial.ridge, washout=m.washout)  # fmt: skip
+            assert score_of(problem.evaluate(model))[1] == pytest.approx(want, rel=1e-3, abs=1e-6)
+    # the best mean is the run: its values in config.json, on the first seed's reservoir
+    assert "<- best" in err
+    best = min(table["trials"], key=lambda t: t["mean"])
+    assert table["best"] == best["trial"]
     saved = json.loads((out / "config.json").read_text())["model"]
     for name in ("spectral_radius", "leak", "input_scaling", "ridge"):
         assert saved[name] == best[name]
-    val = _eval(capsys, out, "--split", "val")["metrics"]["mse"]  # the run: the first seed
-    assert val == pytest.approx(best["scores"][0], rel=1e-4)
+    assert np.asarray(r.model.cell.lr) == pytest.approx(best["leak"])
+    val = _eval(capsys, out, "--split", "val")["metrics"]
+    got = val["mse"] if pool else -val["accuracy"]
+    assert got == pytest.approx(best["scores"][0], rel=1e-4)
 
 
 def test_rls_readout_learns_online(capsys, tmp_path):
