@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnlab.cells import activation
 from rnnlab.errors import UserError
 from rnnlab.reservoir import Readout, RidgeStats, random_trials, solve_ridge_host, warmup_mask
 from rnnlab.tasks._data import scaled as standardised
@@ -78,10 +79,12 @@ def search_run(task, data, info, config, report):
     prob = task.name in PROBABILITIES  # the readout's kind, as the run's model has it
     cells = [reservoir_of(unit, D, seed + k) for k in range(SEEDS)]
     problem = task.problem(with_cell(cells[0], C, pool, probabilities=prob), data, config)
-    rows, kind = training_rows(problem), (C, pool, prob)
+    rows = training_rows(problem)
     values = [{FIELDS[k]: float(v[i]) for k, v in trials.items()} for i in range(m.search)]
-    pairs = [(i, k) for i in range(m.search) for k in range(SEEDS)]
+    pairs = [(i, k) for i in range(m.search) for k in range(SEEDS)]  # trial-major
     G = group_size(len(pairs), batch, rows[0].shape[1], m.units, not pool)
+    shared = not cells[0].sparse and G >= SEEDS  # whole trials: the seeds' W shared by them
+    G, kind = G - G % SEEDS if shared else G, (C, pool, prob, shared)
     stacked, val = _stacked(cells), _validation(task, data)
     table_scores, firsts, metric = np.full((m.search, SEEDS), np.inf), {}, None
     for start in range(0, len(pairs), G):
@@ -130,7 +133,7 @@ def _stacked(cells):
 
 def _pair_model(stacked, s, sr, lr, isc, kind):
     """Seed ``s``'s reservoir scaled by one trial, as a zero-readout model (traced)."""
-    C, pool, prob = kind
+    C, pool, prob, _ = kind
     cell = scaled(jax.tree_util.tree_map(lambda a: a[s], stacked), sr, lr, isc)
     return with_cell(cell, C, pool, probabilities=prob)
 
@@ -144,6 +147,8 @@ def _with_readout(model, W, b):
 @eqx.filter_jit
 def _group_features(stacked, hp, x, lengths, kind):
     """What each pair's readout reads over the rows ``x``: (G, B, H) or (G, B, T, H)."""
+    if kind[3]:
+        return _shared_features(stacked, hp, x, lengths, kind[1])
 
     def one(s, sr, lr, isc):
         model = _pair_model(stacked, s, sr, lr, isc, kind)
@@ -151,6 +156,31 @@ def _group_features(stacked, hp, x, lengths, kind):
         return finals[0] if model.pool else ys
 
     return jax.vmap(one)(*hp)
+
+
+def _shared_features(stacked, hp, x, lengths, pool: bool):
+    r""":func:`_group_features` of whole trials on dense reservoirs: the pairs (trial-major,
+    G = n x S) share each seed's ``W`` and ``W_in``, scaled by the trial (``\rho`` spectral
+    radius, ``a`` leak, ``s`` input scaling), so each step is S matmuls over all n trials'
+    rows instead of G small ones: ``x' = (1 - a) x + a f(s (W_in u) + b + \rho (W x))``,
+    the cell's step (:class:`rnnlab.reservoir.ReservoirCell`) with its products regrouped.
+    As :func:`rnnlab.unroll`: the state holds after a row's length, outputs there are 0."""
+    S, H = stacked.W.shape[0], stacked.hidden_size
+    sr, lr, isc = (a.reshape(-1, S)[..., None, None] for a in hp[1:])  # (n, S, 1, 1)
+    f = activation(stacked.nonlinearity)
+    drive = jnp.einsum("btd,shd->tsbh", x, stacked.W_in)  # (T, S, B, H): W_in u per seed
+    valid = (jnp.arange(x.shape[1])[None, :] < lengths[:, None]).T[..., None]  # (T, B, 1)
+
+    def step(h, inputs):  # h (n, S, B, H)
+        d, v = inputs  # (S, B, H), (B, 1)
+        pre = isc * d + stacked.bias[:, None, :] + sr * jnp.einsum("sij,nsbj->nsbi", stacked.W, h)
+        new = (1 - lr) * h + lr * f(pre)
+        return jnp.where(v, new, h), jnp.where(v, new, 0)
+
+    h0 = jnp.zeros((sr.shape[0], S, x.shape[0], H), x.dtype)
+    final, ys = jax.lax.scan(step, h0, (drive, valid))  # (n, S, B, H), (T, n, S, B, H)
+    out = final if pool else jnp.moveaxis(ys, 0, 3)  # (n, S, B, H) or (n, S, B, T, H)
+    return out.reshape(-1, *out.shape[2:])  # (G, B, ...)
 
 
 @eqx.filter_jit
@@ -168,7 +198,7 @@ def _padded(a, batch: int):
 def _group_fit(stacked, hp, rows, batch, washout, ridges, kind):
     """Each pair's ridge readout ``(W_out, b)`` (None where its states are not finite):
     float64 sums over the rows, accumulated batch by batch for the whole group."""
-    C, pool, _ = kind
+    C, pool = kind[:2]
     sums = None
     for i in range(0, len(rows[0]), batch):
         x, y, lengths = (a[i : i + batch] for a in rows)
@@ -222,7 +252,7 @@ def _validate(stacked, hp, fits, val, problem, batch, kind):
     """Each pair's validation metrics (None where its fit is): its logits over the
     validation rows, run for the whole group batch by batch; a task without
     :func:`_validation` evaluates pair by pair."""
-    C, pool, prob = kind
+    C = kind[0]
     H = stacked.hidden_size
     W = np.stack([np.zeros((H, C)) if f is None else f[0] for f in fits])  # (G, H, C)
     b = np.stack([np.zeros(C) if f is None else f[1] for f in fits])  # (G, C)
