@@ -175,10 +175,10 @@ def _shared_features(stacked, hp, x, lengths, pool: bool):
         d, v = inputs  # (S, B, H), (B, 1)
         pre = isc * d + stacked.bias[:, None, :] + sr * jnp.einsum("sij,nsbj->nsbi", stacked.W, h)
         new = (1 - lr) * h + lr * f(pre)
-        return jnp.where(v, new, h), jnp.where(v, new, 0)
+        return jnp.where(v, new, h), None if pool else jnp.where(v, new, 0)
 
     h0 = jnp.zeros((sr.shape[0], S, x.shape[0], H), x.dtype)
-    final, ys = jax.lax.scan(step, h0, (drive, valid))  # (n, S, B, H), (T, n, S, B, H)
+    final, ys = jax.lax.scan(step, h0, (drive, valid))  # (n, S, B, H), (T, n, S, B, H)/None
     out = final if pool else jnp.moveaxis(ys, 0, 3)  # (n, S, B, H) or (n, S, B, T, H)
     return out.reshape(-1, *out.shape[2:])  # (G, B, ...)
 
