@@ -159,6 +159,22 @@ def test_search_scores_each_trial_as_its_own_fit_and_keeps_the_best(capsys, tmp_
     val = _eval(capsys, out, "--split", "val")["metrics"]
     got = val["mse"] if pool else -val["accuracy"]
     assert got == pytest.approx(best["scores"][0], rel=1e-4)
+    if task == "tag":  # the three ways a group runs: W shared by whole trials, W per pair
+        import jax.numpy as jnp  # (vmapped), and per pair on a sparse layout
+
+        cells = [build_esn(m, 2, 2, pool=False, seed=k).cell for k in table["seeds"]]
+        sparse = [rc.ReservoirCell(2, W=c.dense_W(), W_in=c.W_in, bias=c.bias, leak_rate=c.lr,
+                                   matmul="sparse") for c in cells]  # fmt: skip
+        two = lambda a, b: [a] * 3 + [b] * 3  # two trials on the 3 seeds, trial-major
+        hp = tuple(jnp.asarray(a) for a in ([0, 1, 2] * 2, two(0.5, 1.7), two(0.3, 1.0),
+                                             two(2.0, 0.4)))  # fmt: skip
+        x, lengths = jnp.asarray(data.splits["train"].x[:5]), jnp.asarray([10, 7, 4, 10, 1])
+        runs = [np.asarray(_esn_search._group_features(_esn_search._stacked(c), hp, x, lengths,
+                                                       (2, False, False, shared)))
+                for c, shared in ((cells, True), (cells, False), (sparse, False))]  # fmt: skip
+        np.testing.assert_allclose(runs[0], runs[1], atol=1e-5)
+        np.testing.assert_allclose(runs[2], runs[1], atol=1e-5)
+        assert np.abs(runs[0][:, 4, 1:]).max() == 0 < np.abs(runs[0][:, 4, 0]).max()  # length 1
 
 
 def test_rls_readout_learns_online(capsys, tmp_path):
