@@ -5,19 +5,25 @@ leaky Elman cell (every learner applies to it) of n = 8 ... 128 units, one seque
 16 steps, 8 inputs; the exponent of n fitted over the three largest n, beside the
 theory's. Memory is XLA's own account of the compiled chunk (temporaries + outputs).
 
-Learning, each run the same wall time of training (after its first batch, which
-compiles), 3 seeds, mean +- sd:
+Learning, each run the same budget of CPU time (``time.process_time`` of the process,
+fair on a shared, loaded machine; counted after its first batch, which compiles; the
+budget of each task in ``BUDGET``), 3 seeds, mean +- sd, Adam with clipping at 1:
 
-- recall at lag 30 (``rnnlab.tasks.recall``'s data; LSTM 16, answer at the last step,
-  one update per sequence): truncated BPTT (k = 10) cannot reach the cue 31 steps back;
-  full BPTT is the reference; the online learners carry their traces through it;
+- recall at lag 30, a variant: ``RECALL_SYMBOLS`` = 4 symbols (the task's 8) and the 30
+  steps between the cue and the query silent (the task's are distractor symbols, which
+  full BPTT itself did not master within minutes here), the layout of
+  ``rnnlab.tasks.recall`` otherwise; LSTM ``RECALL_HIDDEN`` = 8 with its forget gates at
+  sigmoid(3), batches of 16, the answer at the last step, one update per sequence (the
+  online learners are 3-20x dearer per sequence than BPTT here): truncated BPTT
+  (k = 10) cannot reach the cue 31 steps back; full BPTT is the reference; the online
+  learners carry their traces through the whole sequence;
 - adding, T = 100 (the "sum" variant: target X1 + X2, mean predictor MSE ~1/6; LSTM 16);
 - a char model, LSTM 64 on Shakespeare (one-hot input, 16 contiguous streams, an update
   every 10 characters for every learner, state and traces carried): truncated BPTT over
   the 10 characters against SnAp-1, UORO and e-prop (RTRL's influence matrix, 128 x 33k
   numbers a stream, is out of reach here).
 
-    python bench/learners.py --out bench/out/learners.json --seconds 25
+    nice -n 5 python bench/learners.py --out bench/out/learners.json
     python bench/learners.py --table bench/out/learners.json > bench/out/learners.md
 """
 
@@ -43,6 +49,8 @@ from rnnlab import learn  # noqa: E402
 from rnnlab.cells.lstm import with_forget_bias  # noqa: E402
 
 SIZES = (8, 16, 32, 64, 128)
+RECALL_SYMBOLS, RECALL_HIDDEN, RECALL_LAG = 4, 8, 30
+BUDGET = {"recall": 25.0, "adding": 12.0, "char": 12.0}  # CPU seconds of training per run
 COST_LEARNERS = ("bptt", "rtrl", "uoro", "snap1", "snap2", "rflo", "eprop")
 THEORY = {  # exponent of n per step for a dense cell (p ~ n^2): compute, memory
     "bptt": (2, 2), "rtrl": (4, 3), "uoro": (2, 2), "snap1": (2, 2),
@@ -98,25 +106,35 @@ def squared(outs, target):
     return jnp.sum(mask * (outs[:, 0] - value) ** 2), jnp.sum(mask)
 
 
-def recall_task(seed, batch=32):
-    from rnnlab.tasks.recall import SYMBOLS, recall_data
+def recall_draw(n, rng, S=RECALL_SYMBOLS, lag=RECALL_LAG):
+    """``n`` recall sequences with ``S`` symbols: x (n, lag + 2, S + 2) laid out as
+    ``rnnlab.tasks.recall``'s (the cue and its flag, ``lag`` steps, the query flag) but
+    with the ``lag`` steps silent (no distractor symbols), and targets (n, lag + 2): the
+    cue's symbol at the last step, -1 elsewhere."""
+    T = lag + 2
+    y = rng.integers(0, S, size=n)
+    x = np.zeros((n, T, S + 2), np.float32)
+    rows = np.arange(n)
+    x[rows, 0, y] = 1.0
+    x[:, 0, S] = 1.0  # the cue flag
+    x[:, T - 1, S + 1] = 1.0  # the query flag
+    target = np.full((n, T), -1, np.int32)
+    target[:, -1] = y
+    return x, target
 
-    def draw(n, rng):
-        d = recall_data(n, 30, rng)
-        y = np.full(d.x.shape[:2], -1, np.int32)
-        y[:, -1] = d.y
-        return d.x, y
 
-    test = draw(500, np.random.default_rng([99, 1]))
+def recall_task(seed, batch=16):
+    test = recall_draw(500, np.random.default_rng([99, 1]))
 
     def evaluate(net):
         outs = net(jnp.asarray(test[0]))[0][:, -1]
         return {"accuracy": float(jnp.mean(jnp.argmax(outs, -1) == test[1][:, -1]))}
 
-    cell = with_forget_bias(rnnlab.LSTMCell(SYMBOLS + 2, 16, key=jax.random.key(seed)), 1.0)
-    net = learn.Network(cell, out_size=SYMBOLS, key=jax.random.key(seed + 100))
-    batches = lambda i: draw(batch, np.random.default_rng([seed, i]))
-    return net, batches, cross_entropy, evaluate, 32
+    S, H = RECALL_SYMBOLS, RECALL_HIDDEN
+    cell = with_forget_bias(rnnlab.LSTMCell(S + 2, H, key=jax.random.key(seed)), 3.0)
+    net = learn.Network(cell, out_size=S, key=jax.random.key(seed + 100))
+    batches = lambda i: recall_draw(batch, np.random.default_rng([seed, i]))
+    return net, batches, cross_entropy, evaluate, RECALL_LAG + 2
 
 
 def adding_task(seed, batch=16, T=100):
@@ -176,7 +194,7 @@ def char_task(seed, rows=16, steps=100):
 
 
 TASKS = {
-    "recall": (recall_task, ("tbptt", "bptt", "rtrl", "snap1", "uoro", "eprop"), 3e-2),
+    "recall": (recall_task, ("tbptt", "bptt", "rtrl", "snap1", "uoro", "eprop"), 1e-2),
     "adding": (adding_task, ("tbptt", "rtrl", "snap1", "uoro", "eprop"), 1e-2),
     "char": (char_task, ("tbptt", "snap1", "uoro", "eprop"), 3e-3),
 }
@@ -189,19 +207,37 @@ def learning_row(task, name, seed, seconds):
         learner = learn.BPTT(10 if task != "char" else None)
     else:
         learner = make(name, net, jax.random.key(seed + 7))
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     trained, history = learn.train_online(
         net, learner, batches, loss_fn, optax.chain(optax.clip_by_global_norm(1.0),
                                                      optax.adam(lr)),
         update_every=update_every, steps=10**9, seconds=seconds, stream=task == "char",
-        untimed=1,
-        key=jax.random.key(seed),
+        untimed=1, clock=time.process_time, key=jax.random.key(seed),
     )  # fmt: skip
     return {
         "task": task, "learner": name, "seed": seed, "batches": len(history),
-        "train_s": round(time.perf_counter() - t, 1), "last_loss": history[-1]["loss"],
+        **reached(history, SOLVED.get(task)), "budget_cpu_s": seconds,
+        "cpu_s": round(time.process_time() - cpu, 1),
+        "wall_s": round(time.perf_counter() - t, 1), "last_loss": history[-1]["loss"],
         **evaluate(trained),
     }  # fmt: skip
+
+
+SOLVED = {"recall": 0.05, "adding": 0.01}  # a training loss (mean of 20 batches) that solves
+
+
+def reached(history, level, window=20):
+    """The first batch (and its CPU second) where the mean training loss of the last
+    ``window`` batches fell below ``level``; None when it never did."""
+    if level is None:
+        return {}
+    loss = np.array([h["loss"] for h in history])
+    mean = np.convolve(loss, np.ones(window) / window, "valid")  # batches window .. end
+    hit = np.flatnonzero(mean < level)
+    if not hit.size:
+        return {"solved_batch": None, "solved_cpu_s": None}
+    i = int(hit[0]) + window - 1
+    return {"solved_batch": i + 1, "solved_cpu_s": round(history[i]["time"], 2)}
 
 
 # --- tables ---------------------------------------------------------------------------
@@ -223,8 +259,8 @@ def table(results) -> str:
             + f" | {slope(rows, 's_per_step'):.2f} ({c}) | {big['bytes'] / 2**20:.2f} MiB "
             f"| {slope(rows, 'bytes'):.2f} ({m}) |"
         )  # fmt: skip
-    out += ["", "| task (metric) | learner | runs | batches | metric (mean ± sd) |",
-            "|---|---|---|---|---|"]  # fmt: skip
+    out += ["", "| task (metric) | learner | runs | CPU s a run | batches | metric (mean ± sd) "
+            "| solved: runs, CPU s (mean ± sd) |", "|---|---|---|---|---|---|---|"]  # fmt: skip
     for task, (_, names, _) in TASKS.items():
         for name in names:
             rows = [
@@ -236,15 +272,27 @@ def table(results) -> str:
             v = np.array([r[metric] for r in rows])
             sd = v.std(ddof=1) if len(v) > 1 else float("nan")
             b = "/".join(str(r["batches"]) for r in rows)
-            out.append(f"| {task} ({metric}) | {name} | {len(rows)} | {b} | "
-                       f"{v.mean():.3f} ± {sd:.3f} |")  # fmt: skip
+            cpu = rows[0].get("budget_cpu_s") or f"{results.get('seconds', '?')} wall"
+            out.append(f"| {task} ({metric}) | {name} | {len(rows)} | {cpu} | {b} | "
+                       f"{v.mean():.3f} ± {sd:.3f} | {solved(rows)} |")  # fmt: skip
     return "\n".join(out)
+
+
+def solved(rows) -> str:
+    """How many runs solved (``SOLVED``) and their CPU seconds to it, or a dash."""
+    if "solved_cpu_s" not in rows[0]:
+        return "—"
+    t = np.array([r["solved_cpu_s"] for r in rows if r["solved_cpu_s"] is not None])
+    if not t.size:
+        return f"0/{len(rows)}"
+    sd = f" ± {t.std(ddof=1):.1f}" if t.size > 1 else ""
+    return f"{t.size}/{len(rows)}, {t.mean():.1f}{sd}"
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="bench/out/learners.json")
-    p.add_argument("--seconds", type=float, default=25.0, help="training time of a run")
+    p.add_argument("--seconds", type=float, help="CPU seconds of training a run (default: BUDGET)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--parts", nargs="+", default=["cost", *TASKS], choices=["cost", *TASKS])
     p.add_argument("--table", metavar="JSON", help="print the Markdown tables of a result file")
@@ -253,7 +301,7 @@ def main(argv=None):
         with open(args.table) as f:
             print(table(json.load(f)))
         return
-    results = {"cost": [], "learning": [], "seconds": args.seconds, "load": os.getloadavg()}
+    results = {"cost": [], "learning": [], "load": os.getloadavg()}
     if os.path.exists(args.out):
         with open(args.out) as f:
             results.update(json.load(f))
@@ -275,7 +323,8 @@ def main(argv=None):
         results["learning"] = [r for r in results["learning"] if r["task"] != task]
         for seed in range(args.seeds):
             for name in TASKS[task][1]:
-                results["learning"].append(learning_row(task, name, seed, args.seconds))
+                budget = args.seconds or BUDGET[task]
+                results["learning"].append(learning_row(task, name, seed, budget))
                 print(json.dumps(results["learning"][-1]), flush=True)
                 save()
     results["load_after"] = os.getloadavg()
