@@ -94,7 +94,10 @@ class CharLM(eqx.Module):
         :func:`rnnlab.unroll`'s back to (T, B) cancel, with no copy of the (T, B, G) array.
         """
         cell = self.rnn.cells[0][0]
-        if type(cell).input_proj is Cell.input_proj and not self.rnn.bidirectional:
+        if (
+            getattr(type(cell), "input_proj", None) is Cell.input_proj
+            and not self.rnn.bidirectional
+        ):
             W_T = cell.weight_ih.T  # (D, G)
             table = W_T if self.embedding is None else self.embedding @ W_T  # (V, G)
             xs = jnp.swapaxes(table[ids.T], 0, 1)  # (B, T, G)
