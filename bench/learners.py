@@ -14,7 +14,7 @@ budget of each task in ``BUDGET``), 3 seeds, mean +- sd, Adam with clipping at 1
   full BPTT itself did not master within minutes here), the layout of
   ``rnnlab.tasks.recall`` otherwise; LSTM ``RECALL_HIDDEN`` = 8 with its forget gates at
   sigmoid(3), batches of 16, the answer at the last step, one update per sequence (the
-  online learners are 3-20x dearer per sequence than BPTT here): truncated BPTT
+  online learners are 2-7x dearer per sequence than BPTT here): truncated BPTT
   (k = 10) cannot reach the cue 31 steps back; full BPTT is the reference; the online
   learners carry their traces through the whole sequence;
 - adding, T = 100 (the "sum" variant: target X1 + X2, mean predictor MSE ~1/6; LSTM 16);
