@@ -10,6 +10,7 @@ import importlib
 
 from rnnlab.cells import (
     CELLS,
+    SPIKING_CELLS,
     ALIFCell,
     Cell,
     CIFGLSTMCell,
@@ -66,6 +67,7 @@ __all__ = [
     "MTRNNCell",
     "PeepholeLSTMCell",
     "RNN",
+    "SPIKING_CELLS",
     "UserError",
     "check_cell",
     "from_torch",
