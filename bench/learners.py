@@ -49,6 +49,7 @@ from rnnlab import learn  # noqa: E402
 from rnnlab.cells.lstm import with_forget_bias  # noqa: E402
 
 SIZES = (8, 16, 32, 64, 128)
+REPEATS = 7  # timed calls of a cost row
 RECALL_SYMBOLS, RECALL_HIDDEN, RECALL_LAG = 4, 8, 30
 BUDGET = {"recall": 25.0, "adding": 12.0, "char": 12.0}  # CPU seconds of training per run
 COST_LEARNERS = ("bptt", "rtrl", "uoro", "snap1", "snap2", "rflo", "eprop")
@@ -78,7 +79,7 @@ def cost_row(name, n, T=16, D=8):
     nbytes = int(mem.temp_size_in_bytes + mem.output_size_in_bytes) if mem else None
     jax.block_until_ready(f(params, xs))
     times = []
-    for _ in range(2):
+    for _ in range(REPEATS):  # the fastest of several: other processes only slow a run down
         t = time.perf_counter()
         jax.block_until_ready(f(params, xs))
         times.append(time.perf_counter() - t)
