@@ -129,7 +129,8 @@ def test_train_eval_sample(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     result = json.loads(stdout)
     assert result["task"] == "chorales" and result["split"] == "test"
-    assert set(result["metrics"]) == {"frame_nll", "accuracy"}
+    assert set(result["metrics"]) == {"frame_nll", "accuracy", "frames"}
+    assert result["metrics"]["frames"] > 0  # the count of scored frames
     assert 0 < result["metrics"]["frame_nll"] < 60 * math.log(2)  # below chance after 4 steps
     assert 0 < result["baseline"]["accuracy"] < 0.5  # voices move on most beats
     song = tmp_path / "song.mid"

@@ -154,6 +154,10 @@ def lm_loss(truncate: int | None):
 
     def loss(model, batch, carry, keys):
         x, y = batch  # (b, T) ids each
+        if not isinstance(model, CharLM):  # a window baseline (WindowLM): its own logits
+            logits, carry = model(x, carry, key=keys, truncate=truncate)  # (b, T, V)
+            nll = optax.softmax_cross_entropy_with_integer_labels(logits, y)  # (b, T)
+            return nll.sum(), y.size, carry
         hs, carry = model.features(x, carry, key=keys, truncate=truncate)  # (b, T, O)
         # time-major, as the loop wrote hs: this swap and unroll's cancel (no copy)
         hs = jnp.swapaxes(hs, 0, 1)  # (T, b, O)
