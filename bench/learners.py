@@ -47,6 +47,7 @@ import optax  # noqa: E402
 import rnnlab  # noqa: E402
 from rnnlab import learn  # noqa: E402
 from rnnlab.cells.lstm import with_forget_bias  # noqa: E402
+from rnnlab.tasks.recall import recall_data  # noqa: E402
 
 SIZES = (8, 16, 32, 64, 128)
 REPEATS = 7  # timed calls of a cost row
@@ -108,20 +109,13 @@ def squared(outs, target):
 
 
 def recall_draw(n, rng, S=RECALL_SYMBOLS, lag=RECALL_LAG):
-    """``n`` recall sequences with ``S`` symbols: x (n, lag + 2, S + 2) laid out as
-    ``rnnlab.tasks.recall``'s (the cue and its flag, ``lag`` steps, the query flag) but
-    with the ``lag`` steps silent (no distractor symbols), and targets (n, lag + 2): the
-    cue's symbol at the last step, -1 elsewhere."""
-    T = lag + 2
-    y = rng.integers(0, S, size=n)
-    x = np.zeros((n, T, S + 2), np.float32)
-    rows = np.arange(n)
-    x[rows, 0, y] = 1.0
-    x[:, 0, S] = 1.0  # the cue flag
-    x[:, T - 1, S + 1] = 1.0  # the query flag
-    target = np.full((n, T), -1, np.int32)
-    target[:, -1] = y
-    return x, target
+    """``n`` recall sequences with ``S`` symbols: ``rnnlab.tasks.recall``'s layout (the cue
+    and its flag, ``lag`` steps, the query flag) with the ``lag`` steps silent, x (n, lag + 2,
+    S + 2), and targets (n, lag + 2): the cue's symbol at the last step, -1 elsewhere."""
+    data = recall_data(n, lag, rng, symbols=S, distract=False)
+    target = np.full((n, lag + 2), -1, np.int32)
+    target[:, -1] = data.y
+    return data.x, target
 
 
 def recall_task(seed, batch=16):

@@ -97,20 +97,19 @@ _grad_step = jax.jit(
 )
 
 
-@functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2, 3))
-def _update(optimizer, grads, params, opt_state):
+def _apply(optimizer, grads, params, opt_state):
+    """One optimizer update: the new parameters and optimizer state."""
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state
+
+
+_update = jax.jit(_apply, static_argnums=(0,), donate_argnums=(2, 3))
 
 
 @functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2, 3))
 def _update_scored(optimizer, grads, params, opt_state, count):
     """``_update`` if ``count`` (the batch's targets) > 0, else everything unchanged."""
-
-    def apply(grads, params, opt_state):
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state
-
+    apply = functools.partial(_apply, optimizer)
     keep = lambda grads, params, opt_state: (params, opt_state)
     return jax.lax.cond(count > 0, apply, keep, grads, params, opt_state)
 
@@ -122,8 +121,8 @@ def _fused_step(
     loss, grads, carry = _sharded_grad(
         loss_fn, static, mesh, stochastic, params, carry, batch, base_key, step
     )
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    return loss, optax.apply_updates(params, updates), opt_state, carry
+    params, opt_state = _apply(optimizer, grads, params, opt_state)
+    return loss, params, opt_state, carry
 
 
 def _device_info(mesh) -> dict:

@@ -38,18 +38,22 @@ SYMBOLS = 8
 SIZES = {"train": 2000, "val": 200, "test": 1000}
 
 
-def recall_data(n: int, lag: int, rng: np.random.Generator) -> SeqData:
-    """``n`` recall sequences: x (n, lag + 2, SYMBOLS + 2) float32, y (n,) the cue's
-    symbol, lengths (n,) all ``lag + 2``."""
+def recall_data(
+    n: int, lag: int, rng: np.random.Generator, *, symbols: int = SYMBOLS, distract: bool = True
+) -> SeqData:
+    """``n`` recall sequences: x (n, lag + 2, symbols + 2) float32, y (n,) the cue's
+    symbol, lengths (n,) all ``lag + 2``. ``distract=False`` leaves the ``lag`` steps
+    between the cue and the query silent (no distractor symbols, none drawn)."""
     T = lag + 2
-    y = rng.integers(0, SYMBOLS, size=n)
-    x = np.zeros((n, T, SYMBOLS + 2), np.float32)
+    y = rng.integers(0, symbols, size=n)
+    x = np.zeros((n, T, symbols + 2), np.float32)
     rows = np.arange(n)
     x[rows, 0, y] = 1.0
-    x[:, 0, SYMBOLS] = 1.0  # the cue flag
-    distract = rng.integers(0, SYMBOLS, size=(n, lag))  # (n, lag)
-    x[rows[:, None], np.arange(1, lag + 1)[None, :], distract] = 1.0
-    x[:, T - 1, SYMBOLS + 1] = 1.0  # the query flag
+    x[:, 0, symbols] = 1.0  # the cue flag
+    if distract:
+        distract_ids = rng.integers(0, symbols, size=(n, lag))  # (n, lag)
+        x[rows[:, None], np.arange(1, lag + 1)[None, :], distract_ids] = 1.0
+    x[:, T - 1, symbols + 1] = 1.0  # the query flag
     return SeqData(x, y.astype(np.int32), np.full(n, T, np.int32))
 
 
