@@ -90,6 +90,15 @@ def local_device_count() -> int:
     return jax.local_device_count()
 
 
+def check_device_count(requested: int) -> int:
+    """``requested`` (``--devices``) if this process has that many local devices, else a
+    one-line error."""
+    available = local_device_count()
+    if requested < 1 or requested > available:
+        raise UserError(f"--devices must be between 1 and {available} here, got {requested}")
+    return requested
+
+
 def choose_devices(batch_size: int, requested: int | None = None) -> int:
     """How many devices split a batch of ``batch_size`` rows (per process).
 
@@ -98,8 +107,7 @@ def choose_devices(batch_size: int, requested: int | None = None) -> int:
     """
     available = local_device_count()
     if requested is not None:
-        if requested < 1 or requested > available:
-            raise UserError(f"--devices must be between 1 and {available} here, got {requested}")
+        check_device_count(requested)
         if batch_size % (requested * process_count()):
             raise UserError(
                 f"--batch-size {batch_size} does not split evenly over {requested} devices "

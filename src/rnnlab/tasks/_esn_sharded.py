@@ -16,17 +16,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
-from rnnlab.engine.devices import AXIS, local_device_count, make_mesh
-from rnnlab.errors import UserError
+from rnnlab.engine.devices import AXIS, check_device_count, make_mesh
 from rnnlab.reservoir import RidgeStats, ridge_stats, warmup_mask
 
 
 def mesh_of(devices: int):
     """The engine's mesh over ``devices`` local devices (a one-line error beyond them)."""
-    available = local_device_count()
-    if not 1 <= devices <= available:
-        raise UserError(f"--devices must be between 1 and {available} here, got {devices}")
-    return make_mesh(devices)
+    return make_mesh(check_device_count(devices))
 
 
 def device_stats(model, rows, targets: np.ndarray, washout: int, mesh) -> RidgeStats:
