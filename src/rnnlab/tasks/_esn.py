@@ -199,8 +199,14 @@ def fit_readout(model: EchoStateModel, rows, *, batch_size: int, ridge: float,
     else:
         fitted = solve_ridge_host(stats, ridge)
         W, b = fitted.W_out, fitted.bias
+    return with_readout(model, W, b)
+
+
+def with_readout(model, W, b):
+    """``model`` with its readout's ``W_out`` and ``bias`` set to ``W``, ``b`` (in the
+    readout's dtype; the readout keeps its kind)."""
     dtype = model.readout.W_out.dtype
-    fitted = (jnp.asarray(W, dtype), jnp.asarray(b, dtype))  # the readout keeps its kind
+    fitted = (jnp.asarray(W, dtype), jnp.asarray(b, dtype))
     return eqx.tree_at(lambda m: (m.readout.W_out, m.readout.bias), model, fitted)
 
 

@@ -41,6 +41,7 @@ from rnnlab.tasks._esn import (
     score_of,
     training_rows,
     with_cell,
+    with_readout,
 )
 from rnnlab.tasks._supervised import SupervisedTask, scores
 
@@ -111,7 +112,7 @@ def search_run(task, data, info, config, report):
     config = config.replace(**{k: table[best][k] for k in FIELDS.values()})
     b = values[best]
     cell = scaled(cells[0], b["spectral_radius"], b["leak"], b["input_scaling"])
-    model = _with_readout(with_cell(cell, C, pool, probabilities=prob), *firsts[best])
+    model = with_readout(with_cell(cell, C, pool, probabilities=prob), *firsts[best])
     report({"event": "text", "text": format_table(table, best, metric)})
     out = {"metric": metric, "lower_is_better": True, "seeds": [seed + k for k in range(SEEDS)],
            "best": best, "trials": table}  # fmt: skip
@@ -138,12 +139,6 @@ def _pair_model(stacked, s, sr, lr, isc, kind):
     C, pool, prob, _ = kind
     cell = scaled(jax.tree_util.tree_map(lambda a: a[s], stacked), sr, lr, isc)
     return with_cell(cell, C, pool, probabilities=prob)
-
-
-def _with_readout(model, W, b):
-    dtype = model.readout.W_out.dtype  # the readout keeps its kind and dtype
-    fitted = (jnp.asarray(W, dtype), jnp.asarray(b, dtype))
-    return eqx.tree_at(lambda m: (m.readout.W_out, m.readout.bias), model, fitted)
 
 
 @eqx.filter_jit
@@ -260,7 +255,7 @@ def _validate(stacked, hp, fits, val, problem, batch, kind):
     b = np.stack([np.zeros(C) if f is None else f[1] for f in fits])  # (G, C)
     W, b = jnp.asarray(W, stacked.W_in.dtype), jnp.asarray(b, stacked.W_in.dtype)
     if val is None:  # pair by pair, through the task's own evaluation
-        return [None if f is None else problem.evaluate(_with_readout(
+        return [None if f is None else problem.evaluate(with_readout(
             _pair_model(stacked, s, sr, lr, isc, kind), *f))
             for f, s, sr, lr, isc in zip(fits, *hp, strict=True)]  # fmt: skip
     part, metrics = val
